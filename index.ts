@@ -1,0 +1,41 @@
+/**
+ * pulumi-postgres-rotator: zero-downtime PostgreSQL password rotation for Pulumi programs.
+ */
+export { PostgresRotation, SECRET_OUTPUTS } from "./provider/postgresRotation";
+export type {
+  CredentialArgs,
+  DatabaseArgs,
+  PostgresRotationArgs,
+  SslArgs,
+  StateArgs,
+  UserPairArgs,
+} from "./provider/postgresRotation";
+export { postgresRotationProvider } from "./provider/postgresRotationProvider";
+export { planRotation, type PlanRotationInput, type RotationPlan } from "./provider/core/plan";
+export {
+  generatePassword,
+  URL_SAFE_CHARACTERS,
+  DEFAULT_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from "./provider/core/password";
+export {
+  scramSha256Verifier,
+  isScramVerifier,
+  DEFAULT_SCRAM_ITERATIONS,
+  type ScramOptions,
+} from "./provider/core/scram";
+export { inputProblems, resolveInputs } from "./provider/core/validate";
+export type { RotationOutputs } from "./provider/core/outputs";
+export type {
+  Credential,
+  DatabaseConfig,
+  PasswordPolicy,
+  PreviousCredential,
+  RotationInputs,
+  RotationState,
+  SslConfig,
+  SslMode,
+  Timeouts,
+  UserPair,
+} from "./provider/core/types";
+export * from "./provider/errors";

@@ -1,0 +1,113 @@
+/**
+ * The outputs of a `PostgresRotation` and the views of inputs and outputs that `planChange`
+ * compares. Pure.
+ */
+import type { ChangeView } from "./plan";
+import { resolvePasswordPolicy } from "./password";
+import { DEFAULT_SCRAM_ITERATIONS } from "./scram";
+import type {
+  Credential,
+  PasswordPolicy,
+  PreviousCredential,
+  RotationInputs,
+  RotationState,
+  SslMode,
+  Timeouts,
+  UserPair,
+} from "./types";
+import { DEFAULT_PORT, DEFAULT_TIMEOUTS } from "./validate";
+
+/** The inputs that hold no secret, with defaults filled in. Kept in the outputs for diffs. */
+export interface PublicSettings {
+  readonly database: {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly managingUser: { readonly username: string };
+    readonly ssl: { readonly mode: SslMode; readonly ca?: string };
+  };
+  readonly passwordPolicy: Required<PasswordPolicy>;
+  readonly scramIterations: number;
+  readonly timeouts: Required<Timeouts>;
+}
+
+/** Everything a `PostgresRotation` records. `current`, `previous` and `state` are secret. */
+export interface RotationOutputs extends PublicSettings {
+  readonly rotateUsers: UserPair;
+  /** The `state` input as last applied (secret); compared to notice a new one. */
+  readonly state?: RotationState;
+  /** The `rotationTrigger` that produced these outputs. */
+  readonly rotationTrigger?: string | number;
+  /** The credentials apps should use now. */
+  readonly current: Credential;
+  /** The other role; still valid until the next rotation. Password unknown after the first. */
+  readonly previous: PreviousCredential;
+  /** `current.username`, readable without unwrapping a secret. */
+  readonly currentUsername: string;
+  /** `previous.username`, readable without unwrapping a secret. */
+  readonly previousUsername: string;
+  /** ISO 8601 time of the last password change; absent while the adopted state is unrotated. */
+  readonly rotatedAt?: string;
+}
+
+type Lenient<T> = { readonly [K in keyof T]?: unknown };
+
+/** Non-secret settings of possibly incomplete inputs (values unknown in a preview included). */
+export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings {
+  const database = (inputs.database ?? {}) as Partial<RotationInputs["database"]>;
+  const ssl = (database.ssl ?? {}) as { mode?: SslMode; ca?: string };
+  const timeouts = (inputs.timeouts ?? {}) as Timeouts;
+  return {
+    database: {
+      host: database.host as string,
+      port: database.port ?? DEFAULT_PORT,
+      database: database.database as string,
+      managingUser: { username: database.managingUser?.username as string },
+      ssl: { mode: ssl.mode ?? "verify-full", ...(ssl.ca ? { ca: ssl.ca } : {}) },
+    },
+    passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
+    scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
+    timeouts: {
+      connectSeconds: timeouts.connectSeconds ?? DEFAULT_TIMEOUTS.connectSeconds,
+      statementSeconds: timeouts.statementSeconds ?? DEFAULT_TIMEOUTS.statementSeconds,
+      lockSeconds: timeouts.lockSeconds ?? DEFAULT_TIMEOUTS.lockSeconds,
+    },
+  };
+}
+
+/** The outputs after a create or an update. */
+export function buildOutputs(
+  inputs: RotationInputs,
+  credentials: { readonly current: Credential; readonly previous: PreviousCredential },
+  rotatedAt: string | undefined,
+): RotationOutputs {
+  return {
+    ...publicSettings(inputs),
+    rotateUsers: { username1: inputs.rotateUsers.username1, username2: inputs.rotateUsers.username2 },
+    ...(inputs.state ? { state: inputs.state } : {}),
+    ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
+    current: credentials.current,
+    previous: credentials.previous,
+    currentUsername: credentials.current.username,
+    previousUsername: credentials.previous.username,
+    ...(rotatedAt ? { rotatedAt } : {}),
+  };
+}
+
+export function changeViewOfInputs(inputs: Lenient<RotationInputs>): ChangeView {
+  return {
+    rotateUsers: inputs.rotateUsers as UserPair,
+    state: inputs.state as RotationState | undefined,
+    rotationTrigger: inputs.rotationTrigger as string | number | undefined,
+    settings: publicSettings(inputs),
+  };
+}
+
+export function changeViewOfOutputs(outputs: RotationOutputs): ChangeView {
+  return {
+    rotateUsers: outputs.rotateUsers,
+    state: outputs.state,
+    rotationTrigger: outputs.rotationTrigger,
+    settings: publicSettings(outputs as unknown as Lenient<RotationInputs>),
+  };
+}

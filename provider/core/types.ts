@@ -1,0 +1,109 @@
+/**
+ * Plain data types shared by the rotation core, the PostgreSQL shell and the provider. They
+ * mirror the seed's `fn::rotate::postgres` inputs, state and outputs.
+ */
+
+/** A database login: `{username, password}` (the seed's UserCredential). */
+export interface Credential {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * The `previous` half of the state. Its password is unknown right after the very first
+ * rotation of a pair without state: only `username1` was given a password then.
+ */
+export interface PreviousCredential {
+  readonly username: string;
+  readonly password?: string;
+}
+
+/** `{current, previous}`: apps use `current`; `previous` stays valid until the next rotation. */
+export interface RotationState {
+  readonly current: Credential;
+  readonly previous?: PreviousCredential;
+}
+
+/** The two roles that take turns (the seed's RotateUsers). */
+export interface UserPair {
+  readonly username1: string;
+  readonly username2: string;
+}
+
+/** How the connection is protected, with libpq's `sslmode` meanings. */
+export type SslMode = "disable" | "require" | "verify-ca" | "verify-full";
+
+export const SSL_MODES: readonly SslMode[] = ["disable", "require", "verify-ca", "verify-full"];
+
+export interface SslConfig {
+  /** @default "verify-full" */
+  readonly mode: SslMode;
+  /** PEM CA bundle that signs the server certificate; Node's root store when absent. */
+  readonly ca?: string;
+}
+
+/** Where the database is and who manages the rotated users (the seed's DatabaseConfig). */
+export interface DatabaseConfig {
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly database: string;
+  readonly managingUser: Credential;
+  /** @default { mode: "verify-full" } */
+  readonly ssl?: SslConfig;
+}
+
+export interface Timeouts {
+  /** Seconds to wait for a connection (TCP, TLS and login). @default 10 */
+  readonly connectSeconds?: number;
+  /** Seconds any one statement may run on the server. @default 30 */
+  readonly statementSeconds?: number;
+  /** Seconds to wait for another rotation of the same pair to finish. @default 60 */
+  readonly lockSeconds?: number;
+}
+
+export interface PasswordPolicy {
+  /** Length of generated passwords, at least 16. @default 32 */
+  readonly length?: number;
+  /**
+   * The characters generated passwords are drawn from: printable ASCII, no space, no repeats,
+   * at least 10 of them. @default "A-Z a-z 0-9 - . _ ~" (safe in connection URLs unescaped)
+   */
+  readonly characters?: string;
+}
+
+/** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
+export interface RotationInputs {
+  readonly database: DatabaseConfig;
+  readonly rotateUsers: UserPair;
+  readonly state?: RotationState;
+  readonly rotationTrigger?: string | number;
+  readonly passwordPolicy?: PasswordPolicy;
+  /** PBKDF2 iterations of the SCRAM-SHA-256 verifier. @default 4096 */
+  readonly scramIterations?: number;
+  readonly timeouts?: Timeouts;
+}
+
+/** Where to connect, and how: everything but a login. */
+export interface ConnectionTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly ssl: SslConfig;
+}
+
+/** `DatabaseConfig` with every default filled in. */
+export interface ResolvedDatabase extends ConnectionTarget {
+  readonly managingUser: Credential;
+}
+
+/** `RotationInputs` after validation, with every default filled in. */
+export interface ResolvedInputs {
+  readonly database: ResolvedDatabase;
+  readonly rotateUsers: UserPair;
+  readonly state?: RotationState;
+  readonly rotationTrigger?: string | number;
+  readonly passwordPolicy: Required<PasswordPolicy>;
+  readonly scramIterations: number;
+  readonly timeouts: Required<Timeouts>;
+}

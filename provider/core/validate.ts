@@ -1,0 +1,295 @@
+/**
+ * Input validation, pure. Every problem is reported at once, each naming the input path, and
+ * no message ever repeats a password. Values still unknown during a preview are skipped.
+ */
+import { ValidationError } from "../errors";
+import { passwordPolicyProblems, resolvePasswordPolicy } from "./password";
+import { DEFAULT_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "./scram";
+import {
+  SSL_MODES,
+  type ResolvedInputs,
+  type RotationInputs,
+  type RotationState,
+  type UserPair,
+} from "./types";
+
+/** How the Pulumi engine spells a value that is not known yet (during a preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(value: unknown): boolean {
+  return value === UNKNOWN;
+}
+
+/** PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated by the server. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+export const DEFAULT_PORT = 5432;
+export const DEFAULT_TIMEOUTS = { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 };
+const MAX_TIMEOUT_SECONDS = 3600;
+
+type Problems = string[];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Problems with a role or database name; `[]` when it is a usable identifier. */
+export function identifierProblems(value: unknown, path: string): Problems {
+  if (isUnknown(value)) return [];
+  if (typeof value !== "string" || value.length === 0) return [`${path} must be a non-empty string`];
+  if (value.includes("\0")) return [`${path} must not contain a NUL character`];
+  if (!value.isWellFormed()) return [`${path} must be valid Unicode text`];
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_IDENTIFIER_BYTES) {
+    return [
+      `${path} is ${bytes} bytes long; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes`,
+    ];
+  }
+  return [];
+}
+
+function passwordProblems(value: unknown, path: string): Problems {
+  if (isUnknown(value)) return [];
+  if (typeof value !== "string" || value.length === 0) return [`${path} must be a non-empty string`];
+  if (value.includes("\0")) return [`${path} must not contain a NUL character`];
+  return [];
+}
+
+function hostProblems(value: unknown): Problems {
+  const path = "database.host";
+  if (isUnknown(value)) return [];
+  if (typeof value !== "string" || value.trim().length === 0) {
+    return [`${path} must be a non-empty host name or IP address`];
+  }
+  if (value.includes("://")) return [`${path} must be a host name or address, not a URL`];
+  if (/[\s\0/]/.test(value)) {
+    return [`${path} must be a host name or IP address (no spaces, slashes or NUL)`];
+  }
+  return [];
+}
+
+function integerProblems(value: unknown, path: string, min: number, max: number): Problems {
+  if (value === undefined || isUnknown(value)) return [];
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+    ? []
+    : [`${path} must be a whole number from ${min} to ${max}`];
+}
+
+function secondsProblems(value: unknown, path: string): Problems {
+  if (value === undefined || isUnknown(value)) return [];
+  return typeof value === "number" && value > 0 && value <= MAX_TIMEOUT_SECONDS
+    ? []
+    : [`${path} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`];
+}
+
+function databaseProblems(database: unknown): Problems {
+  if (isUnknown(database)) return [];
+  if (!isObject(database)) return ["database is required: {host, port, database, managingUser}"];
+  const problems = [
+    ...hostProblems(database.host),
+    ...integerProblems(database.port, "database.port", 1, 65535),
+    ...identifierProblems(database.database, "database.database"),
+  ];
+  const manager = database.managingUser;
+  if (isUnknown(manager)) {
+    // resolved later
+  } else if (!isObject(manager)) {
+    problems.push("database.managingUser is required: {username, password}");
+  } else {
+    problems.push(
+      ...identifierProblems(manager.username, "database.managingUser.username"),
+      ...passwordProblems(manager.password, "database.managingUser.password"),
+    );
+  }
+  const ssl = database.ssl;
+  if (ssl !== undefined && !isUnknown(ssl)) {
+    if (!isObject(ssl)) {
+      problems.push("database.ssl must be an object {mode, ca?}");
+    } else {
+      if (!isUnknown(ssl.mode) && !SSL_MODES.includes(ssl.mode as never)) {
+        problems.push(`database.ssl.mode must be one of ${SSL_MODES.join(", ")}`);
+      }
+      if (ssl.ca !== undefined && !isUnknown(ssl.ca)) {
+        if (typeof ssl.ca !== "string" || !ssl.ca.includes("-----BEGIN CERTIFICATE-----")) {
+          problems.push("database.ssl.ca must be PEM text holding one or more certificates");
+        } else if (ssl.mode === "disable") {
+          problems.push('database.ssl.ca has no effect with mode "disable"');
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function usersProblems(users: unknown, manager: unknown): Problems {
+  if (isUnknown(users)) return [];
+  if (!isObject(users)) return ["rotateUsers is required: {username1, username2}"];
+  const problems = [
+    ...identifierProblems(users.username1, "rotateUsers.username1"),
+    ...identifierProblems(users.username2, "rotateUsers.username2"),
+  ];
+  const known = (v: unknown): v is string => typeof v === "string" && !isUnknown(v);
+  if (known(users.username1) && users.username1 === users.username2) {
+    problems.push("rotateUsers.username1 and rotateUsers.username2 must be two different roles");
+  }
+  const managerName = isObject(manager) ? manager.username : undefined;
+  if (known(managerName)) {
+    for (const key of ["username1", "username2"] as const) {
+      if (users[key] === managerName) {
+        problems.push(
+          `rotateUsers.${key} must not be the managing user: rotating it would lock the rotator out`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Problems with `state` against the pair; `[]` when the state belongs to it. */
+export function stateProblems(state: unknown, users: UserPair): Problems {
+  if (state === undefined || isUnknown(state)) return [];
+  if (!isObject(state)) return ["state must be an object {current, previous?}"];
+  const pair = [users.username1, users.username2];
+  const problems: Problems = [];
+  const current = state.current;
+  if (!isObject(current)) {
+    problems.push("state.current is required: {username, password}");
+  } else {
+    problems.push(
+      ...identifierProblems(current.username, "state.current.username"),
+      ...passwordProblems(current.password, "state.current.password"),
+    );
+    if (typeof current.username === "string" && !isUnknown(current.username)) {
+      if (!pair.includes(current.username) && !pair.some(isUnknown)) {
+        problems.push(
+          `state.current.username "${current.username}" is neither rotateUsers.username1 nor username2`,
+        );
+      }
+    }
+  }
+  const previous = state.previous;
+  if (previous !== undefined && !isUnknown(previous)) {
+    if (!isObject(previous)) {
+      problems.push("state.previous must be an object {username, password?}");
+    } else {
+      problems.push(...identifierProblems(previous.username, "state.previous.username"));
+      if (previous.password !== undefined) {
+        problems.push(...passwordProblems(previous.password, "state.previous.password"));
+      }
+      if (isObject(current) && previous.username === current.username) {
+        problems.push("state.previous.username must differ from state.current.username");
+      } else if (
+        typeof previous.username === "string" &&
+        !isUnknown(previous.username) &&
+        !pair.includes(previous.username) &&
+        !pair.some(isUnknown)
+      ) {
+        problems.push(
+          `state.previous.username "${previous.username}" is neither rotateUsers.username1 nor username2`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every problem with `inputs`, unknown values skipped; `[]` when they are usable. */
+export function inputProblems(inputs: unknown): Problems {
+  if (!isObject(inputs)) return ["inputs must be an object"];
+  const database = isObject(inputs.database) ? inputs.database : undefined;
+  const problems = [
+    ...databaseProblems(inputs.database),
+    ...usersProblems(inputs.rotateUsers, database?.managingUser),
+  ];
+  if (isObject(inputs.rotateUsers)) {
+    problems.push(...stateProblems(inputs.state, inputs.rotateUsers as unknown as UserPair));
+  }
+  const trigger = inputs.rotationTrigger;
+  if (
+    trigger !== undefined &&
+    !isUnknown(trigger) &&
+    typeof trigger !== "string" &&
+    !(typeof trigger === "number" && Number.isFinite(trigger))
+  ) {
+    problems.push("rotationTrigger must be a string or a number");
+  }
+  const policy = inputs.passwordPolicy;
+  if (policy !== undefined && !isUnknown(policy)) {
+    if (!isObject(policy)) problems.push("passwordPolicy must be an object {length?, characters?}");
+    else problems.push(...passwordPolicyProblems(policy));
+  }
+  problems.push(
+    ...integerProblems(
+      inputs.scramIterations,
+      "scramIterations",
+      MIN_SCRAM_ITERATIONS,
+      MAX_SCRAM_ITERATIONS,
+    ),
+  );
+  const timeouts = inputs.timeouts;
+  if (timeouts !== undefined && !isUnknown(timeouts)) {
+    if (!isObject(timeouts)) {
+      problems.push("timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}");
+    } else {
+      for (const key of ["connectSeconds", "statementSeconds", "lockSeconds"] as const) {
+        problems.push(...secondsProblems(timeouts[key], `timeouts.${key}`));
+      }
+    }
+  }
+  return problems;
+}
+
+/** Validates fully known inputs and fills in every default; throws `ValidationError`. */
+export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
+  const problems = inputProblems(inputs);
+  const unknownAt = findUnknown(inputs);
+  if (unknownAt) problems.push(`${unknownAt} is not known yet; it must be known to rotate`);
+  if (problems.length > 0) throw new ValidationError(problems);
+  const { database } = inputs;
+  return {
+    database: {
+      host: database.host,
+      port: database.port ?? DEFAULT_PORT,
+      database: database.database,
+      managingUser: {
+        username: database.managingUser.username,
+        password: database.managingUser.password,
+      },
+      ssl: {
+        mode: database.ssl?.mode ?? "verify-full",
+        ...(database.ssl?.ca ? { ca: database.ssl.ca } : {}),
+      },
+    },
+    rotateUsers: { username1: inputs.rotateUsers.username1, username2: inputs.rotateUsers.username2 },
+    ...(inputs.state ? { state: copyState(inputs.state) } : {}),
+    ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
+    passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
+    scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...definedOnly(inputs.timeouts ?? {}) },
+  };
+}
+
+function copyState(state: RotationState): RotationState {
+  const current = { username: state.current.username, password: state.current.password };
+  if (!state.previous) return { current };
+  const previous =
+    state.previous.password === undefined
+      ? { username: state.previous.username }
+      : { username: state.previous.username, password: state.previous.password };
+  return { current, previous };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Path of the first value still unknown, e.g. "database.managingUser.password". */
+function findUnknown(value: unknown, path = ""): string | undefined {
+  if (isUnknown(value)) return path || "inputs";
+  if (!isObject(value)) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findUnknown(child, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
+}

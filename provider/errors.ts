@@ -1,0 +1,107 @@
+/**
+ * One error class per failure kind. Every message is written by us, names the problem and the
+ * role involved, and never contains a password, a SCRAM verifier or a connection string. Lower
+ * errors are kept as `cause`, but only as a sanitized copy (name, code, redacted message): a
+ * driver error object can carry more than its message.
+ */
+
+/** Base class of every error this package throws on purpose. */
+export class RotationError extends Error {
+  override name = "RotationError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An input is malformed. Raised before any connection is opened. */
+export class ValidationError extends RotationError {
+  override name = "ValidationError";
+  /** Every problem found, each naming the input path. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      problems.length === 1
+        ? `invalid input: ${problems[0]}`
+        : `invalid input:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** The given state does not belong to the user pair being rotated. */
+export class StateMismatchError extends RotationError {
+  override name = "StateMismatchError";
+}
+
+/** The server could not be reached, or TLS could not be negotiated or verified. */
+export class ConnectionError extends RotationError {
+  override name = "ConnectionError";
+}
+
+/** The server rejected a login: wrong password, unknown user, or pg_hba.conf said no. */
+export class AuthenticationError extends RotationError {
+  override name = "AuthenticationError";
+  /** The role that failed to log in. */
+  readonly username: string;
+  constructor(username: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.username = username;
+  }
+}
+
+/** The role to rotate does not exist. */
+export class RoleNotFoundError extends RotationError {
+  override name = "RoleNotFoundError";
+}
+
+/** The role must not be rotated: a superuser, the managing user itself, or a role that cannot log in. */
+export class ForbiddenRoleError extends RotationError {
+  override name = "ForbiddenRoleError";
+}
+
+/** The managing user lacks the privilege to change the role's password. */
+export class PermissionDeniedError extends RotationError {
+  override name = "PermissionDeniedError";
+}
+
+/** Another rotation of the same pair held the lock for longer than the lock timeout. */
+export class ConcurrentRotationError extends RotationError {
+  override name = "ConcurrentRotationError";
+}
+
+/** The server cancelled a statement that ran longer than the statement timeout. */
+export class StatementTimeoutError extends RotationError {
+  override name = "StatementTimeoutError";
+}
+
+/** The password was changed but logging in with it failed; the current user is untouched. */
+export class VerificationError extends RotationError {
+  override name = "VerificationError";
+}
+
+/** The credentials in `current` no longer log in (seen on adopt or refresh). */
+export class CurrentCredentialsError extends RotationError {
+  override name = "CurrentCredentialsError";
+}
+
+/** Replaces every occurrence of each secret in `text` with `[redacted]`. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  // Longest first, so a secret that contains another is removed whole.
+  const known = secrets
+    .filter((s): s is string => typeof s === "string" && s.length > 0)
+    .sort((a, b) => b.length - a.length);
+  for (const secret of known) out = out.split(secret).join("[redacted]");
+  return out;
+}
+
+/** A safe copy of a lower error, fit to be kept as `cause`: name, code and redacted message. */
+export function sanitizeCause(error: unknown, secrets: readonly (string | undefined)[]): Error {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const copy = new Error(redact(source.message, secrets));
+  copy.name = source.name;
+  const code = (source as { code?: unknown }).code;
+  if (typeof code === "string") (copy as Error & { code?: string }).code = code;
+  copy.stack = `${copy.name}: ${copy.message}`;
+  return copy;
+}

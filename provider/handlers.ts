@@ -1,0 +1,115 @@
+/**
+ * What `postgresRotationProvider` does, one function per provider method: resolve inputs,
+ * plan, execute, return outputs. Kept in its own module so that the serialized provider only
+ * refers to this module by name instead of carrying its code (REFERENCE.md §5).
+ */
+import { randomUUID } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { otherUser, planChange, type RotatedState } from "./core/plan";
+import {
+  buildOutputs,
+  changeViewOfInputs,
+  changeViewOfOutputs,
+  type RotationOutputs,
+} from "./core/outputs";
+import { generatePassword } from "./core/password";
+import type { ResolvedInputs, RotationInputs, RotationState } from "./core/types";
+import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "./core/validate";
+import { RotationError } from "./errors";
+import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
+import { rotate, verifyCurrent, type RotationDeps } from "./rotation";
+
+type Inputs = RotationInputs;
+
+function deps(inputs: ResolvedInputs, shell: PostgresShell): RotationDeps {
+  return {
+    shell,
+    newPassword: () => generatePassword(inputs.passwordPolicy),
+    now: () => new Date(),
+  };
+}
+
+/** The adopted state with `previous` filled in by name when it was not given. */
+function adopted(inputs: ResolvedInputs, state: RotationState): RotatedState {
+  return {
+    current: state.current,
+    previous: state.previous ?? { username: otherUser(inputs.rotateUsers, state.current.username) },
+  };
+}
+
+export async function check(
+  _olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<pulumi.dynamic.CheckResult> {
+  const failures = inputProblems(news).map((reason) => ({
+    property: reason.split(/[.\s]/)[0],
+    reason,
+  }));
+  return { inputs: news, failures };
+}
+
+export async function diff(
+  _id: string,
+  olds: RotationOutputs,
+  news: Inputs,
+): Promise<pulumi.dynamic.DiffResult> {
+  const change = planChange(changeViewOfOutputs(olds), changeViewOfInputs(news));
+  switch (change.kind) {
+    case "replace":
+      return { changes: true, replaces: ["rotateUsers"], deleteBeforeReplace: false };
+    case "none":
+      return { changes: false };
+    case "update":
+      return { changes: true };
+  }
+}
+
+export async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+  const resolved = resolveInputs(inputs);
+  const shell = postgresShell(resolved);
+  if (resolved.state) {
+    await verifyCurrent(resolved.state.current, shell);
+    return { id: randomUUID(), outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined) };
+  }
+  const result = await rotate(undefined, resolved.rotateUsers, deps(resolved, shell));
+  return { id: randomUUID(), outs: buildOutputs(resolved, result.state, result.rotatedAt) };
+}
+
+export async function update(
+  _id: string,
+  olds: RotationOutputs,
+  news: Inputs,
+): Promise<pulumi.dynamic.UpdateResult> {
+  const resolved = resolveInputs(news);
+  const change = planChange(changeViewOfOutputs(olds), changeViewOfInputs(resolved));
+  if (change.kind === "replace") {
+    throw new RotationError("a different user pair needs a new resource, not an update");
+  }
+  const shell = postgresShell(resolved);
+  let state: RotatedState = { current: olds.current, previous: olds.previous };
+  let rotatedAt = olds.rotatedAt;
+  if (change.kind === "update" && change.adopt && resolved.state) {
+    await verifyCurrent(resolved.state.current, shell);
+    state = adopted(resolved, resolved.state);
+    rotatedAt = undefined;
+  }
+  if (change.kind === "update" && change.rotate) {
+    const result = await rotate(state, resolved.rotateUsers, deps(resolved, shell));
+    state = result.state;
+    rotatedAt = result.rotatedAt;
+  }
+  return { outs: buildOutputs(resolved, state, rotatedAt) };
+}
+
+/** Refresh: the outputs stand as long as `current` still logs in; otherwise a clear error. */
+export async function read(id: string, props: RotationOutputs): Promise<pulumi.dynamic.ReadResult> {
+  const { host, port, database, ssl } = props.database;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...props.timeouts };
+  await verifyCurrent(props.current, {
+    checkLogin: (credential) => probeLogin({ host, port, database, ssl }, timeouts, credential),
+  });
+  return { id, props };
+}
+
+/** Deleting the resource leaves both database roles and their passwords as they are. */
+export async function remove(): Promise<void> {}

@@ -1,0 +1,170 @@
+/**
+ * Connections to PostgreSQL: structured parameters (never a URL built from strings), TLS as
+ * libpq's sslmode means it, timeouts on every step, and driver errors turned into this
+ * package's error classes with every secret removed.
+ */
+import * as tls from "node:tls";
+import type { Client, ClientConfig } from "pg";
+import {
+  AuthenticationError,
+  ConcurrentRotationError,
+  ConnectionError,
+  PermissionDeniedError,
+  RotationError,
+  StatementTimeoutError,
+  redact,
+  sanitizeCause,
+} from "../errors";
+import type { ConnectionTarget, Credential, SslConfig, Timeouts } from "../core/types";
+
+export const APPLICATION_NAME = "pulumi-postgres-rotator";
+
+/** What `tls.connect` gets for each sslmode; `false` means a plain connection. */
+export function tlsOptions(host: string, ssl: SslConfig): false | tls.ConnectionOptions {
+  const ca = ssl.ca ? { ca: ssl.ca } : {};
+  switch (ssl.mode) {
+    case "disable":
+      return false;
+    case "require":
+      // As libpq: with a CA given, "require" verifies the chain (like verify-ca).
+      return ssl.ca
+        ? { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+        : { rejectUnauthorized: false };
+    case "verify-ca":
+      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case "verify-full":
+      return {
+        ...ca,
+        rejectUnauthorized: true,
+        // Checked against the host we were given, IP address or name, whatever the driver does.
+        checkServerIdentity: (_servername, cert) => tls.checkServerIdentity(host, cert),
+      };
+  }
+}
+
+/** The `pg` client configuration for logging in as `login`. */
+export function clientConfig(
+  database: ConnectionTarget,
+  login: Credential,
+  timeouts: Required<Timeouts>,
+): ClientConfig {
+  return {
+    host: database.host,
+    port: database.port,
+    database: database.database,
+    user: login.username,
+    password: login.password,
+    ssl: tlsOptions(database.host, database.ssl),
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: Math.round(timeouts.connectSeconds * 1000),
+    statement_timeout: Math.round(timeouts.statementSeconds * 1000),
+    lock_timeout: Math.round(timeouts.lockSeconds * 1000),
+    // A client-side bound too, in case the server never answers.
+    query_timeout: Math.round((timeouts.statementSeconds + timeouts.lockSeconds + 5) * 1000),
+  };
+}
+
+/** What a failed step was doing, for messages: who, where, and the secrets to keep out. */
+export interface ErrorContext {
+  readonly action: string;
+  readonly username: string;
+  readonly database: ConnectionTarget;
+  readonly secrets: readonly (string | undefined)[];
+}
+
+const TLS_VERIFY_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+function where(database: ConnectionTarget): string {
+  return `${database.host}:${database.port}/${database.database}`;
+}
+
+/** The driver's error as one of ours, secrets removed, the original kept as sanitized cause. */
+export function translateError(error: unknown, context: ErrorContext): RotationError {
+  const { action, username, database, secrets } = context;
+  const code = (error as { code?: unknown })?.code;
+  const raw = error instanceof Error ? error.message : String(error);
+  const detail = redact(raw, secrets);
+  const cause = sanitizeCause(error, secrets);
+  const prefix = `${action} as "${username}" on ${where(database)}`;
+  if (code === "28P01" || code === "28000") {
+    return new AuthenticationError(username, `${prefix} failed: ${detail}`, { cause });
+  }
+  if (code === "42501") {
+    return new PermissionDeniedError(`${prefix} failed: ${detail}`, { cause });
+  }
+  if (code === "55P03") {
+    return new ConcurrentRotationError(
+      `${prefix} failed: another rotation of this user pair held the lock for longer than ` +
+        `timeouts.lockSeconds; nothing was changed, try again`,
+      { cause },
+    );
+  }
+  if (code === "57014") {
+    return new StatementTimeoutError(
+      `${prefix} failed: the statement ran longer than timeouts.statementSeconds (${detail})`,
+      { cause },
+    );
+  }
+  if (typeof code === "string" && TLS_VERIFY_CODES.has(code)) {
+    return new ConnectionError(
+      `${prefix} failed: the server's TLS certificate could not be verified (${code}: ${detail}); ` +
+        `give the CA that signed it in database.ssl.ca, or choose another database.ssl.mode`,
+      { cause },
+    );
+  }
+  if (/does not support SSL/i.test(raw)) {
+    return new ConnectionError(
+      `${prefix} failed: the server does not accept TLS connections; enable TLS on the server, ` +
+        `or set database.ssl.mode to "disable" if a plaintext connection is acceptable`,
+      { cause },
+    );
+  }
+  if (/timeout|timed out/i.test(raw) && typeof code !== "string") {
+    return new ConnectionError(
+      `${prefix} failed: no answer within timeouts.connectSeconds (${detail})`,
+      { cause },
+    );
+  }
+  if (typeof code === "string" && /^(E[A-Z]+|ERR_)/.test(code)) {
+    return new ConnectionError(`${prefix} failed: ${detail}`, { cause });
+  }
+  if (typeof code === "string" && /^(08|3D|53|57P)/.test(code)) {
+    return new ConnectionError(`${prefix} failed: ${detail}`, { cause });
+  }
+  return new RotationError(`${prefix} failed: ${detail}`, { cause });
+}
+
+/** A connected client logged in as `login`; errors are translated. */
+export async function connect(
+  database: ConnectionTarget,
+  login: Credential,
+  timeouts: Required<Timeouts>,
+  context: Omit<ErrorContext, "username" | "database" | "action"> & { action?: string },
+): Promise<Client> {
+  const { Client: PgClient } = await import("pg");
+  const client = new PgClient(clientConfig(database, login, timeouts));
+  // A connection that fails after the login still emits 'error'; never let it crash the host.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw translateError(error, {
+      action: context.action ?? "logging in",
+      username: login.username,
+      database,
+      secrets: [...context.secrets, login.password],
+    });
+  }
+}

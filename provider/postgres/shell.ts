@@ -1,0 +1,175 @@
+/**
+ * The thin shell around PostgreSQL: log in to prove credentials, and change one role's
+ * password safely. The rotation core decides *what* to do; this file only does it.
+ */
+import {
+  ForbiddenRoleError,
+  PermissionDeniedError,
+  RoleNotFoundError,
+  RotationError,
+  VerificationError,
+  sanitizeCause,
+} from "../errors";
+import { scramSha256VerifierAsync } from "../core/scram";
+import type { ConnectionTarget, Credential, ResolvedInputs, Timeouts } from "../core/types";
+import { connect, translateError } from "./connection";
+import {
+  LOCK_AND_INSPECT_SQL,
+  WHOAMI_SQL,
+  alterPasswordSql,
+  lockKeyText,
+  type TargetInspection,
+} from "./sql";
+
+/** What the rotation engine needs from a database. */
+export interface PostgresShell {
+  /** Logs in as `credential` and runs a query; throws `AuthenticationError` when refused. */
+  checkLogin(credential: Credential): Promise<void>;
+  /**
+   * Sets `target`'s password to `newPassword` (sent as a SCRAM verifier), then logs in with it.
+   * Holds the pair's advisory lock throughout, so rotations of one pair never interleave.
+   */
+  changePassword(target: string, newPassword: string): Promise<void>;
+}
+
+/** A `PostgresShell` for the database and settings in `inputs`. */
+export function postgresShell(inputs: ResolvedInputs): PostgresShell {
+  const { database, timeouts } = inputs;
+  const knownSecrets = [database.managingUser.password, inputs.state?.current.password];
+
+  const checkLogin = (credential: Credential) =>
+    probeLogin(database, timeouts, credential, knownSecrets);
+
+  async function changePassword(target: string, newPassword: string): Promise<void> {
+    const secrets = [...knownSecrets, newPassword];
+    // PBKDF2 runs on the thread pool while we connect.
+    const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
+    verifier.catch(() => undefined);
+    const manager = await connect(database, database.managingUser, timeouts, {
+      secrets,
+      action: "logging in as the managing user",
+    });
+    const as = { username: database.managingUser.username, database };
+    try {
+      let inspection: TargetInspection;
+      try {
+        const result = await manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
+          lockKeyText(inputs.rotateUsers),
+          target,
+        ]);
+        inspection = result.rows[0];
+      } catch (error) {
+        throw translateError(error, { ...as, action: `locking the pair to rotate "${target}"`, secrets });
+      }
+      assertRotatable(target, inspection);
+      const sql = alterPasswordSql(target, await verifier);
+      try {
+        await manager.query(sql);
+      } catch (error) {
+        const translated = translateError(error, {
+          ...as,
+          action: `changing the password of "${target}"`,
+          secrets: [...secrets, sql],
+        });
+        throw translated instanceof PermissionDeniedError
+          ? new PermissionDeniedError(
+              `${translated.message}. ${privilegeHint(target, as.username, inspection.server_version_num)}`,
+              { cause: translated.cause },
+            )
+          : translated;
+      }
+      await verifyNewPassword(target, newPassword, secrets);
+    } finally {
+      // Ending the session also releases the advisory lock.
+      await manager.end().catch(() => undefined);
+    }
+  }
+
+  async function verifyNewPassword(
+    target: string,
+    password: string,
+    secrets: readonly (string | undefined)[],
+  ) {
+    try {
+      await probeLogin(database, timeouts, { username: target, password }, secrets);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new VerificationError(
+        `the password of "${target}" was changed, but logging in with it failed: ${reason}. ` +
+          `The current credentials were not touched and the state was not advanced; ` +
+          `fix the cause and run the rotation again`,
+        { cause: sanitizeCause(error, secrets) },
+      );
+    }
+  }
+
+  return { checkLogin, changePassword };
+}
+
+/**
+ * Logs in as `credential` and asks the server who we are; throws `AuthenticationError` when the
+ * login is refused, and a plain `RotationError` if the session is not the expected role.
+ */
+export async function probeLogin(
+  target: ConnectionTarget,
+  timeouts: Required<Timeouts>,
+  credential: Credential,
+  knownSecrets: readonly (string | undefined)[] = [],
+): Promise<void> {
+  const secrets = [...knownSecrets, credential.password];
+  const client = await connect(target, credential, timeouts, { secrets });
+  try {
+    const result = await client.query<{ username: string }>(WHOAMI_SQL);
+    const username = result.rows[0]?.username;
+    if (username !== credential.username) {
+      throw new RotationError(
+        `logged in as "${credential.username}" but the server says the session is "${username}"`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof RotationError) throw error;
+    throw translateError(error, {
+      action: "querying",
+      username: credential.username,
+      database: target,
+      secrets,
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function assertRotatable(target: string, inspection: TargetInspection): void {
+  if (!inspection.exists) {
+    throw new RoleNotFoundError(
+      `role "${target}" does not exist; create it first (see the README's setup SQL)`,
+    );
+  }
+  if (inspection.rolsuper) {
+    throw new ForbiddenRoleError(`refusing to rotate "${target}": it is a superuser`);
+  }
+  if (inspection.session_role === target) {
+    throw new ForbiddenRoleError(`refusing to rotate "${target}": it is the managing user itself`);
+  }
+  if (!inspection.rolcanlogin) {
+    throw new ForbiddenRoleError(
+      `refusing to rotate "${target}": it cannot log in (NOLOGIN), so a new password would be useless`,
+    );
+  }
+  if (inspection.expired) {
+    throw new ForbiddenRoleError(
+      `refusing to rotate "${target}": its VALID UNTIL date has passed, so no password can log in; ` +
+        `run ALTER ROLE … VALID UNTIL 'infinity' first`,
+    );
+  }
+}
+
+/** How to grant the managing user what it lacks, per server version. */
+export function privilegeHint(target: string, manager: string, serverVersionNum: number): string {
+  const t = `"${target.replace(/"/g, '""')}"`;
+  const m = `"${manager.replace(/"/g, '""')}"`;
+  return serverVersionNum >= 160000
+    ? `On PostgreSQL 16 and later the managing user needs CREATEROLE and the ADMIN option on ` +
+        `the role: GRANT ${t} TO ${m} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`
+    : `On PostgreSQL 13 to 15 the managing user needs CREATEROLE: ALTER ROLE ${m} CREATEROLE;`;
+}

@@ -1,0 +1,57 @@
+/**
+ * The one place that builds SQL. Values travel as bind parameters wherever PostgreSQL allows;
+ * `ALTER ROLE … PASSWORD` takes none (utility statements have no parameters), so its literal
+ * is a SCRAM verifier whose shape is checked first: the plaintext password never appears here.
+ */
+import { isScramVerifier } from "../core/scram";
+import type { UserPair } from "../core/types";
+
+/** `name` as a quoted SQL identifier: `"` doubled, the whole wrapped in `"`. */
+export function quoteIdentifier(name: string): string {
+  if (typeof name !== "string" || name.length === 0 || name.includes("\0")) {
+    throw new RangeError("an identifier must be a non-empty string without NUL");
+  }
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `ALTER ROLE "<role>" PASSWORD '<verifier>'`. Refuses anything but a well-formed verifier. */
+export function alterPasswordSql(role: string, verifier: string): string {
+  // An empty or malformed literal would clear the password or store garbage: refuse it.
+  if (!isScramVerifier(verifier)) throw new RangeError("refusing to send a malformed verifier");
+  return `ALTER ROLE ${quoteIdentifier(role)} PASSWORD '${verifier}'`;
+}
+
+/** The text whose hash keys the advisory lock of a pair; the same for either order. */
+export function lockKeyText(users: UserPair): string {
+  return `pulumi-postgres-rotator:${JSON.stringify([users.username1, users.username2].sort())}`;
+}
+
+/** Row returned by `LOCK_AND_INSPECT_SQL`. */
+export interface TargetInspection {
+  /** The role the managing connection runs as. */
+  readonly session_role: string;
+  readonly exists: boolean;
+  readonly rolsuper: boolean | null;
+  readonly rolcanlogin: boolean | null;
+  /** True when the role's password has a VALID UNTIL in the past. */
+  readonly expired: boolean | null;
+  readonly server_version_num: number;
+}
+
+/**
+ * Waits for the pair's advisory lock (held until the session ends; bounded by lock_timeout),
+ * then describes the target role. $1: lock key text, $2: target role name.
+ */
+export const LOCK_AND_INSPECT_SQL = `
+SELECT pg_advisory_lock(hashtextextended($1, 0)) IS NULL AS locked,
+       current_user::text AS session_role,
+       r.rolname IS NOT NULL AS exists,
+       r.rolsuper,
+       r.rolcanlogin,
+       (r.rolvaliduntil IS NOT NULL AND r.rolvaliduntil < now()) AS expired,
+       current_setting('server_version_num')::int AS server_version_num
+FROM (SELECT 1) AS one
+LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = $2`;
+
+/** Who this session is; used to prove a login worked. */
+export const WHOAMI_SQL = "SELECT current_user::text AS username";

@@ -1,0 +1,172 @@
+/**
+ * `PostgresRotation`: a Pulumi resource that keeps a pair of PostgreSQL roles rotating with
+ * zero downtime, as Pulumi ESC's `fn::rotate::postgres` does, connecting directly to the
+ * database from where `pulumi up` runs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type {
+  Credential,
+  PasswordPolicy,
+  PreviousCredential,
+  SslMode,
+  Timeouts,
+} from "./core/types";
+import { postgresRotationProvider } from "./postgresRotationProvider";
+
+export interface CredentialArgs {
+  readonly username: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
+}
+
+export interface SslArgs {
+  /**
+   * How the connection is protected, as libpq's `sslmode`: `"disable"` (plaintext),
+   * `"require"` (encrypted, server not verified), `"verify-ca"` (certificate chain checked),
+   * `"verify-full"` (chain and host name checked).
+   * @default "verify-full"
+   */
+  readonly mode: pulumi.Input<SslMode>;
+  /**
+   * PEM bundle of the CA certificates that may sign the server's certificate. Node's built-in
+   * root store is used when absent.
+   */
+  readonly ca?: pulumi.Input<string>;
+}
+
+export interface DatabaseArgs {
+  /** Host name or IP address of the server. @example "db.example.internal" */
+  readonly host: pulumi.Input<string>;
+  /** @default 5432 */
+  readonly port?: pulumi.Input<number>;
+  /** Database to connect to (the rotated roles are cluster-wide). @example "app" */
+  readonly database: pulumi.Input<string>;
+  /**
+   * A role that may change the rotated roles' passwords: `CREATEROLE` on PostgreSQL 13-15,
+   * `CREATEROLE` plus `ADMIN` on each rotated role on 16 and later (see the README). Never a
+   * superuser in production. Its password is stored encrypted in the Pulumi state.
+   */
+  readonly managingUser: pulumi.Input<CredentialArgs>;
+  /** TLS settings. @default { mode: "verify-full" } */
+  readonly ssl?: pulumi.Input<SslArgs>;
+}
+
+export interface UserPairArgs {
+  /** The role rotated first when there is no state. @example "app_user_1" */
+  readonly username1: pulumi.Input<string>;
+  /** The other role of the pair. @example "app_user_2" */
+  readonly username2: pulumi.Input<string>;
+}
+
+export interface StateArgs {
+  /** Credentials that work now and that apps may already use. */
+  readonly current: pulumi.Input<CredentialArgs>;
+  /** The other role; its password may be left out. */
+  readonly previous?: pulumi.Input<{
+    readonly username: pulumi.Input<string>;
+    readonly password?: pulumi.Input<string>;
+  }>;
+}
+
+export interface PostgresRotationArgs {
+  /** Where the database is and who may change passwords there. */
+  readonly database: pulumi.Input<DatabaseArgs>;
+  /** The two roles that take turns. Changing either creates a new `PostgresRotation`. */
+  readonly rotateUsers: pulumi.Input<UserPairArgs>;
+  /**
+   * Existing working credentials to adopt instead of rotating on create ("users you want to use
+   * right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
+   * it again. Stored encrypted.
+   */
+  readonly state?: pulumi.Input<StateArgs>;
+  /**
+   * Any value; whenever it changes, the previous role gets a new password and becomes current.
+   * Rotate by bumping it, e.g. `pulumi config set rotationTrigger 2026-11-26 && pulumi up`.
+   * Rotate no more often than your apps re-read their credentials.
+   */
+  readonly rotationTrigger?: pulumi.Input<string | number>;
+  /** How new passwords are generated. @default { length: 32, characters: URL-safe } */
+  readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
+  /**
+   * PBKDF2 iterations of the SCRAM-SHA-256 verifier sent instead of the password; at least
+   * 4096. Raise it as PostgreSQL 16's `scram_iterations` would. @default 4096
+   */
+  readonly scramIterations?: pulumi.Input<number>;
+  /** Connect, statement and lock-wait limits. @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
+  readonly timeouts?: pulumi.Input<Timeouts>;
+}
+
+/** Outputs that hold a password: encrypted in the state whatever the program does. */
+export const SECRET_OUTPUTS = ["current", "previous", "state"];
+
+/**
+ * Rotates the password of one of two PostgreSQL roles whenever `rotationTrigger` changes. The
+ * role that apps use now (`current`) is never touched: the other one gets a fresh password,
+ * verified by logging in, and becomes `current`.
+ *
+ * Deleting this resource leaves both roles and their passwords as they are.
+ *
+ * @example
+ * const rotation = new PostgresRotation("app-db", {
+ *   database: { host: "db.internal", database: "app",
+ *               managingUser: { username: "rotation_manager", password: managerPassword } },
+ *   rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
+ *   rotationTrigger: config.require("rotationTrigger"),
+ * });
+ * export const username = rotation.currentUsername;
+ */
+export class PostgresRotation extends pulumi.dynamic.Resource {
+  /** The credentials apps should use now (secret). */
+  declare readonly current: pulumi.Output<Credential>;
+  /** The other role, valid until the next rotation; no password right after the first (secret). */
+  declare readonly previous: pulumi.Output<PreviousCredential>;
+  /** `current.username`, not secret. */
+  declare readonly currentUsername: pulumi.Output<string>;
+  /** `previous.username`, not secret. */
+  declare readonly previousUsername: pulumi.Output<string>;
+  /** When a password was last changed (ISO 8601); undefined while adopted state is unrotated. */
+  declare readonly rotatedAt: pulumi.Output<string | undefined>;
+  /** The `rotationTrigger` that produced the current outputs. */
+  declare readonly rotationTrigger: pulumi.Output<string | number | undefined>;
+
+  constructor(name: string, args: PostgresRotationArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      postgresRotationProvider,
+      name,
+      {
+        ...args,
+        database: withSecretPassword(args.database),
+        state: args.state === undefined ? undefined : pulumi.secret(args.state),
+        current: undefined,
+        previous: undefined,
+        currentUsername: undefined,
+        previousUsername: undefined,
+        rotatedAt: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS }),
+      "postgres-rotator",
+      "PostgresRotation",
+    );
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !pulumi.Output.isInstance(value) &&
+    !(value instanceof Promise)
+  );
+}
+
+/**
+ * `database` with the managing password marked secret, leaving host and names readable in the
+ * state where the input's shape allows it; when it is one opaque Output, all of it is secret.
+ */
+function withSecretPassword(database: pulumi.Input<DatabaseArgs>): pulumi.Input<DatabaseArgs> {
+  if (!isPlainObject(database)) return pulumi.secret(database);
+  const db = database as DatabaseArgs;
+  const manager = db.managingUser;
+  if (!isPlainObject(manager)) return { ...db, managingUser: pulumi.secret(manager) };
+  const plain = manager as CredentialArgs;
+  return { ...db, managingUser: { ...plain, password: pulumi.secret(plain.password) } };
+}

@@ -1,0 +1,56 @@
+/**
+ * The rotation engine: plan with the pure core, carry the plan out through a `PostgresShell`,
+ * and return the new state. Nothing here knows SQL or Pulumi.
+ */
+import { AuthenticationError, CurrentCredentialsError } from "./errors";
+import { planRotation, type RotatedState } from "./core/plan";
+import type { Credential, RotationState, UserPair } from "./core/types";
+import type { PostgresShell } from "./postgres/shell";
+
+export interface RotationDeps {
+  readonly shell: PostgresShell;
+  /** A fresh password for every attempt: a retry never reuses one. */
+  readonly newPassword: () => string;
+  readonly now: () => Date;
+}
+
+export interface RotationResult {
+  readonly state: RotatedState;
+  readonly rotatedAt: string;
+}
+
+/**
+ * Rotates the pair once: the previous user (or `username1` without state) gets a new password,
+ * verified by logging in with it, and becomes current. The current user is never touched.
+ * On any failure the error is thrown and the given state is still the valid one.
+ */
+export async function rotate(
+  state: RotationState | undefined,
+  users: UserPair,
+  deps: RotationDeps,
+): Promise<RotationResult> {
+  const plan = planRotation({ state, users, newPassword: deps.newPassword() });
+  await deps.shell.changePassword(plan.target, plan.next.current.password);
+  return { state: plan.next, rotatedAt: deps.now().toISOString() };
+}
+
+/** Proves that `current` logs in; throws `CurrentCredentialsError` when it does not. */
+export async function verifyCurrent(
+  current: Credential,
+  shell: Pick<PostgresShell, "checkLogin">,
+): Promise<void> {
+  try {
+    await shell.checkLogin(current);
+  } catch (error) {
+    if (error instanceof AuthenticationError) {
+      throw new CurrentCredentialsError(
+        `the current credentials of "${current.username}" no longer log in (${error.message}). ` +
+          `Someone changed the password or the role outside this rotation. Give the working ` +
+          `credentials as the state input, or rotate (change rotationTrigger): a rotation ` +
+          `gives the other user a new password and makes it current`,
+        { cause: error.cause },
+      );
+    }
+    throw error;
+  }
+}
