@@ -1,0 +1,62 @@
+import { expect } from "chai";
+import {
+  DEFAULT_PASSWORD_LENGTH,
+  URL_SAFE_CHARACTERS,
+  generatePassword,
+  passwordPolicyProblems,
+} from "../../../provider/core/password";
+
+describe("generatePassword", () => {
+  it("gives 32 URL-safe characters by default", () => {
+    const password = generatePassword();
+    expect(password).to.have.length(DEFAULT_PASSWORD_LENGTH);
+    expect(password).to.match(/^[A-Za-z0-9._~-]+$/);
+    expect(encodeURIComponent(password)).to.equal(password);
+  });
+
+  it("never repeats itself", () => {
+    const seen = new Set(Array.from({ length: 2000 }, () => generatePassword()));
+    expect(seen.size).to.equal(2000);
+  });
+
+  it("honours length and character set", () => {
+    const password = generatePassword({ length: 64, characters: "abcdefghij" });
+    expect(password).to.match(/^[a-j]{64}$/);
+  });
+
+  it("draws every character uniformly", () => {
+    const characters = "0123456789";
+    const counts = new Map<string, number>();
+    const samples = 20_000;
+    for (let i = 0; i < samples / 16; i++) {
+      for (const c of generatePassword({ length: 16, characters })) {
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+      }
+    }
+    // Chi-squared with 9 degrees of freedom; 27.88 is the 0.999 quantile.
+    const expected = samples / characters.length;
+    const chi2 = [...characters].reduce((sum, c) => {
+      const d = (counts.get(c) ?? 0) - expected;
+      return sum + (d * d) / expected;
+    }, 0);
+    expect(chi2).to.be.below(27.88);
+  });
+
+  it("uses every default character eventually", () => {
+    const used = new Set(Array.from({ length: 200 }, () => generatePassword()).join(""));
+    expect(used.size).to.equal(URL_SAFE_CHARACTERS.length);
+  });
+
+  it("refuses weak or unusable policies with a clear message", () => {
+    expect(() => generatePassword({ length: 15 })).to.throw(RangeError, /length must be/);
+    expect(() => generatePassword({ length: 20.5 })).to.throw(RangeError, /whole number/);
+    expect(() => generatePassword({ characters: "abc" })).to.throw(RangeError, /at least 10/);
+    expect(() => generatePassword({ characters: "aabcdefghijk" })).to.throw(RangeError, /more than once/);
+    expect(() => generatePassword({ characters: "abcdefghij é" })).to.throw(RangeError, /printable ASCII/);
+  });
+
+  it("reports every policy problem at once", () => {
+    expect(passwordPolicyProblems({ length: 3, characters: "ab" })).to.have.length(2);
+    expect(passwordPolicyProblems({})).to.deep.equal([]);
+  });
+});

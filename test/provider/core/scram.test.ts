@@ -1,0 +1,136 @@
+import { expect } from "chai";
+import {
+  isScramVerifier,
+  postgresSaslPrep,
+  scramSha256Verifier,
+  scramSha256VerifierAsync,
+} from "../../../provider/core/scram";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
+import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
+
+const salt = Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64");
+
+describe("scramSha256Verifier", () => {
+  it("has PostgreSQL's shape and a fresh salt each time", () => {
+    const a = scramSha256Verifier("pencil");
+    const b = scramSha256Verifier("pencil");
+    expect(a).to.match(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/);
+    expect(isScramVerifier(a)).to.equal(true);
+    expect(a).to.not.equal(b);
+  });
+
+  it("is deterministic for a given salt, sync and async alike", async () => {
+    const sync = scramSha256Verifier("pencil", { salt });
+    expect(await scramSha256VerifierAsync("pencil", { salt })).to.equal(sync);
+    expect(sync).to.equal(scramSha256Verifier("pencil", { salt }));
+  });
+
+  it("honours the iteration count", () => {
+    expect(scramSha256Verifier("pencil", { iterations: 10000 })).to.match(/^SCRAM-SHA-256\$10000:/);
+  });
+
+  it("refuses inputs that would produce a useless verifier", () => {
+    expect(() => scramSha256Verifier("")).to.throw(RangeError, /non-empty/);
+    expect(() => scramSha256Verifier("a\0b")).to.throw(RangeError, /NUL/);
+    expect(() => scramSha256Verifier("x", { iterations: 0 })).to.throw(RangeError, /iterations/);
+    expect(() => scramSha256Verifier("x", { salt: Buffer.alloc(4) })).to.throw(RangeError, /salt/);
+  });
+
+  it("never contains the password", () => {
+    const password = "correct-horse-battery-staple";
+    expect(scramSha256Verifier(password)).to.not.include(password);
+  });
+});
+
+describe("isScramVerifier", () => {
+  it("accepts only the exact shape", () => {
+    const good = scramSha256Verifier("x");
+    for (const bad of [
+      "",
+      null,
+      undefined,
+      "md5abc",
+      good + "'",
+      good.replace("SCRAM-SHA-256", "scram-sha-256"),
+      good.replace("$4096:", "$0:"),
+      `${good}; DROP ROLE x; --`,
+      good.slice(0, -2),
+    ]) {
+      expect(isScramVerifier(bad), String(bad)).to.equal(false);
+    }
+  });
+});
+
+describe("postgresSaslPrep", () => {
+  it("leaves ASCII alone, control characters included", () => {
+    expect(postgresSaslPrep("pass\u0007word").toString()).to.equal("pass\u0007word");
+  });
+  it("maps and normalizes like RFC 4013", () => {
+    expect(postgresSaslPrep("pass\u00ADword").toString()).to.equal("password");
+    expect(postgresSaslPrep("a\u00A0b").toString()).to.equal("a b");
+    expect(postgresSaslPrep("\u2168").toString()).to.equal("IX");
+  });
+  it("falls back to the raw bytes when SASLprep refuses the string", () => {
+    expect(postgresSaslPrep("é\u0007").toString()).to.equal("é\u0007");
+  });
+});
+
+// The authority on "as PostgreSQL does it" is PostgreSQL: let the server hash the plaintext,
+// read the stored verifier, and recompute it here with the server's salt and iteration count.
+const newest = TEST_MAJORS[TEST_MAJORS.length - 1];
+describe(`scramSha256Verifier against PostgreSQL ${newest}'s own hashing`, function () {
+  let pg: TestCluster;
+  before(async () => {
+    pg = await cluster(newest);
+  });
+
+  async function serverVerifier(password: string, iterations?: number): Promise<string> {
+    const role = uniqueName("scram_probe");
+    return pg.asSuperuser(async (c) => {
+      await c.query(`CREATE ROLE ${quoteIdentifier(role)} LOGIN`);
+      await c.query("SET password_encryption = 'scram-sha-256'");
+      if (iterations) await c.query(`SET scram_iterations = ${iterations}`);
+      await c.query(`ALTER ROLE ${quoteIdentifier(role)} PASSWORD ${c.escapeLiteral(password)}`);
+      const r = await c.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [role]);
+      await c.query(`DROP ROLE ${quoteIdentifier(role)}`);
+      return r.rows[0].rolpassword as string;
+    });
+  }
+
+  const cases: Record<string, string> = {
+    "plain ASCII": "pencil",
+    "ASCII with punctuation": "p@ss:w/rd?#%'\"\\",
+    "ASCII control character": "tab\there",
+    "soft hyphen (mapped to nothing)": "pass\u00ADword",
+    "no-break space (mapped to space)": "pass\u00A0word",
+    "NFKC compatibility form": "\uFB01ve \u2168",
+    "combining sequence": "e\u0301t\u00E9",
+    "prohibited control character": "caf\u00E9\u0007",
+    "unassigned in Unicode 3.2": "x\u0221y",
+    "bidi rule violation": "\u06271",
+    "outside the BMP": "key\u{1F511}",
+    "only characters mapped to nothing": "\u00AD\u200B",
+  };
+
+  for (const [label, password] of Object.entries(cases)) {
+    it(`matches for ${label}`, async () => {
+      const stored = await serverVerifier(password);
+      const [, iterations, saltB64] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
+      const ours = scramSha256Verifier(password, {
+        iterations: Number(iterations),
+        salt: Buffer.from(saltB64, "base64"),
+      });
+      expect(ours).to.equal(stored);
+    });
+  }
+
+  it("matches with scram_iterations raised", async function () {
+    if (newest < 16) this.skip();
+    const stored = await serverVerifier("pencil", 12345);
+    const [, iterations, saltB64] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
+    expect(iterations).to.equal("12345");
+    expect(
+      scramSha256Verifier("pencil", { iterations: 12345, salt: Buffer.from(saltB64, "base64") }),
+    ).to.equal(stored);
+  });
+});

@@ -1,0 +1,175 @@
+import { expect } from "chai";
+import * as net from "node:net";
+import { AuthenticationError, ConnectionError } from "../../../provider/errors";
+import type { ConnectionTarget, Credential } from "../../../provider/core/types";
+import { DEFAULT_TIMEOUTS } from "../../../provider/core/validate";
+import { clientConfig, connect, tlsOptions } from "../../../provider/postgres/connection";
+import { probeLogin } from "../../../provider/postgres/shell";
+import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
+import { TEST_MAJORS, cluster, privateCluster, type TestCluster } from "../../support/servers";
+import { makeTestPki, type TestPki } from "../../support/tls";
+
+const newest = TEST_MAJORS[TEST_MAJORS.length - 1];
+
+describe("tlsOptions", () => {
+  it("maps libpq's sslmodes", () => {
+    expect(tlsOptions("h", { mode: "disable" })).to.equal(false);
+    expect(tlsOptions("h", { mode: "require" })).to.deep.equal({ rejectUnauthorized: false });
+    const verifyCa = tlsOptions("h", { mode: "verify-ca", ca: "CA" }) as Record<string, unknown>;
+    expect(verifyCa).to.include({ rejectUnauthorized: true, ca: "CA" });
+    const full = tlsOptions("h", { mode: "verify-full" }) as Record<string, unknown>;
+    expect(full.rejectUnauthorized).to.equal(true);
+    expect(full.checkServerIdentity).to.be.a("function");
+  });
+
+  it("verifies the chain for require when a CA is given, as libpq does", () => {
+    const options = tlsOptions("h", { mode: "require", ca: "CA" }) as Record<string, unknown>;
+    expect(options.rejectUnauthorized).to.equal(true);
+  });
+});
+
+describe("clientConfig", () => {
+  it("uses structured parameters and every timeout", () => {
+    const target: ConnectionTarget = { host: "h", port: 1, database: "d", ssl: { mode: "disable" } };
+    const config = clientConfig(target, { username: "u", password: "p@ss/w?rd#" }, DEFAULT_TIMEOUTS);
+    expect(config).to.include({
+      host: "h",
+      port: 1,
+      database: "d",
+      user: "u",
+      password: "p@ss/w?rd#",
+      connectionTimeoutMillis: 10_000,
+      statement_timeout: 30_000,
+      lock_timeout: 60_000,
+    });
+    expect(config).to.not.have.property("connectionString");
+  });
+});
+
+describe(`connecting to PostgreSQL ${newest}`, function () {
+  let plain: TestCluster;
+  before(async () => {
+    plain = await cluster(newest);
+  });
+
+  function target(overrides: Partial<ConnectionTarget> = {}): ConnectionTarget {
+    return { host: plain.server.host, port: plain.server.port, database: "app", ssl: { mode: "disable" }, ...overrides };
+  }
+
+  it("logs in with passwords that would break a connection URL", async () => {
+    const user = await plain.createPair();
+    const password = "p@ss/w?rd#%25:&=+ '\"\\";
+    await plain.setPassword(user.username1, password);
+    await probeLogin(target(), DEFAULT_TIMEOUTS, { username: user.username1, password });
+  });
+
+  it("reports a wrong password as AuthenticationError without the password", async () => {
+    const manager: Credential = { ...plain.manager, password: "wrong-Password-1234" };
+    const error = await rejection(probeLogin(target(), DEFAULT_TIMEOUTS, manager));
+    expect(error).to.be.instanceOf(AuthenticationError);
+    expect(error.message).to.include('"rotation_manager"').and.include("password authentication failed");
+    expectNoSecrets(renderings(error), [manager.password, plain.manager.password]);
+  });
+
+  it("refuses to fall back to plaintext: the default mode needs TLS", async () => {
+    const error = await rejection(
+      connect(target({ ssl: { mode: "verify-full" } }), plain.manager, DEFAULT_TIMEOUTS, { secrets: [] }),
+    );
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/does not accept TLS connections/);
+    expectNoSecrets(renderings(error), [plain.manager.password]);
+  });
+
+  it("reports a closed port as ConnectionError", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const error = await rejection(probeLogin(target({ port: closed }), DEFAULT_TIMEOUTS, plain.manager));
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.include("ECONNREFUSED");
+  });
+
+  it("gives up after timeouts.connectSeconds on a server that never answers", async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const started = Date.now();
+    try {
+      const error = await rejection(
+        probeLogin(target({ port }), { ...DEFAULT_TIMEOUTS, connectSeconds: 0.5 }, plain.manager),
+      );
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect(error.message).to.match(/timeouts\.connectSeconds/);
+      expect(Date.now() - started).to.be.below(5000);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+});
+
+describe(`TLS against PostgreSQL ${newest}`, function () {
+  let pki: TestPki;
+  let other: TestPki;
+  let secure: TestCluster;
+  before(async function () {
+    this.timeout(120_000);
+    pki = makeTestPki({ names: ["localhost"] });
+    other = makeTestPki({ names: ["localhost"] });
+    secure = await privateCluster({ major: newest, tls: { certPem: pki.certPem, keyPem: pki.keyPem } });
+  });
+
+  function target(host: string, ssl: ConnectionTarget["ssl"]): ConnectionTarget {
+    return { host, port: secure.server.port, database: "app", ssl };
+  }
+
+  async function sessionUsesTls(t: ConnectionTarget): Promise<boolean> {
+    const client = await connect(t, secure.manager, DEFAULT_TIMEOUTS, { secrets: [] });
+    try {
+      const r = await client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+      return r.rows[0].ssl as boolean;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it("verify-full accepts the right CA and host name", async () => {
+    expect(await sessionUsesTls(target("localhost", { mode: "verify-full", ca: pki.caPem }))).to.equal(true);
+  });
+
+  it("verify-full refuses a certificate for another host name", async () => {
+    const error = await rejection(sessionUsesTls(target("127.0.0.1", { mode: "verify-full", ca: pki.caPem })));
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/could not be verified \(ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+
+  it("verify-full refuses a certificate signed by another CA", async () => {
+    const error = await rejection(sessionUsesTls(target("localhost", { mode: "verify-full", ca: other.caPem })));
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/could not be verified/).and.match(/database\.ssl\.ca/);
+    expectNoSecrets(renderings(error), [secure.manager.password]);
+  });
+
+  it("verify-full refuses a private CA when none is given", async () => {
+    const error = await rejection(sessionUsesTls(target("localhost", { mode: "verify-full" })));
+    expect(error).to.be.instanceOf(ConnectionError);
+  });
+
+  it("verify-ca checks the chain but not the host name", async () => {
+    expect(await sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: pki.caPem }))).to.equal(true);
+    const error = await rejection(sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: other.caPem })));
+    expect(error).to.be.instanceOf(ConnectionError);
+  });
+
+  it("require encrypts without verifying", async () => {
+    expect(await sessionUsesTls(target("127.0.0.1", { mode: "require" }))).to.equal(true);
+  });
+
+  it("disable connects in plaintext", async () => {
+    expect(await sessionUsesTls(target("127.0.0.1", { mode: "disable" }))).to.equal(false);
+  });
+});
