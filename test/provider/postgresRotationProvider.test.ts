@@ -1,44 +1,272 @@
 import { expect } from "chai";
-import { postgresRotationProvider } from "../../provider/postgresRotationProvider";
+import {
+  AuthenticationError,
+  CurrentCredentialsError,
+  ValidationError,
+  VerificationError,
+} from "../../provider/errors";
+import type { RotationOutputs } from "../../provider/core/outputs";
 import type { RotationInputs } from "../../provider/core/types";
+import { generatePassword } from "../../provider/core/password";
+import { quoteIdentifier } from "../../provider/postgres/sql";
+import { postgresRotationProvider as provider } from "../../provider/postgresRotationProvider";
 import { Lifecycle } from "../support/provider";
+import { expectNoSecrets, rejection, renderings } from "../support/secrets";
 import { TEST_MAJORS, cluster, type TestCluster } from "../support/servers";
 
 for (const major of TEST_MAJORS) {
   describe(`postgresRotationProvider on PostgreSQL ${major}`, function () {
     let pg: TestCluster;
+    /** Every password this suite learned; none may ever reach the server log. */
+    const seen = new Set<string>();
     before(async function () {
       pg = await cluster(major);
+      seen.add(pg.manager.password);
     });
+
+    function remember(outputs: RotationOutputs | undefined): RotationOutputs {
+      if (!outputs) throw new Error("no outputs");
+      seen.add(outputs.current.password);
+      if (outputs.previous.password) seen.add(outputs.previous.password);
+      return outputs;
+    }
 
     async function freshInputs(): Promise<RotationInputs> {
       return { database: pg.database, rotateUsers: await pg.createPair(), rotationTrigger: "1" };
     }
 
-    it("rotates username1, then username2, then username1, never touching current", async function () {
+    it("rotates username1, then username2, then username1, never touching current", async () => {
       const inputs = await freshInputs();
       const { username1, username2 } = inputs.rotateUsers;
-      const life = new Lifecycle(postgresRotationProvider);
+      const life = new Lifecycle(provider);
 
-      const first = await life.create(inputs);
+      const first = remember(await life.create(inputs));
       expect(first.current.username).to.equal(username1);
       expect(first.previous).to.deep.equal({ username: username2 });
+      expect(first.rotatedAt).to.be.a("string");
       expect(await pg.canLogin(username1, first.current.password)).to.equal(true);
 
       await life.apply({ ...inputs, rotationTrigger: "2" });
-      const second = life.outputs!;
+      const second = remember(life.outputs);
       expect(second.current.username).to.equal(username2);
       expect(second.previous).to.deep.equal(first.current);
+      expect(second.rotationTrigger).to.equal("2");
       expect(await pg.canLogin(username2, second.current.password)).to.equal(true);
       expect(await pg.canLogin(username1, first.current.password)).to.equal(true);
 
       await life.apply({ ...inputs, rotationTrigger: "3" });
-      const third = life.outputs!;
+      const third = remember(life.outputs);
       expect(third.current.username).to.equal(username1);
       expect(third.previous).to.deep.equal(second.current);
       expect(await pg.canLogin(username1, third.current.password)).to.equal(true);
       expect(await pg.canLogin(username2, second.current.password)).to.equal(true);
       expect(await pg.canLogin(username1, first.current.password)).to.equal(false);
+    });
+
+    it("does nothing when nothing changed", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      const before = remember(await life.create(inputs));
+      const diff = await life.apply(inputs);
+      expect(diff.changes).to.equal(false);
+      expect(life.outputs).to.deep.equal(before);
+    });
+
+    it("keeps the credentials when only settings change", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      const before = remember(await life.create(inputs));
+      const diff = await life.apply({ ...inputs, timeouts: { connectSeconds: 5 }, scramIterations: 8192 });
+      expect(diff.changes).to.equal(true);
+      expect(life.outputs!.current).to.deep.equal(before.current);
+      expect(life.outputs!.previous).to.deep.equal(before.previous);
+      expect(life.outputs!.rotatedAt).to.equal(before.rotatedAt);
+      expect(life.outputs!.timeouts.connectSeconds).to.equal(5);
+    });
+
+    it("asks for a replacement when the user pair changes", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      remember(await life.create(inputs));
+      const other = await pg.createPair();
+      const diff = await provider.diff!(life.id, life.outputs!, { ...inputs, rotateUsers: other });
+      expect(diff).to.deep.include({ changes: true, replaces: ["rotateUsers"], deleteBeforeReplace: false });
+    });
+
+    it("adopts given state without rotating, then rotates its previous user", async () => {
+      const inputs = await freshInputs();
+      const { username1, username2 } = inputs.rotateUsers;
+      const state = {
+        current: { username: username2, password: generatePassword() },
+        previous: { username: username1, password: generatePassword() },
+      };
+      await pg.setPassword(username2, state.current.password);
+      await pg.setPassword(username1, state.previous.password);
+      const life = new Lifecycle(provider);
+      const adopted = remember(await life.create({ ...inputs, state }));
+      expect(adopted.current).to.deep.equal(state.current);
+      expect(adopted.previous).to.deep.equal(state.previous);
+      expect(adopted.rotatedAt).to.equal(undefined);
+      expect(await pg.canLogin(username1, state.previous.password)).to.equal(true);
+
+      await life.apply({ ...inputs, state, rotationTrigger: "2" });
+      const rotated = remember(life.outputs);
+      expect(rotated.current.username).to.equal(username1);
+      expect(rotated.previous).to.deep.equal(state.current);
+      expect(await pg.canLogin(username2, state.current.password)).to.equal(true);
+      expect(await pg.canLogin(username1, rotated.current.password)).to.equal(true);
+    });
+
+    it("adopts a new state given later, after checking it logs in", async () => {
+      const inputs = await freshInputs();
+      const { username1, username2 } = inputs.rotateUsers;
+      const life = new Lifecycle(provider);
+      remember(await life.create(inputs));
+      const state = { current: { username: username2, password: generatePassword() } };
+      await pg.setPassword(username2, state.current.password);
+      await life.apply({ ...inputs, state });
+      expect(life.outputs!.current).to.deep.equal(state.current);
+      expect(life.outputs!.previous).to.deep.equal({ username: username1 });
+    });
+
+    it("refuses to adopt a state whose current user does not log in", async () => {
+      const inputs = await freshInputs();
+      const state = { current: { username: inputs.rotateUsers.username1, password: generatePassword() } };
+      const error = await rejection(provider.create({ ...inputs, state }));
+      expect(error).to.be.instanceOf(CurrentCredentialsError);
+      expect(error.message).to.include(`"${inputs.rotateUsers.username1}" no longer log in`);
+      expectNoSecrets(renderings(error), [...seen, state.current.password]);
+    });
+
+    it("refresh confirms working credentials and says clearly when they stopped working", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      const outputs = remember(await life.create(inputs));
+      const read = await provider.read!(life.id, outputs);
+      expect(read).to.deep.equal({ id: life.id, props: outputs });
+
+      const outOfBand = generatePassword();
+      await pg.setPassword(outputs.current.username, outOfBand);
+      const error = await rejection(provider.read!(life.id, outputs));
+      expect(error).to.be.instanceOf(CurrentCredentialsError);
+      expect(error.message).to.match(/no longer log in/).and.match(/rotationTrigger/);
+      expectNoSecrets(renderings(error), [...seen, outOfBand]);
+
+      // Rotating recovers: the other user gets a password and becomes current.
+      await life.apply({ ...inputs, rotationTrigger: "2" });
+      const recovered = remember(life.outputs);
+      expect(await pg.canLogin(recovered.current.username, recovered.current.password)).to.equal(true);
+    });
+
+    it("delete leaves both users and their passwords in place", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      remember(await life.create(inputs));
+      await life.apply({ ...inputs, rotationTrigger: "2" });
+      const outputs = remember(life.outputs);
+      await provider.delete!(life.id, outputs);
+      expect(await pg.canLogin(outputs.current.username, outputs.current.password)).to.equal(true);
+      expect(await pg.canLogin(outputs.previous.username, outputs.previous.password)).to.equal(true);
+    });
+
+    it("a failed rotation keeps current valid, and the next run converges", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      const before = remember(await life.create(inputs));
+      const target = quoteIdentifier(inputs.rotateUsers.username2);
+      // The new password gets set, but the login that proves it fails.
+      await pg.asSuperuser((c) => c.query(`ALTER ROLE ${target} CONNECTION LIMIT 0`));
+      const error = await rejection(life.apply({ ...inputs, rotationTrigger: "2" }));
+      expect(error).to.be.instanceOf(VerificationError);
+      expect(error.message).to.match(/was changed, but logging in with it failed/);
+      expectNoSecrets(renderings(error), [...seen]);
+      expect(life.outputs).to.deep.equal(before);
+      expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+
+      await pg.asSuperuser((c) => c.query(`ALTER ROLE ${target} CONNECTION LIMIT -1`));
+      await life.apply({ ...inputs, rotationTrigger: "2" });
+      const after = remember(life.outputs);
+      expect(after.current.username).to.equal(inputs.rotateUsers.username2);
+      expect(await pg.canLogin(after.current.username, after.current.password)).to.equal(true);
+      expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+    });
+
+    it("a wrong managing password changes nothing, and the right one converges", async () => {
+      const inputs = await freshInputs();
+      const life = new Lifecycle(provider);
+      const before = remember(await life.create(inputs));
+      const wrong = { ...pg.manager, password: generatePassword() };
+      const error = await rejection(
+        life.apply({ ...inputs, database: { ...pg.database, managingUser: wrong }, rotationTrigger: "2" }),
+      );
+      expect(error).to.be.instanceOf(AuthenticationError);
+      expect(error.message).to.include("managing user");
+      expectNoSecrets(renderings(error), [...seen, wrong.password]);
+      expect(life.outputs).to.deep.equal(before);
+      await life.apply({ ...inputs, rotationTrigger: "2" });
+      expect(remember(life.outputs).current.username).to.equal(inputs.rotateUsers.username2);
+    });
+
+    it("rotates users with hostile names and injects nothing", async () => {
+      const canary = await pg.createPair();
+      const canaryPassword = generatePassword();
+      await pg.setPassword(canary.username1, canaryPassword);
+      const hostile = [
+        [`quote"d'user`, "with space"],
+        ["ÜñïçødÉ_用户", "UPPER_Case"],
+        [`x'; ALTER ROLE "${canary.username1}" PASSWORD 'pwned'; --`, `y"; DROP ROLE "${canary.username1}"; --`],
+        ["$1", "back\\slash$$dollar"],
+      ];
+      for (const [username1, username2] of hostile) {
+        const rotateUsers = await pg.createPair(username1, username2);
+        const life = new Lifecycle(provider);
+        const inputs = { database: pg.database, rotateUsers, rotationTrigger: "1" };
+        const first = remember(await life.create(inputs));
+        await life.apply({ ...inputs, rotationTrigger: "2" });
+        const second = remember(life.outputs);
+        expect(first.current.username).to.equal(username1);
+        expect(second.current.username).to.equal(username2);
+        expect(await pg.canLogin(username1, first.current.password)).to.equal(true);
+        expect(await pg.canLogin(username2, second.current.password)).to.equal(true);
+      }
+      expect(await pg.canLogin(canary.username1, canaryPassword)).to.equal(true);
+    });
+
+    describe("bad input", () => {
+      let inputs: RotationInputs;
+      before(async () => {
+        inputs = await freshInputs();
+      });
+      const cases: [string, (i: RotationInputs) => unknown, RegExp][] = [
+        ["an empty host", (i) => ({ ...i, database: { ...i.database, host: "" } }), /database\.host/],
+        ["port 70000", (i) => ({ ...i, database: { ...i.database, port: 70000 } }), /database\.port/],
+        ["the same user twice", (i) => ({ ...i, rotateUsers: { username1: "a", username2: "a" } }), /two different roles/],
+        ["the manager as a rotated user", (i) => ({ ...i, rotateUsers: { username1: pg.manager.username, username2: "b" } }), /managing user/],
+        ["a 64-byte name", (i) => ({ ...i, rotateUsers: { username1: "x".repeat(64), username2: "b" } }), /63 bytes/],
+        ["a NUL in a name", (i) => ({ ...i, rotateUsers: { username1: "a\0", username2: "b" } }), /NUL/],
+        ["a foreign state", (i) => ({ ...i, state: { current: { username: "z", password: "p" } } }), /neither/],
+      ];
+      for (const [label, mutate, message] of cases) {
+        it(`fails on ${label} before contacting the server`, async () => {
+          const bad = mutate(inputs) as RotationInputs;
+          const checked = await provider.check!({}, bad);
+          expect(checked.failures?.map((f) => f.reason).join("\n")).to.match(message);
+          const logBefore = pg.server.readLog().length;
+          const error = await rejection(provider.create(bad));
+          expect(error).to.be.instanceOf(ValidationError);
+          expect(error.message).to.match(message);
+          expectNoSecrets(renderings(error), [...seen]);
+          expect(pg.server.readLog().length, "the server saw nothing").to.equal(logBefore);
+        });
+      }
+    });
+
+    it("the server log (log_statement = all) holds none of the passwords", () => {
+      const log = pg.server.readLog();
+      expect(log).to.include("ALTER ROLE");
+      expect(log).to.include("SCRAM-SHA-256$");
+      expect(seen.size).to.be.greaterThan(20);
+      expectNoSecrets(log, [...seen]);
     });
   });
 }
