@@ -72,7 +72,7 @@ export interface ErrorContext {
   readonly secrets: readonly (string | undefined)[];
 }
 
-const TLS_VERIFY_CODES = new Set([
+const TLS_VERIFY_CODES: readonly string[] = [
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
@@ -82,7 +82,7 @@ const TLS_VERIFY_CODES = new Set([
   "CERT_NOT_YET_VALID",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "CERT_SIGNATURE_FAILURE",
-]);
+];
 
 function where(database: ConnectionTarget): string {
   return `${database.host}:${database.port}/${database.database}`;
@@ -115,7 +115,7 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
       { cause },
     );
   }
-  if (typeof code === "string" && TLS_VERIFY_CODES.has(code)) {
+  if (typeof code === "string" && TLS_VERIFY_CODES.includes(code)) {
     return new ConnectionError(
       `${prefix} failed: the server's TLS certificate could not be verified (${code}: ${detail}); ` +
         `give the CA that signed it in database.ssl.ca, or choose another database.ssl.mode`,

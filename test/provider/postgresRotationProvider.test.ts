@@ -9,7 +9,11 @@ import type { RotationOutputs } from "../../provider/core/outputs";
 import type { RotationInputs } from "../../provider/core/types";
 import { generatePassword } from "../../provider/core/password";
 import { quoteIdentifier } from "../../provider/postgres/sql";
-import { postgresRotationProvider as provider } from "../../provider/postgresRotationProvider";
+import {
+  HANDLERS_MODULE,
+  postgresRotationProvider as provider,
+} from "../../provider/postgresRotationProvider";
+import { installPackedPackage, type InstalledPackage } from "../support/installedPackage";
 import { Lifecycle } from "../support/provider";
 import { expectNoSecrets, rejection, renderings } from "../support/secrets";
 import { TEST_MAJORS, cluster, type TestCluster } from "../support/servers";
@@ -270,3 +274,71 @@ for (const major of TEST_MAJORS) {
     });
   });
 }
+
+/** Serializes the provider of the installed package, exactly as `pulumi.dynamic.Resource` does. */
+const SERIALIZE = `
+const { postgresRotationProvider } = require("pulumi-postgres-rotator");
+const { serializeFunction } = require("@pulumi/pulumi/runtime");
+serializeFunction(() => postgresRotationProvider, { allowSecrets: true })
+  .then((sf) => process.stdout.write(sf.text));
+`;
+
+/** Loads serialized provider text the way Pulumi's dynamic provider host does, then runs steps. */
+const PROVIDER_HOST = `
+const requireFromString = require(
+  require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }),
+);
+let input = "";
+process.stdin.on("data", (d) => (input += d));
+process.stdin.on("end", async () => {
+  const { text, inputs } = JSON.parse(input);
+  const provider = requireFromString(text).handler();
+  const results = [];
+  const created = await provider.create(inputs);
+  results.push(created.outs);
+  const bumped = { ...inputs, rotationTrigger: "2" };
+  const updated = await provider.update(created.id, created.outs, bumped);
+  results.push(updated.outs);
+  const wrong = { ...bumped, rotationTrigger: "3",
+    database: { ...inputs.database, managingUser: { ...inputs.database.managingUser, password: "wrong-" + Date.now() } } };
+  try {
+    await provider.update(created.id, updated.outs, wrong);
+    results.push({ error: null });
+  } catch (error) {
+    results.push({ error: { name: error.name, message: error.message } });
+  }
+  process.stdout.write(JSON.stringify(results));
+});
+`;
+
+describe("postgresRotationProvider as Pulumi stores and runs it", function () {
+  this.timeout(120_000);
+  let installed: InstalledPackage;
+  let text: string;
+  const newest = TEST_MAJORS[TEST_MAJORS.length - 1];
+  before(async () => {
+    installed = installPackedPackage();
+    text = await installed.run(SERIALIZE);
+  });
+  after(() => installed?.remove());
+
+  it("serializes to a small text that loads the installed package by name", () => {
+    expect(text).to.include(HANDLERS_MODULE);
+    expect(text.length, "serialized provider budget").to.be.below(3 * 1024);
+  });
+
+  it(`rotates from that text in a separate process (PostgreSQL ${newest})`, async () => {
+    const pg = await cluster(newest);
+    const inputs = { database: pg.database, rotateUsers: await pg.createPair(), rotationTrigger: "1" };
+    const output = await installed.run(PROVIDER_HOST, JSON.stringify({ text, inputs }));
+    const [first, second, failed] = JSON.parse(output) as [RotationOutputs, RotationOutputs, { error: { name: string; message: string } }];
+    expect(first.current.username).to.equal(inputs.rotateUsers.username1);
+    expect(second.current.username).to.equal(inputs.rotateUsers.username2);
+    expect(await pg.canLogin(second.current.username, second.current.password)).to.equal(true);
+    expect(await pg.canLogin(second.previous.username, second.previous.password)).to.equal(true);
+    // Errors keep their class name and message across the process boundary.
+    expect(failed.error.name).to.equal("AuthenticationError");
+    expect(failed.error.message).to.match(/logging in as the managing user as "rotation_manager".*password authentication failed/);
+    expectNoSecrets(text, [pg.manager.password, first.current.password, second.current.password]);
+  });
+});

@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
+import { PostgresRotation, SECRET_OUTPUTS } from "../../provider/postgresRotation";
+
+/** The secret marker Pulumi's wire format wraps secret values in. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const MANAGER_PASSWORD = "manager-password-9f3c";
+const STATE_PASSWORD = "state-password-2b7e";
+
+interface Registration {
+  type: string;
+  name: string;
+  object: Record<string, unknown>;
+  additionalSecretOutputs: string[];
+}
+
+describe("PostgresRotation (Pulumi mocks)", function () {
+  const registrations: Registration[] = [];
+
+  before(async function () {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+        call: (args) => args.inputs,
+      },
+      "project",
+      "stack",
+      false,
+    );
+    // Record what the SDK sends to the engine, before the mock deserializes it.
+    const monitor = getMonitor() as unknown as {
+      registerResource(req: unknown, callback: unknown): void;
+    };
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: never, callback: never) => {
+      const r = req as {
+        getType(): string;
+        getName(): string;
+        getObject(): { toJavaScript(): Record<string, unknown> };
+        getAdditionalsecretoutputsList(): string[];
+      };
+      registrations.push({
+        type: r.getType(),
+        name: r.getName(),
+        object: r.getObject().toJavaScript(),
+        additionalSecretOutputs: r.getAdditionalsecretoutputsList(),
+      });
+      original(req, callback);
+    };
+  });
+
+  async function register(name: string, database: unknown, extra: object = {}): Promise<Registration> {
+    const rotation = new PostgresRotation(name, {
+      database: database as never,
+      rotateUsers: { username1: "app_1", username2: "app_2" },
+      rotationTrigger: "1",
+      ...extra,
+    });
+    await new Promise<void>((resolve) => rotation.urn.apply(() => resolve()));
+    const found = registrations.find((r) => r.name === name);
+    if (!found) throw new Error(`${name} was not registered`);
+    return found;
+  }
+
+  const database = {
+    host: "db.internal",
+    database: "app",
+    managingUser: { username: "rotation_manager", password: MANAGER_PASSWORD },
+  };
+
+  it("registers a named dynamic resource type with its serialized provider", async () => {
+    const r = await register("typed", database);
+    expect(r.type).to.equal("pulumi-nodejs:dynamic/postgres-rotator:PostgresRotation");
+    expect(r.object.__provider).to.be.a("string");
+  });
+
+  it("asks the engine to encrypt every output that holds a password", async () => {
+    const r = await register("outputs", database);
+    expect(SECRET_OUTPUTS).to.have.members(["current", "previous", "state"]);
+    expect(r.additionalSecretOutputs).to.include.members(SECRET_OUTPUTS);
+  });
+
+  it("sends the managing password as a secret, leaving the host readable", async () => {
+    const r = await register("inputs", database);
+    const db = r.object.database as Record<string, unknown>;
+    expect(db.host).to.equal("db.internal");
+    const manager = db.managingUser as Record<string, unknown>;
+    expect(manager.username).to.equal("rotation_manager");
+    expect(manager.password).to.be.an("object").that.has.property(SECRET_SIG);
+    const plain = JSON.stringify({ ...r.object, database: { ...db, managingUser: { username: 1 } } });
+    expect(plain).to.not.include(MANAGER_PASSWORD);
+  });
+
+  it("sends the whole database as a secret when it is one opaque Output", async () => {
+    const r = await register("opaque", pulumi.output(database));
+    expect(r.object.database).to.be.an("object").that.has.property(SECRET_SIG);
+  });
+
+  it("sends the state input as a secret", async () => {
+    const r = await register("stated", database, {
+      state: { current: { username: "app_1", password: STATE_PASSWORD } },
+    });
+    expect(r.object.state).to.be.an("object").that.has.property(SECRET_SIG);
+  });
+
+  it("never puts a password into the serialized provider", async () => {
+    const r = await register("serialized", database, {
+      state: { current: { username: "app_1", password: STATE_PASSWORD } },
+    });
+    const provider = r.object.__provider as string;
+    expect(provider).to.not.include(MANAGER_PASSWORD);
+    expect(provider).to.not.include(STATE_PASSWORD);
+  });
+
+  it("leaves the caller's options untouched", async () => {
+    const opts: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["rotatedAt"] };
+    new PostgresRotation("opts", { database, rotateUsers: { username1: "a", username2: "b" } }, opts);
+    expect(opts).to.deep.equal({ additionalSecretOutputs: ["rotatedAt"] });
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The package as a user gets it: `npm pack`ed, unpacked into `node_modules` of a scratch
+ * project (under the repo's ignored `.tmp/`, so its dependencies resolve from the repo's own
+ * node_modules), and driven from child processes running plain Node.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+export interface InstalledPackage {
+  /** The scratch project's directory: the working directory of Pulumi's provider host. */
+  readonly projectDir: string;
+  /** Runs `script` (CommonJS) with Node in the project; resolves with stdout, stdin fed `input`. */
+  run(script: string, input?: string): Promise<string>;
+  remove(): void;
+}
+
+export function installPackedPackage(): InstalledPackage {
+  const scratch = fs.mkdtempSync(path.join(ROOT, ".tmp-"));
+  const projectDir = path.join(scratch, "project");
+  const target = path.join(projectDir, "node_modules", "pulumi-postgres-rotator");
+  fs.mkdirSync(target, { recursive: true });
+  const output = execFileSync(
+    "npm",
+    ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  ).toString();
+  const [{ filename }] = JSON.parse(output) as { filename: string }[];
+  execFileSync("tar", ["-xzf", path.join(scratch, filename), "-C", target, "--strip-components=1"]);
+  fs.writeFileSync(path.join(projectDir, "package.json"), '{ "name": "scratch", "private": true }\n');
+  return {
+    projectDir,
+    run(script, input = "") {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["-e", script], {
+          cwd: projectDir,
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("exit", (code) =>
+          code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}${stdout}`)),
+        );
+        child.stdin.end(input);
+      });
+    },
+    remove: () => fs.rmSync(scratch, { recursive: true, force: true }),
+  };
+}
