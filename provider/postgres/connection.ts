@@ -4,7 +4,7 @@
  * package's error classes with every secret removed.
  */
 import * as tls from "node:tls";
-import type { Client, ClientConfig } from "pg";
+import { Client, type ClientConfig } from "pg";
 import {
   AuthenticationError,
   ConcurrentRotationError,
@@ -151,8 +151,7 @@ export async function connect(
   timeouts: Required<Timeouts>,
   context: Omit<ErrorContext, "username" | "database" | "action"> & { action?: string },
 ): Promise<Client> {
-  const { Client: PgClient } = await import("pg");
-  const client = new PgClient(clientConfig(database, login, timeouts));
+  const client = new Client(clientConfig(database, login, timeouts));
   // A connection that fails after the login still emits 'error'; never let it crash the host.
   client.on("error", () => undefined);
   try {

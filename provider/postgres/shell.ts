@@ -51,7 +51,7 @@ export function postgresShell(inputs: ResolvedInputs): PostgresShell {
     });
     const as = { username: database.managingUser.username, database };
     try {
-      let inspection: TargetInspection;
+      let inspection: TargetInspection | undefined;
       try {
         const result = await manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
           lockKeyText(inputs.rotateUsers),
@@ -80,8 +80,8 @@ export function postgresShell(inputs: ResolvedInputs): PostgresShell {
       }
       await verifyNewPassword(target, newPassword, secrets);
     } finally {
-      // Ending the session also releases the advisory lock.
-      await manager.end().catch(() => undefined);
+      // Ending the session releases the advisory lock. Nothing waits on the goodbye.
+      closeQuietly(manager);
     }
   }
 
@@ -135,12 +135,20 @@ export async function probeLogin(
       secrets,
     });
   } finally {
-    await client.end().catch(() => undefined);
+    closeQuietly(client);
   }
 }
 
-function assertRotatable(target: string, inspection: TargetInspection): void {
-  if (!inspection.exists) {
+/** Ends a session without waiting for the server's goodbye; errors on the way out are moot. */
+function closeQuietly(client: { end(): Promise<void> }): void {
+  client.end().catch(() => undefined);
+}
+
+function assertRotatable(
+  target: string,
+  inspection: TargetInspection | undefined,
+): asserts inspection is TargetInspection {
+  if (!inspection) {
     throw new RoleNotFoundError(
       `role "${target}" does not exist; create it first (see the README's setup SQL)`,
     );

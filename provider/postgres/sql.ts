@@ -26,32 +26,31 @@ export function lockKeyText(users: UserPair): string {
   return `pulumi-postgres-rotator:${JSON.stringify([users.username1, users.username2].sort())}`;
 }
 
-/** Row returned by `LOCK_AND_INSPECT_SQL`. */
+/** Row returned by `LOCK_AND_INSPECT_SQL`; no row at all when the role does not exist. */
 export interface TargetInspection {
   /** The role the managing connection runs as. */
   readonly session_role: string;
-  readonly exists: boolean;
-  readonly rolsuper: boolean | null;
-  readonly rolcanlogin: boolean | null;
+  readonly rolsuper: boolean;
+  readonly rolcanlogin: boolean;
   /** True when the role's password has a VALID UNTIL in the past. */
-  readonly expired: boolean | null;
+  readonly expired: boolean;
   readonly server_version_num: number;
 }
 
 /**
- * Waits for the pair's advisory lock (held until the session ends; bounded by lock_timeout),
- * then describes the target role. $1: lock key text, $2: target role name.
+ * Takes the pair's advisory lock (waiting at most lock_timeout; held until the session ends)
+ * and describes the target role, in one round trip. $1: lock key text, $2: target role name.
+ * A missing role yields no row (and takes no lock, which is moot: nothing will be changed).
  */
 export const LOCK_AND_INSPECT_SQL = `
-SELECT pg_advisory_lock(hashtextextended($1, 0)) IS NULL AS locked,
+SELECT pg_advisory_lock(hashtextextended($1, 0))::text AS locked,
        current_user::text AS session_role,
-       r.rolname IS NOT NULL AS exists,
-       r.rolsuper,
-       r.rolcanlogin,
-       (r.rolvaliduntil IS NOT NULL AND r.rolvaliduntil < now()) AS expired,
+       rolsuper,
+       rolcanlogin,
+       coalesce(rolvaliduntil < now(), false) AS expired,
        current_setting('server_version_num')::int AS server_version_num
-FROM (SELECT 1) AS one
-LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname = $2`;
+FROM pg_catalog.pg_roles
+WHERE rolname = $2`;
 
 /** Who this session is; used to prove a login worked. */
 export const WHOAMI_SQL = "SELECT current_user::text AS username";

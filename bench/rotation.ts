@@ -1,0 +1,109 @@
+/**
+ * How long one verified rotation takes, against a floor measured in the same run.
+ *
+ * Floor (raw `pg`, the least any correct rotation must do): log in as the managing user, send
+ * `ALTER ROLE … PASSWORD '<verifier>'` with a verifier computed beforehand, log in as the
+ * rotated user. Neither side waits for connections to close. Ours: a full `update` of the provider after a `rotationTrigger` bump (input
+ * validation, plan, password generation, verifier, lock, role checks, ALTER, verifying login).
+ * Runs alternate between the two so that drift hits both alike.
+ *
+ *     npm run bench            # or: npx tsx bench/rotation.ts [runs] [major]
+ */
+import { Client } from "pg";
+import { postgresRotationProvider } from "../provider/postgresRotationProvider";
+import type { RotationOutputs } from "../provider/core/outputs";
+import { scramSha256Verifier } from "../provider/core/scram";
+import { generatePassword } from "../provider/core/password";
+import { quoteIdentifier } from "../provider/postgres/sql";
+import { startPostgres, type PostgresMajor } from "../scripts/embeddedPostgres";
+
+const RUNS = Number(process.argv[2] ?? 40);
+const MAJOR = Number(process.argv[3] ?? 17) as PostgresMajor;
+const WARMUP = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main() {
+  const server = await startPostgres({ major: MAJOR, logStatements: false });
+  try {
+    const admin = await server.connectAsSuperuser();
+    const manager = { username: "bench_manager", password: generatePassword() };
+    const ours = { username1: "bench_ours_1", username2: "bench_ours_2" };
+    const floorUser = { username: "bench_floor", password: generatePassword() };
+    await admin.query(`CREATE ROLE ${manager.username} LOGIN CREATEROLE`);
+    for (const role of [ours.username1, ours.username2, floorUser.username]) {
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      if (MAJOR >= 16) {
+        await admin.query(`GRANT ${role} TO ${manager.username} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
+      }
+    }
+    await admin.query(`ALTER ROLE ${manager.username} PASSWORD '${scramSha256Verifier(manager.password)}'`);
+    await admin.end();
+
+    const target = { host: server.host, port: server.port, database: "postgres", ssl: false as const };
+    async function floor(): Promise<number> {
+      const password = generatePassword();
+      const verifier = scramSha256Verifier(password);
+      const started = process.hrtime.bigint();
+      const m = new Client({ ...target, user: manager.username, password: manager.password });
+      await m.connect();
+      await m.query(`ALTER ROLE ${quoteIdentifier(floorUser.username)} PASSWORD '${verifier}'`);
+      void m.end();
+      const u = new Client({ ...target, user: floorUser.username, password });
+      await u.connect();
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      // Closing is cleanup, outside the timed work (ours does not wait for it either).
+      await u.end();
+      return elapsed;
+    }
+
+    const inputs = {
+      database: { host: server.host, port: server.port, database: "postgres", managingUser: manager, ssl: { mode: "disable" as const } },
+      rotateUsers: ours,
+      rotationTrigger: 0,
+    };
+    let outputs = (await postgresRotationProvider.create(inputs)).outs as RotationOutputs;
+    let trigger = 0;
+    async function rotation(): Promise<number> {
+      trigger += 1;
+      const news = { ...inputs, rotationTrigger: trigger };
+      const started = process.hrtime.bigint();
+      const result = await postgresRotationProvider.update!("bench", outputs, news);
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      outputs = result.outs as RotationOutputs;
+      return elapsed;
+    }
+
+    const floorTimes: number[] = [];
+    const ourTimes: number[] = [];
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const f = await floor();
+      const o = await rotation();
+      if (i >= WARMUP) {
+        floorTimes.push(f);
+        ourTimes.push(o);
+      }
+    }
+    const ratio = median(ourTimes) / median(floorTimes);
+    console.log(`PostgreSQL ${server.version}, ${RUNS} runs each after ${WARMUP} warm-up runs`);
+    console.log(`floor (raw pg: login, ALTER ROLE, login):  median ${median(floorTimes).toFixed(2)} ms, p90 ${percentile(floorTimes, 90).toFixed(2)} ms`);
+    console.log(`verified rotation (provider update):        median ${median(ourTimes).toFixed(2)} ms, p90 ${percentile(ourTimes, 90).toFixed(2)} ms`);
+    console.log(`ratio to floor (median): ${ratio.toFixed(3)}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

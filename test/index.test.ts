@@ -1,0 +1,62 @@
+/**
+ * The package root as users import it: `require("pulumi-postgres-rotator")` resolves through
+ * package.json "exports" to the compiled output in dist/ (built by `npm test`'s pretest step).
+ */
+import { expect } from "chai";
+import type * as Root from "../index";
+import type { RotationOutputs } from "../provider/core/outputs";
+import { Lifecycle } from "./support/provider";
+import { expectNoSecrets } from "./support/secrets";
+import { TEST_MAJORS, cluster } from "./support/servers";
+
+function loadRoot(): typeof Root {
+  try {
+    return require("pulumi-postgres-rotator");
+  } catch (error) {
+    throw new Error(`the package root did not load; run npm run build first (${String(error)})`);
+  }
+}
+
+describe("package root", () => {
+  const root = loadRoot();
+
+  it("resolves to the compiled output", () => {
+    expect(require.resolve("pulumi-postgres-rotator")).to.match(/\/dist\/index\.js$/);
+  });
+
+  it("exports the resource, its provider and the pure helpers", () => {
+    expect(root.PostgresRotation).to.be.a("function");
+    expect(root.postgresRotationProvider).to.include.keys("check", "diff", "create", "update", "read", "delete");
+    expect(root.planRotation).to.be.a("function");
+    expect(root.generatePassword()).to.have.length(32);
+    expect(root.isScramVerifier(root.scramSha256Verifier("x"))).to.equal(true);
+    expect(new root.ValidationError(["x"])).to.be.instanceOf(root.RotationError);
+  });
+
+  for (const major of TEST_MAJORS) {
+    it(`rotates a fresh pair three times on PostgreSQL ${major}`, async () => {
+      const pg = await cluster(major);
+      const rotateUsers = await pg.createPair();
+      const { username1, username2 } = rotateUsers;
+      const inputs = { database: pg.database, rotateUsers, rotationTrigger: 1 };
+      const life = new Lifecycle(root.postgresRotationProvider);
+      const history: RotationOutputs[] = [];
+      for (const trigger of [1, 2, 3]) {
+        if (trigger === 1) await life.create(inputs);
+        else await life.apply({ ...inputs, rotationTrigger: trigger });
+        const now = life.outputs!;
+        history.push(now);
+        // After each rotation both current and (once known) previous log in.
+        expect(await pg.canLogin(now.current.username, now.current.password)).to.equal(true);
+        if (trigger > 1) {
+          expect(now.previous).to.deep.equal(history[history.length - 2].current);
+          expect(await pg.canLogin(now.previous.username, now.previous.password)).to.equal(true);
+        }
+      }
+      expect(history.map((h) => h.current.username)).to.deep.equal([username1, username2, username1]);
+      // The password replaced two rotations ago no longer logs in.
+      expect(await pg.canLogin(username1, history[0].current.password)).to.equal(false);
+      expectNoSecrets(pg.server.readLog(), history.map((h) => h.current.password));
+    });
+  }
+});
