@@ -43,13 +43,22 @@ async function main() {
     for (const role of [ours.username1, ours.username2, floorUser.username]) {
       await admin.query(`CREATE ROLE ${role} LOGIN`);
       if (MAJOR >= 16) {
-        await admin.query(`GRANT ${role} TO ${manager.username} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
+        await admin.query(
+          `GRANT ${role} TO ${manager.username} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`,
+        );
       }
     }
-    await admin.query(`ALTER ROLE ${manager.username} PASSWORD '${scramSha256Verifier(manager.password)}'`);
+    await admin.query(
+      `ALTER ROLE ${manager.username} PASSWORD '${scramSha256Verifier(manager.password)}'`,
+    );
     await admin.end();
 
-    const target = { host: server.host, port: server.port, database: "postgres", ssl: false as const };
+    const target = {
+      host: server.host,
+      port: server.port,
+      database: "postgres",
+      ssl: false as const,
+    };
     async function floor(): Promise<number> {
       const password = generatePassword();
       const verifier = scramSha256Verifier(password);
@@ -67,7 +76,13 @@ async function main() {
     }
 
     const inputs = {
-      database: { host: server.host, port: server.port, database: "postgres", managingUser: manager, ssl: { mode: "disable" as const } },
+      database: {
+        host: server.host,
+        port: server.port,
+        database: "postgres",
+        managingUser: manager,
+        ssl: { mode: "disable" as const },
+      },
       rotateUsers: ours,
       rotationTrigger: 0,
     };
@@ -95,8 +110,12 @@ async function main() {
     }
     const ratio = median(ourTimes) / median(floorTimes);
     console.log(`PostgreSQL ${server.version}, ${RUNS} runs each after ${WARMUP} warm-up runs`);
-    console.log(`floor (raw pg: login, ALTER ROLE, login):  median ${median(floorTimes).toFixed(2)} ms, p90 ${percentile(floorTimes, 90).toFixed(2)} ms`);
-    console.log(`verified rotation (provider update):        median ${median(ourTimes).toFixed(2)} ms, p90 ${percentile(ourTimes, 90).toFixed(2)} ms`);
+    console.log(
+      `floor (raw pg: login, ALTER ROLE, login):  median ${median(floorTimes).toFixed(2)} ms, p90 ${percentile(floorTimes, 90).toFixed(2)} ms`,
+    );
+    console.log(
+      `verified rotation (provider update):        median ${median(ourTimes).toFixed(2)} ms, p90 ${percentile(ourTimes, 90).toFixed(2)} ms`,
+    );
     console.log(`ratio to floor (median): ${ratio.toFixed(3)}`);
   } finally {
     await server.stop();

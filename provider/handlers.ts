@@ -69,7 +69,10 @@ export async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResul
   const shell = postgresShell(resolved);
   if (resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
-    return { id: randomUUID(), outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined) };
+    return {
+      id: randomUUID(),
+      outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined),
+    };
   }
   const result = await rotate(undefined, resolved.rotateUsers, deps(resolved, shell));
   return { id: randomUUID(), outs: buildOutputs(resolved, result.state, result.rotatedAt) };

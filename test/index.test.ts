@@ -13,7 +13,7 @@ function loadRoot(): typeof Root {
   try {
     return require("pulumi-postgres-rotator");
   } catch (error) {
-    throw new Error(`the package root did not load; run npm run build first (${String(error)})`);
+    throw new Error("the package root did not load; run npm run build first", { cause: error });
   }
 }
 
@@ -26,7 +26,14 @@ describe("package root", () => {
 
   it("exports the resource, its provider and the pure helpers", () => {
     expect(root.PostgresRotation).to.be.a("function");
-    expect(root.postgresRotationProvider).to.include.keys("check", "diff", "create", "update", "read", "delete");
+    expect(root.postgresRotationProvider).to.include.keys(
+      "check",
+      "diff",
+      "create",
+      "update",
+      "read",
+      "delete",
+    );
     expect(root.planRotation).to.be.a("function");
     expect(root.generatePassword()).to.have.length(32);
     expect(root.isScramVerifier(root.scramSha256Verifier("x"))).to.equal(true);
@@ -53,10 +60,17 @@ describe("package root", () => {
           expect(await pg.canLogin(now.previous.username, now.previous.password)).to.equal(true);
         }
       }
-      expect(history.map((h) => h.current.username)).to.deep.equal([username1, username2, username1]);
+      expect(history.map((h) => h.current.username)).to.deep.equal([
+        username1,
+        username2,
+        username1,
+      ]);
       // The password replaced two rotations ago no longer logs in.
       expect(await pg.canLogin(username1, history[0].current.password)).to.equal(false);
-      expectNoSecrets(pg.server.readLog(), history.map((h) => h.current.password));
+      expectNoSecrets(
+        pg.server.readLog(),
+        history.map((h) => h.current.password),
+      );
     });
   }
 });

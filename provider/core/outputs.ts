@@ -83,7 +83,10 @@ export function buildOutputs(
 ): RotationOutputs {
   return {
     ...publicSettings(inputs),
-    rotateUsers: { username1: inputs.rotateUsers.username1, username2: inputs.rotateUsers.username2 },
+    rotateUsers: {
+      username1: inputs.rotateUsers.username1,
+      username2: inputs.rotateUsers.username2,
+    },
     ...(inputs.state ? { state: inputs.state } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
     current: credentials.current,

@@ -37,6 +37,7 @@ export function isScramVerifier(text: unknown): text is string {
  * what the server and libpq do (src/common/saslprep.c returns the input unchanged then).
  */
 export function postgresSaslPrep(password: string): Buffer {
+  // eslint-disable-next-line no-control-regex -- ASCII means every code point below 0x80
   if (/^[\x00-\x7f]*$/.test(password)) return Buffer.from(password, "utf8");
   if (!password.isWellFormed()) return Buffer.from(password, "utf8");
   try {

@@ -36,7 +36,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Problems with a role or database name; `[]` when it is a usable identifier. */
 export function identifierProblems(value: unknown, path: string): Problems {
   if (isUnknown(value)) return [];
-  if (typeof value !== "string" || value.length === 0) return [`${path} must be a non-empty string`];
+  if (typeof value !== "string" || value.length === 0)
+    return [`${path} must be a non-empty string`];
   if (value.includes("\0")) return [`${path} must not contain a NUL character`];
   if (!value.isWellFormed()) return [`${path} must be valid Unicode text`];
   const bytes = Buffer.byteLength(value, "utf8");
@@ -50,7 +51,8 @@ export function identifierProblems(value: unknown, path: string): Problems {
 
 function passwordProblems(value: unknown, path: string): Problems {
   if (isUnknown(value)) return [];
-  if (typeof value !== "string" || value.length === 0) return [`${path} must be a non-empty string`];
+  if (typeof value !== "string" || value.length === 0)
+    return [`${path} must be a non-empty string`];
   if (value.includes("\0")) return [`${path} must not contain a NUL character`];
   return [];
 }
@@ -229,7 +231,9 @@ export function inputProblems(inputs: unknown): Problems {
   const timeouts = inputs.timeouts;
   if (timeouts !== undefined && !isUnknown(timeouts)) {
     if (!isObject(timeouts)) {
-      problems.push("timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}");
+      problems.push(
+        "timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}",
+      );
     } else {
       for (const key of ["connectSeconds", "statementSeconds", "lockSeconds"] as const) {
         problems.push(...secondsProblems(timeouts[key], `timeouts.${key}`));
@@ -260,7 +264,10 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
         ...(database.ssl?.ca ? { ca: database.ssl.ca } : {}),
       },
     },
-    rotateUsers: { username1: inputs.rotateUsers.username1, username2: inputs.rotateUsers.username2 },
+    rotateUsers: {
+      username1: inputs.rotateUsers.username1,
+      username2: inputs.rotateUsers.username2,
+    },
     ...(inputs.state ? { state: copyState(inputs.state) } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),

@@ -59,7 +59,11 @@ export function postgresShell(inputs: ResolvedInputs): PostgresShell {
         ]);
         inspection = result.rows[0];
       } catch (error) {
-        throw translateError(error, { ...as, action: `locking the pair to rotate "${target}"`, secrets });
+        throw translateError(error, {
+          ...as,
+          action: `locking the pair to rotate "${target}"`,
+          secrets,
+        });
       }
       assertRotatable(target, inspection);
       const sql = alterPasswordSql(target, await verifier);

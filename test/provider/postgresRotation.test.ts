@@ -50,7 +50,11 @@ describe("PostgresRotation (Pulumi mocks)", function () {
     };
   });
 
-  async function register(name: string, database: unknown, extra: object = {}): Promise<Registration> {
+  async function register(
+    name: string,
+    database: unknown,
+    extra: object = {},
+  ): Promise<Registration> {
     const rotation = new PostgresRotation(name, {
       database: database as never,
       rotateUsers: { username1: "app_1", username2: "app_2" },
@@ -88,7 +92,10 @@ describe("PostgresRotation (Pulumi mocks)", function () {
     const manager = db.managingUser as Record<string, unknown>;
     expect(manager.username).to.equal("rotation_manager");
     expect(manager.password).to.be.an("object").that.has.property(SECRET_SIG);
-    const plain = JSON.stringify({ ...r.object, database: { ...db, managingUser: { username: 1 } } });
+    const plain = JSON.stringify({
+      ...r.object,
+      database: { ...db, managingUser: { username: 1 } },
+    });
     expect(plain).to.not.include(MANAGER_PASSWORD);
   });
 
@@ -115,7 +122,11 @@ describe("PostgresRotation (Pulumi mocks)", function () {
 
   it("leaves the caller's options untouched", async () => {
     const opts: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["rotatedAt"] };
-    new PostgresRotation("opts", { database, rotateUsers: { username1: "a", username2: "b" } }, opts);
+    new PostgresRotation(
+      "opts",
+      { database, rotateUsers: { username1: "a", username2: "b" } },
+      opts,
+    );
     expect(opts).to.deep.equal({ additionalSecretOutputs: ["rotatedAt"] });
   });
 });

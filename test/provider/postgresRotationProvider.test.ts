@@ -80,7 +80,11 @@ for (const major of TEST_MAJORS) {
       const inputs = await freshInputs();
       const life = new Lifecycle(provider);
       const before = remember(await life.create(inputs));
-      const diff = await life.apply({ ...inputs, timeouts: { connectSeconds: 5 }, scramIterations: 8192 });
+      const diff = await life.apply({
+        ...inputs,
+        timeouts: { connectSeconds: 5 },
+        scramIterations: 8192,
+      });
       expect(diff.changes).to.equal(true);
       expect(life.outputs!.current).to.deep.equal(before.current);
       expect(life.outputs!.previous).to.deep.equal(before.previous);
@@ -94,7 +98,11 @@ for (const major of TEST_MAJORS) {
       remember(await life.create(inputs));
       const other = await pg.createPair();
       const diff = await provider.diff!(life.id, life.outputs!, { ...inputs, rotateUsers: other });
-      expect(diff).to.deep.include({ changes: true, replaces: ["rotateUsers"], deleteBeforeReplace: false });
+      expect(diff).to.deep.include({
+        changes: true,
+        replaces: ["rotateUsers"],
+        deleteBeforeReplace: false,
+      });
     });
 
     it("adopts given state without rotating, then rotates its previous user", async () => {
@@ -135,7 +143,9 @@ for (const major of TEST_MAJORS) {
 
     it("refuses to adopt a state whose current user does not log in", async () => {
       const inputs = await freshInputs();
-      const state = { current: { username: inputs.rotateUsers.username1, password: generatePassword() } };
+      const state = {
+        current: { username: inputs.rotateUsers.username1, password: generatePassword() },
+      };
       const error = await rejection(provider.create({ ...inputs, state }));
       expect(error).to.be.instanceOf(CurrentCredentialsError);
       expect(error.message).to.include(`"${inputs.rotateUsers.username1}" no longer log in`);
@@ -153,13 +163,17 @@ for (const major of TEST_MAJORS) {
       await pg.setPassword(outputs.current.username, outOfBand);
       const error = await rejection(provider.read!(life.id, outputs));
       expect(error).to.be.instanceOf(CurrentCredentialsError);
-      expect(error.message).to.match(/no longer log in/).and.match(/rotationTrigger/);
+      expect(error.message)
+        .to.match(/no longer log in/)
+        .and.match(/rotationTrigger/);
       expectNoSecrets(renderings(error), [...seen, outOfBand]);
 
       // Rotating recovers: the other user gets a password and becomes current.
       await life.apply({ ...inputs, rotationTrigger: "2" });
       const recovered = remember(life.outputs);
-      expect(await pg.canLogin(recovered.current.username, recovered.current.password)).to.equal(true);
+      expect(await pg.canLogin(recovered.current.username, recovered.current.password)).to.equal(
+        true,
+      );
     });
 
     it("delete leaves both users and their passwords in place", async () => {
@@ -170,7 +184,9 @@ for (const major of TEST_MAJORS) {
       const outputs = remember(life.outputs);
       await provider.delete!(life.id, outputs);
       expect(await pg.canLogin(outputs.current.username, outputs.current.password)).to.equal(true);
-      expect(await pg.canLogin(outputs.previous.username, outputs.previous.password)).to.equal(true);
+      expect(await pg.canLogin(outputs.previous.username, outputs.previous.password)).to.equal(
+        true,
+      );
     });
 
     it("a failed rotation keeps current valid, and the next run converges", async () => {
@@ -201,7 +217,11 @@ for (const major of TEST_MAJORS) {
       const before = remember(await life.create(inputs));
       const wrong = { ...pg.manager, password: generatePassword() };
       const error = await rejection(
-        life.apply({ ...inputs, database: { ...pg.database, managingUser: wrong }, rotationTrigger: "2" }),
+        life.apply({
+          ...inputs,
+          database: { ...pg.database, managingUser: wrong },
+          rotationTrigger: "2",
+        }),
       );
       expect(error).to.be.instanceOf(AuthenticationError);
       expect(error.message).to.include("managing user");
@@ -218,7 +238,10 @@ for (const major of TEST_MAJORS) {
       const hostile = [
         [`quote"d'user`, "with space"],
         ["ÜñïçødÉ_用户", "UPPER_Case"],
-        [`x'; ALTER ROLE "${canary.username1}" PASSWORD 'pwned'; --`, `y"; DROP ROLE "${canary.username1}"; --`],
+        [
+          `x'; ALTER ROLE "${canary.username1}" PASSWORD 'pwned'; --`,
+          `y"; DROP ROLE "${canary.username1}"; --`,
+        ],
         ["$1", "back\\slash$$dollar"],
       ];
       for (const [username1, username2] of hostile) {
@@ -242,13 +265,41 @@ for (const major of TEST_MAJORS) {
         inputs = await freshInputs();
       });
       const cases: [string, (i: RotationInputs) => unknown, RegExp][] = [
-        ["an empty host", (i) => ({ ...i, database: { ...i.database, host: "" } }), /database\.host/],
-        ["port 70000", (i) => ({ ...i, database: { ...i.database, port: 70000 } }), /database\.port/],
-        ["the same user twice", (i) => ({ ...i, rotateUsers: { username1: "a", username2: "a" } }), /two different roles/],
-        ["the manager as a rotated user", (i) => ({ ...i, rotateUsers: { username1: pg.manager.username, username2: "b" } }), /managing user/],
-        ["a 64-byte name", (i) => ({ ...i, rotateUsers: { username1: "x".repeat(64), username2: "b" } }), /63 bytes/],
-        ["a NUL in a name", (i) => ({ ...i, rotateUsers: { username1: "a\0", username2: "b" } }), /NUL/],
-        ["a foreign state", (i) => ({ ...i, state: { current: { username: "z", password: "p" } } }), /neither/],
+        [
+          "an empty host",
+          (i) => ({ ...i, database: { ...i.database, host: "" } }),
+          /database\.host/,
+        ],
+        [
+          "port 70000",
+          (i) => ({ ...i, database: { ...i.database, port: 70000 } }),
+          /database\.port/,
+        ],
+        [
+          "the same user twice",
+          (i) => ({ ...i, rotateUsers: { username1: "a", username2: "a" } }),
+          /two different roles/,
+        ],
+        [
+          "the manager as a rotated user",
+          (i) => ({ ...i, rotateUsers: { username1: pg.manager.username, username2: "b" } }),
+          /managing user/,
+        ],
+        [
+          "a 64-byte name",
+          (i) => ({ ...i, rotateUsers: { username1: "x".repeat(64), username2: "b" } }),
+          /63 bytes/,
+        ],
+        [
+          "a NUL in a name",
+          (i) => ({ ...i, rotateUsers: { username1: "a\0", username2: "b" } }),
+          /NUL/,
+        ],
+        [
+          "a foreign state",
+          (i) => ({ ...i, state: { current: { username: "z", password: "p" } } }),
+          /neither/,
+        ],
       ];
       for (const [label, mutate, message] of cases) {
         it(`fails on ${label} before contacting the server`, async () => {
@@ -329,16 +380,26 @@ describe("postgresRotationProvider as Pulumi stores and runs it", function () {
 
   it(`rotates from that text in a separate process (PostgreSQL ${newest})`, async () => {
     const pg = await cluster(newest);
-    const inputs = { database: pg.database, rotateUsers: await pg.createPair(), rotationTrigger: "1" };
+    const inputs = {
+      database: pg.database,
+      rotateUsers: await pg.createPair(),
+      rotationTrigger: "1",
+    };
     const output = await installed.run(PROVIDER_HOST, JSON.stringify({ text, inputs }));
-    const [first, second, failed] = JSON.parse(output) as [RotationOutputs, RotationOutputs, { error: { name: string; message: string } }];
+    const [first, second, failed] = JSON.parse(output) as [
+      RotationOutputs,
+      RotationOutputs,
+      { error: { name: string; message: string } },
+    ];
     expect(first.current.username).to.equal(inputs.rotateUsers.username1);
     expect(second.current.username).to.equal(inputs.rotateUsers.username2);
     expect(await pg.canLogin(second.current.username, second.current.password)).to.equal(true);
     expect(await pg.canLogin(second.previous.username, second.previous.password)).to.equal(true);
     // Errors keep their class name and message across the process boundary.
     expect(failed.error.name).to.equal("AuthenticationError");
-    expect(failed.error.message).to.match(/logging in as the managing user as "rotation_manager".*password authentication failed/);
+    expect(failed.error.message).to.match(
+      /logging in as the managing user as "rotation_manager".*password authentication failed/,
+    );
     expectNoSecrets(text, [pg.manager.password, first.current.password, second.current.password]);
   });
 });

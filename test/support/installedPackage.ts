@@ -29,7 +29,10 @@ export function installPackedPackage(): InstalledPackage {
   ).toString();
   const [{ filename }] = JSON.parse(output) as { filename: string }[];
   execFileSync("tar", ["-xzf", path.join(scratch, filename), "-C", target, "--strip-components=1"]);
-  fs.writeFileSync(path.join(projectDir, "package.json"), '{ "name": "scratch", "private": true }\n');
+  fs.writeFileSync(
+    path.join(projectDir, "package.json"),
+    '{ "name": "scratch", "private": true }\n',
+  );
   return {
     projectDir,
     run(script, input = "") {

@@ -32,7 +32,10 @@ export interface TestCluster {
   /** `database` input for this cluster: plaintext (the test servers have no TLS). */
   readonly database: DatabaseConfig;
   /** Creates a fresh pair (and its group role) the README way; returns its names. */
-  createPair(username1?: string, username2?: string): Promise<{ username1: string; username2: string }>;
+  createPair(
+    username1?: string,
+    username2?: string,
+  ): Promise<{ username1: string; username2: string }>;
   /** Runs SQL as the superuser (setup and inspection only). */
   asSuperuser<T>(work: (client: Client) => Promise<T>): Promise<T>;
   /** Sets a password as the superuser, sent as a verifier. */
@@ -52,7 +55,10 @@ export function uniqueName(prefix: string): string {
 }
 
 /** The shared server of `major` (started on first call). */
-export function cluster(major: PostgresMajor, options: Partial<StartOptions> = {}): Promise<TestCluster> {
+export function cluster(
+  major: PostgresMajor,
+  options: Partial<StartOptions> = {},
+): Promise<TestCluster> {
   const key = `${major}:${JSON.stringify(options)}`;
   let found = clusters.get(key);
   if (!found) {

@@ -64,7 +64,10 @@ describe("buildOutputs", () => {
   });
 
   it("sees TLS changes as an update without rotation", () => {
-    const changed = { ...inputs, database: { ...inputs.database, ssl: { mode: "require" as const } } };
+    const changed = {
+      ...inputs,
+      database: { ...inputs.database, ssl: { mode: "require" as const } },
+    };
     expect(planChange(changeViewOfOutputs(outputs), changeViewOfInputs(changed))).to.deep.equal({
       kind: "update",
       adopt: false,

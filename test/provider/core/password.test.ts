@@ -51,8 +51,14 @@ describe("generatePassword", () => {
     expect(() => generatePassword({ length: 15 })).to.throw(RangeError, /length must be/);
     expect(() => generatePassword({ length: 20.5 })).to.throw(RangeError, /whole number/);
     expect(() => generatePassword({ characters: "abc" })).to.throw(RangeError, /at least 10/);
-    expect(() => generatePassword({ characters: "aabcdefghijk" })).to.throw(RangeError, /more than once/);
-    expect(() => generatePassword({ characters: "abcdefghij é" })).to.throw(RangeError, /printable ASCII/);
+    expect(() => generatePassword({ characters: "aabcdefghijk" })).to.throw(
+      RangeError,
+      /more than once/,
+    );
+    expect(() => generatePassword({ characters: "abcdefghij é" })).to.throw(
+      RangeError,
+      /printable ASCII/,
+    );
   });
 
   it("reports every policy problem at once", () => {

@@ -40,7 +40,11 @@ describe("planRotation", () => {
 
   it("refuses a state that belongs to another pair", () => {
     expect(() =>
-      planRotation({ state: { current: { username: "x", password: "p" } }, users, newPassword: "n" }),
+      planRotation({
+        state: { current: { username: "x", password: "p" } },
+        users,
+        newPassword: "n",
+      }),
     ).to.throw(StateMismatchError, /"x" is not one of the rotated users/);
     expect(() =>
       planRotation({

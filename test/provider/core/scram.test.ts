@@ -14,7 +14,9 @@ describe("scramSha256Verifier", () => {
   it("has PostgreSQL's shape and a fresh salt each time", () => {
     const a = scramSha256Verifier("pencil");
     const b = scramSha256Verifier("pencil");
-    expect(a).to.match(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/);
+    expect(a).to.match(
+      /^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/,
+    );
     expect(isScramVerifier(a)).to.equal(true);
     expect(a).to.not.equal(b);
   });

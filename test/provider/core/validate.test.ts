@@ -57,7 +57,11 @@ describe("resolveInputs", () => {
     ["port 65536", withDatabase({ port: 65536 }), /database\.port/],
     ["port 5432.5", withDatabase({ port: 5432.5 }), /database\.port/],
     ["empty database", withDatabase({ database: "" }), /database\.database must be a non-empty/],
-    ["missing managing user", withDatabase({ managingUser: undefined }), /managingUser is required/],
+    [
+      "missing managing user",
+      withDatabase({ managingUser: undefined }),
+      /managingUser is required/,
+    ],
     [
       "empty managing password",
       withDatabase({ managingUser: { username: "m", password: "" } }),
@@ -70,14 +74,22 @@ describe("resolveInputs", () => {
       withDatabase({ ssl: { mode: "disable", ca: "-----BEGIN CERTIFICATE-----\n" } }),
       /no effect/,
     ],
-    ["empty username1", inputs({ rotateUsers: { username1: "", username2: "b" } }), /username1 must be/],
+    [
+      "empty username1",
+      inputs({ rotateUsers: { username1: "", username2: "b" } }),
+      /username1 must be/,
+    ],
     [
       "64-byte username",
       inputs({ rotateUsers: { username1: "é".repeat(32), username2: "b" } }),
       /64 bytes long; PostgreSQL names are at most 63 bytes/,
     ],
     ["NUL in username", inputs({ rotateUsers: { username1: "a\0b", username2: "b" } }), /NUL/],
-    ["same users", inputs({ rotateUsers: { username1: "a", username2: "a" } }), /two different roles/],
+    [
+      "same users",
+      inputs({ rotateUsers: { username1: "a", username2: "a" } }),
+      /two different roles/,
+    ],
     [
       "manager rotated",
       inputs({ rotateUsers: { username1: "app_1", username2: "rotation_manager" } }),
@@ -100,9 +112,17 @@ describe("resolveInputs", () => {
       inputs({ state: { current: { username: "app_1", password: "" } } }),
       /state\.current\.password must be a non-empty/,
     ],
-    ["object trigger", inputs({ rotationTrigger: { a: 1 } }), /rotationTrigger must be a string or a number/],
+    [
+      "object trigger",
+      inputs({ rotationTrigger: { a: 1 } }),
+      /rotationTrigger must be a string or a number/,
+    ],
     ["short passwords", inputs({ passwordPolicy: { length: 8 } }), /passwordPolicy\.length/],
-    ["few iterations", inputs({ scramIterations: 100 }), /scramIterations must be a whole number from 4096/],
+    [
+      "few iterations",
+      inputs({ scramIterations: 100 }),
+      /scramIterations must be a whole number from 4096/,
+    ],
     ["zero timeout", inputs({ timeouts: { connectSeconds: 0 } }), /timeouts\.connectSeconds/],
   ];
 
@@ -133,7 +153,11 @@ describe("resolveInputs", () => {
 
   it("never repeats a password, whatever is wrong", () => {
     const weird = inputs({
-      database: { host: SECRET + "/", database: "app", managingUser: { username: "m", password: SECRET } },
+      database: {
+        host: SECRET + "/",
+        database: "app",
+        managingUser: { username: "m", password: SECRET },
+      },
       state: { current: { username: "app_1", password: SECRET + "\0" } },
     });
     for (const problem of inputProblems(weird)) expect(problem).to.not.include(SECRET);
@@ -142,6 +166,9 @@ describe("resolveInputs", () => {
   it("skips values not known yet during a preview, but refuses them for a rotation", () => {
     const previewing = withDatabase({ host: UNKNOWN, managingUser: UNKNOWN });
     expect(inputProblems(previewing)).to.deep.equal([]);
-    expect(() => resolveInputs(previewing)).to.throw(ValidationError, /database\.host is not known yet/);
+    expect(() => resolveInputs(previewing)).to.throw(
+      ValidationError,
+      /database\.host is not known yet/,
+    );
   });
 });

@@ -30,8 +30,17 @@ describe("tlsOptions", () => {
 
 describe("clientConfig", () => {
   it("uses structured parameters and every timeout", () => {
-    const target: ConnectionTarget = { host: "h", port: 1, database: "d", ssl: { mode: "disable" } };
-    const config = clientConfig(target, { username: "u", password: "p@ss/w?rd#" }, DEFAULT_TIMEOUTS);
+    const target: ConnectionTarget = {
+      host: "h",
+      port: 1,
+      database: "d",
+      ssl: { mode: "disable" },
+    };
+    const config = clientConfig(
+      target,
+      { username: "u", password: "p@ss/w?rd#" },
+      DEFAULT_TIMEOUTS,
+    );
     expect(config).to.include({
       host: "h",
       port: 1,
@@ -53,7 +62,13 @@ describe(`connecting to PostgreSQL ${newest}`, function () {
   });
 
   function target(overrides: Partial<ConnectionTarget> = {}): ConnectionTarget {
-    return { host: plain.server.host, port: plain.server.port, database: "app", ssl: { mode: "disable" }, ...overrides };
+    return {
+      host: plain.server.host,
+      port: plain.server.port,
+      database: "app",
+      ssl: { mode: "disable" },
+      ...overrides,
+    };
   }
 
   it("logs in with passwords that would break a connection URL", async () => {
@@ -67,13 +82,17 @@ describe(`connecting to PostgreSQL ${newest}`, function () {
     const manager: Credential = { ...plain.manager, password: "wrong-Password-1234" };
     const error = await rejection(probeLogin(target(), DEFAULT_TIMEOUTS, manager));
     expect(error).to.be.instanceOf(AuthenticationError);
-    expect(error.message).to.include('"rotation_manager"').and.include("password authentication failed");
+    expect(error.message)
+      .to.include('"rotation_manager"')
+      .and.include("password authentication failed");
     expectNoSecrets(renderings(error), [manager.password, plain.manager.password]);
   });
 
   it("refuses to fall back to plaintext: the default mode needs TLS", async () => {
     const error = await rejection(
-      connect(target({ ssl: { mode: "verify-full" } }), plain.manager, DEFAULT_TIMEOUTS, { secrets: [] }),
+      connect(target({ ssl: { mode: "verify-full" } }), plain.manager, DEFAULT_TIMEOUTS, {
+        secrets: [],
+      }),
     );
     expect(error).to.be.instanceOf(ConnectionError);
     expect(error.message).to.match(/does not accept TLS connections/);
@@ -87,7 +106,9 @@ describe(`connecting to PostgreSQL ${newest}`, function () {
         s.close(() => resolve(port));
       });
     });
-    const error = await rejection(probeLogin(target({ port: closed }), DEFAULT_TIMEOUTS, plain.manager));
+    const error = await rejection(
+      probeLogin(target({ port: closed }), DEFAULT_TIMEOUTS, plain.manager),
+    );
     expect(error).to.be.instanceOf(ConnectionError);
     expect(error.message).to.include("ECONNREFUSED");
   });
@@ -120,7 +141,10 @@ describe(`TLS against PostgreSQL ${newest}`, function () {
     this.timeout(120_000);
     pki = makeTestPki({ names: ["localhost"] });
     other = makeTestPki({ names: ["localhost"] });
-    secure = await privateCluster({ major: newest, tls: { certPem: pki.certPem, keyPem: pki.keyPem } });
+    secure = await privateCluster({
+      major: newest,
+      tls: { certPem: pki.certPem, keyPem: pki.keyPem },
+    });
   });
 
   function target(host: string, ssl: ConnectionTarget["ssl"]): ConnectionTarget {
@@ -138,19 +162,27 @@ describe(`TLS against PostgreSQL ${newest}`, function () {
   }
 
   it("verify-full accepts the right CA and host name", async () => {
-    expect(await sessionUsesTls(target("localhost", { mode: "verify-full", ca: pki.caPem }))).to.equal(true);
+    expect(
+      await sessionUsesTls(target("localhost", { mode: "verify-full", ca: pki.caPem })),
+    ).to.equal(true);
   });
 
   it("verify-full refuses a certificate for another host name", async () => {
-    const error = await rejection(sessionUsesTls(target("127.0.0.1", { mode: "verify-full", ca: pki.caPem })));
+    const error = await rejection(
+      sessionUsesTls(target("127.0.0.1", { mode: "verify-full", ca: pki.caPem })),
+    );
     expect(error).to.be.instanceOf(ConnectionError);
     expect(error.message).to.match(/could not be verified \(ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it("verify-full refuses a certificate signed by another CA", async () => {
-    const error = await rejection(sessionUsesTls(target("localhost", { mode: "verify-full", ca: other.caPem })));
+    const error = await rejection(
+      sessionUsesTls(target("localhost", { mode: "verify-full", ca: other.caPem })),
+    );
     expect(error).to.be.instanceOf(ConnectionError);
-    expect(error.message).to.match(/could not be verified/).and.match(/database\.ssl\.ca/);
+    expect(error.message)
+      .to.match(/could not be verified/)
+      .and.match(/database\.ssl\.ca/);
     expectNoSecrets(renderings(error), [secure.manager.password]);
   });
 
@@ -160,8 +192,12 @@ describe(`TLS against PostgreSQL ${newest}`, function () {
   });
 
   it("verify-ca checks the chain but not the host name", async () => {
-    expect(await sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: pki.caPem }))).to.equal(true);
-    const error = await rejection(sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: other.caPem })));
+    expect(
+      await sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: pki.caPem })),
+    ).to.equal(true);
+    const error = await rejection(
+      sessionUsesTls(target("127.0.0.1", { mode: "verify-ca", ca: other.caPem })),
+    );
     expect(error).to.be.instanceOf(ConnectionError);
   });
 

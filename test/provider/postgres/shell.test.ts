@@ -58,7 +58,9 @@ for (const major of TEST_MAJORS) {
 
     it("names a role that does not exist", async () => {
       const pair = await pg.createPair();
-      const error = await rejection(shellFor(pair).changePassword("no_such_role", generatePassword()));
+      const error = await rejection(
+        shellFor(pair).changePassword("no_such_role", generatePassword()),
+      );
       expect(error).to.be.instanceOf(RoleNotFoundError);
       expect(error.message).to.include('"no_such_role" does not exist');
     });
@@ -83,7 +85,9 @@ for (const major of TEST_MAJORS) {
       const weak = { username: uniqueName("weak_manager"), password: generatePassword() };
       // On 16+ CREATEROLE alone is not enough; before 16 a manager without CREATEROLE fails.
       const attributes = major >= 16 ? "LOGIN CREATEROLE" : "LOGIN";
-      await pg.asSuperuser((c) => c.query(`CREATE ROLE ${quoteIdentifier(weak.username)} ${attributes}`));
+      await pg.asSuperuser((c) =>
+        c.query(`CREATE ROLE ${quoteIdentifier(weak.username)} ${attributes}`),
+      );
       await pg.setPassword(weak.username, weak.password);
       const newPassword = generatePassword();
       const shell = postgresShell(
