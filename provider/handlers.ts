@@ -37,6 +37,15 @@ function adopted(inputs: ResolvedInputs, state: RotationState): RotatedState {
   };
 }
 
+/** The old state carried into a new pair that still holds the current user. */
+function repaired(inputs: ResolvedInputs, olds: RotationOutputs): RotatedState {
+  const other = otherUser(inputs.rotateUsers, olds.current.username);
+  return {
+    current: olds.current,
+    previous: olds.previous.username === other ? olds.previous : { username: other },
+  };
+}
+
 export async function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -91,6 +100,9 @@ export async function update(
   const shell = postgresShell(resolved);
   let state: RotatedState = { current: olds.current, previous: olds.previous };
   let rotatedAt = olds.rotatedAt;
+  if (change.kind === "update" && change.repair) {
+    state = repaired(resolved, olds);
+  }
   if (change.kind === "update" && change.adopt && resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
     state = adopted(resolved, resolved.state);

@@ -112,5 +112,6 @@ export function changeViewOfOutputs(outputs: RotationOutputs): ChangeView {
     state: outputs.state,
     rotationTrigger: outputs.rotationTrigger,
     settings: publicSettings(outputs as unknown as Lenient<RotationInputs>),
+    currentUsername: outputs.current?.username,
   };
 }

@@ -81,27 +81,50 @@ export interface ChangeView {
   readonly rotationTrigger?: string | number;
   /** Every other input, without secrets (e.g. the managing user's password is left out). */
   readonly settings: unknown;
+  /** Of the old outputs only: who apps use now. */
+  readonly currentUsername?: string;
 }
 
 export type Change =
-  /** A different user pair: a new resource. */
+  /** A pair without the current user: a new resource, which rotates its `username1`. */
   | { readonly kind: "replace" }
   /** Nothing to do. */
   | { readonly kind: "none" }
   /**
-   * An in-place update. `adopt`: take the new `state` input as the current state (after
-   * checking that it logs in). `rotate`: rotate the previous user. Neither: only settings
-   * changed, the credentials are kept as they are.
+   * An in-place update. `repair`: the pair changed but still holds the current user, who stays
+   * current, untouched; the other role of the new pair becomes previous. `adopt`: take the new
+   * `state` input (after checking that it logs in). `rotate`: rotate the previous user. None:
+   * only settings changed, the credentials are kept as they are.
    */
-  | { readonly kind: "update"; readonly adopt: boolean; readonly rotate: boolean };
+  | {
+      readonly kind: "update";
+      readonly repair: boolean;
+      readonly adopt: boolean;
+      readonly rotate: boolean;
+    };
+
+function isPair(value: unknown): value is UserPair {
+  const pair = value as UserPair | undefined;
+  return typeof pair?.username1 === "string" && typeof pair?.username2 === "string";
+}
 
 /** What moving from `olds` to `news` means. Works with values still unknown in a preview. */
 export function planChange(olds: ChangeView, news: ChangeView): Change {
-  if (!sameJson(olds.rotateUsers, news.rotateUsers)) return { kind: "replace" };
+  let repair = false;
+  if (!sameJson(olds.rotateUsers, news.rotateUsers)) {
+    // Replacing would rotate the new pair's username1, which may be the user apps use now.
+    // So a pair that still holds the current user keeps it instead. An unknown pair (preview)
+    // is decided when it is known.
+    const holdsCurrent =
+      !isPair(news.rotateUsers) ||
+      [news.rotateUsers.username1, news.rotateUsers.username2].includes(olds.currentUsername!);
+    if (!holdsCurrent) return { kind: "replace" };
+    repair = true;
+  }
   const adopt = news.state !== undefined && !sameJson(olds.state, news.state);
   const rotate = !sameJson(olds.rotationTrigger, news.rotationTrigger);
-  if (adopt || rotate || !sameJson(olds.settings, news.settings)) {
-    return { kind: "update", adopt, rotate };
+  if (repair || adopt || rotate || !sameJson(olds.settings, news.settings)) {
+    return { kind: "update", repair, adopt, rotate };
   }
   return { kind: "none" };
 }

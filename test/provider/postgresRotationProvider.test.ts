@@ -105,6 +105,44 @@ for (const major of TEST_MAJORS) {
       });
     });
 
+    it("keeps the current user when a new pair still holds it", async () => {
+      const inputs = await freshInputs();
+      const { username1, username2 } = inputs.rotateUsers;
+      const life = new Lifecycle(provider);
+      remember(await life.create(inputs));
+      await life.apply({ ...inputs, rotationTrigger: "2" });
+      const before = remember(life.outputs); // current: username2, previous: username1
+
+      // Swapped order: nothing to rotate, nothing lost.
+      const swapped = {
+        ...inputs,
+        rotationTrigger: "2",
+        rotateUsers: { username1: username2, username2: username1 },
+      };
+      const swapDiff = await life.apply(swapped);
+      expect(swapDiff.replaces ?? []).to.deep.equal([]);
+      expect(life.outputs!.current).to.deep.equal(before.current);
+      expect(life.outputs!.previous).to.deep.equal(before.previous);
+
+      // username1 leaves the pair: username2 stays current, the newcomer is previous.
+      const newcomer = (await pg.createPair()).username1; // set up the README way
+      const overlap = {
+        ...inputs,
+        rotationTrigger: "2",
+        rotateUsers: { username1: newcomer, username2 },
+      };
+      await life.apply(overlap);
+      expect(life.outputs!.current).to.deep.equal(before.current);
+      expect(life.outputs!.previous).to.deep.equal({ username: newcomer });
+      expect(await pg.canLogin(username2, before.current.password)).to.equal(true);
+
+      await life.apply({ ...overlap, rotationTrigger: "3" });
+      const rotated = remember(life.outputs);
+      expect(rotated.current.username).to.equal(newcomer);
+      expect(rotated.previous).to.deep.equal(before.current);
+      expect(await pg.canLogin(newcomer, rotated.current.password)).to.equal(true);
+    });
+
     it("adopts given state without rotating, then rotates its previous user", async () => {
       const inputs = await freshInputs();
       const { username1, username2 } = inputs.rotateUsers;

@@ -70,6 +70,7 @@ describe("buildOutputs", () => {
     };
     expect(planChange(changeViewOfOutputs(outputs), changeViewOfInputs(changed))).to.deep.equal({
       kind: "update",
+      repair: false,
       adopt: false,
       rotate: false,
     });

@@ -119,6 +119,7 @@ describe("planChange", () => {
     rotateUsers: users,
     rotationTrigger: "1",
     settings: { database: { host: "h", port: 5432 } },
+    currentUsername: "app_2",
   };
 
   it("does nothing when nothing changed, whatever the key order", () => {
@@ -126,14 +127,28 @@ describe("planChange", () => {
     expect(planChange(base, reordered)).to.deep.equal({ kind: "none" });
   });
 
-  it("replaces for another user pair", () => {
+  it("replaces for a pair without the current user", () => {
     const next = { ...base, rotateUsers: { username1: "app_1", username2: "other" } };
     expect(planChange(base, next)).to.deep.equal({ kind: "replace" });
+  });
+
+  it("keeps the current user when the new pair still holds it, swapped or not", () => {
+    const kept = { kind: "update", repair: true, adopt: false, rotate: false };
+    const swapped = { ...base, rotateUsers: { username1: "app_2", username2: "app_1" } };
+    expect(planChange(base, swapped)).to.deep.equal(kept);
+    const overlap = { ...base, rotateUsers: { username1: "new_1", username2: "app_2" } };
+    expect(planChange(base, overlap)).to.deep.equal(kept);
+  });
+
+  it("decides an unknown pair once it is known (preview shows an update)", () => {
+    const unknown = { ...base, rotateUsers: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as never };
+    expect(planChange(base, unknown)).to.include({ kind: "update" });
   });
 
   it("rotates when the trigger changes, including from none and to a number", () => {
     expect(planChange(base, { ...base, rotationTrigger: "2" })).to.deep.equal({
       kind: "update",
+      repair: false,
       adopt: false,
       rotate: true,
     });
@@ -143,13 +158,19 @@ describe("planChange", () => {
 
   it("updates settings without rotating", () => {
     const next = { ...base, settings: { database: { host: "h2", port: 5432 } } };
-    expect(planChange(base, next)).to.deep.equal({ kind: "update", adopt: false, rotate: false });
+    expect(planChange(base, next)).to.deep.equal({
+      kind: "update",
+      repair: false,
+      adopt: false,
+      rotate: false,
+    });
   });
 
   it("adopts a new state, and not a removed one", () => {
     const state = { current: { username: "app_2", password: "p" } };
     expect(planChange(base, { ...base, state })).to.deep.equal({
       kind: "update",
+      repair: false,
       adopt: true,
       rotate: false,
     });
