@@ -19,8 +19,6 @@ import { RotationError } from "./errors";
 import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
 import { rotate, verifyCurrent, type RotationDeps } from "./rotation";
 
-type Inputs = RotationInputs;
-
 function deps(inputs: ResolvedInputs, shell: PostgresShell): RotationDeps {
   return {
     shell,
@@ -60,7 +58,7 @@ export async function check(
 export async function diff(
   _id: string,
   olds: RotationOutputs,
-  news: Inputs,
+  news: RotationInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
   const change = planChange(changeViewOfOutputs(olds), changeViewOfInputs(news));
   switch (change.kind) {
@@ -73,7 +71,7 @@ export async function diff(
   }
 }
 
-export async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.CreateResult> {
   const resolved = resolveInputs(inputs);
   const shell = postgresShell(resolved);
   if (resolved.state) {
@@ -90,25 +88,25 @@ export async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResul
 export async function update(
   _id: string,
   olds: RotationOutputs,
-  news: Inputs,
+  news: RotationInputs,
 ): Promise<pulumi.dynamic.UpdateResult> {
   const resolved = resolveInputs(news);
   const change = planChange(changeViewOfOutputs(olds), changeViewOfInputs(resolved));
   if (change.kind === "replace") {
-    throw new RotationError("a different user pair needs a new resource, not an update");
+    throw new RotationError("a pair without the current user needs a new resource, not an update");
   }
-  const shell = postgresShell(resolved);
-  let state: RotatedState = { current: olds.current, previous: olds.previous };
+  const steps = change.kind === "update" ? change : { repair: false, adopt: false, rotate: false };
+  const shell = postgresShell(resolved, [olds.current.password, olds.previous.password]);
+  let state: RotatedState = steps.repair
+    ? repaired(resolved, olds)
+    : { current: olds.current, previous: olds.previous };
   let rotatedAt = olds.rotatedAt;
-  if (change.kind === "update" && change.repair) {
-    state = repaired(resolved, olds);
-  }
-  if (change.kind === "update" && change.adopt && resolved.state) {
+  if (steps.adopt && resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
     state = adopted(resolved, resolved.state);
     rotatedAt = undefined;
   }
-  if (change.kind === "update" && change.rotate) {
+  if (steps.rotate) {
     const result = await rotate(state, resolved.rotateUsers, deps(resolved, shell));
     state = result.state;
     rotatedAt = result.rotatedAt;

@@ -70,7 +70,10 @@ export interface StateArgs {
 export interface PostgresRotationArgs {
   /** Where the database is and who may change passwords there. */
   readonly database: pulumi.Input<DatabaseArgs>;
-  /** The two roles that take turns. Changing either creates a new `PostgresRotation`. */
+  /**
+   * The two roles that take turns. A new pair that still holds the current user is an update
+   * that keeps it current; any other new pair creates a new `PostgresRotation`.
+   */
   readonly rotateUsers: pulumi.Input<UserPairArgs>;
   /**
    * Existing working credentials to adopt instead of rotating on create ("users you want to use

@@ -18,6 +18,7 @@ import {
   WHOAMI_SQL,
   alterPasswordSql,
   lockKeyText,
+  quoteIdentifier,
   type TargetInspection,
 } from "./sql";
 
@@ -32,10 +33,21 @@ export interface PostgresShell {
   changePassword(target: string, newPassword: string): Promise<void>;
 }
 
-/** A `PostgresShell` for the database and settings in `inputs`. */
-export function postgresShell(inputs: ResolvedInputs): PostgresShell {
+/**
+ * A `PostgresShell` for the database and settings in `inputs`. `otherSecrets`: passwords known
+ * besides those in `inputs` (e.g. from the previous outputs), to be kept out of any message.
+ */
+export function postgresShell(
+  inputs: ResolvedInputs,
+  otherSecrets: readonly (string | undefined)[] = [],
+): PostgresShell {
   const { database, timeouts } = inputs;
-  const knownSecrets = [database.managingUser.password, inputs.state?.current.password];
+  const knownSecrets = [
+    database.managingUser.password,
+    inputs.state?.current.password,
+    inputs.state?.previous?.password,
+    ...otherSecrets,
+  ];
 
   const checkLogin = (credential: Credential) =>
     probeLogin(database, timeouts, credential, knownSecrets);
@@ -178,8 +190,8 @@ function assertRotatable(
 
 /** How to grant the managing user what it lacks, per server version. */
 export function privilegeHint(target: string, manager: string, serverVersionNum: number): string {
-  const t = `"${target.replace(/"/g, '""')}"`;
-  const m = `"${manager.replace(/"/g, '""')}"`;
+  const t = quoteIdentifier(target);
+  const m = quoteIdentifier(manager);
   return serverVersionNum >= 160000
     ? `On PostgreSQL 16 and later the managing user needs CREATEROLE and the ADMIN option on ` +
         `the role: GRANT ${t} TO ${m} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`
