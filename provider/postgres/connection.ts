@@ -109,7 +109,7 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
       { cause },
     );
   }
-  if (code === "57014") {
+  if (code === "57014" || /query read timeout/i.test(raw)) {
     return new StatementTimeoutError(
       `${prefix} failed: the statement ran longer than timeouts.statementSeconds (${detail})`,
       { cause },

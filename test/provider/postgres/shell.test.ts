@@ -5,6 +5,7 @@ import {
   ForbiddenRoleError,
   PermissionDeniedError,
   RoleNotFoundError,
+  StatementTimeoutError,
 } from "../../../provider/errors";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
@@ -100,6 +101,25 @@ for (const major of TEST_MAJORS) {
       );
       expectNoSecrets(renderings(error), [weak.password, newPassword]);
       expect(await pg.canLogin(pair.username1, newPassword)).to.equal(false);
+    });
+
+    it("cancels a statement that outlasts timeouts.statementSeconds and changes nothing", async () => {
+      const pair = await pg.createPair();
+      const blocker = await pg.server.connectAsSuperuser("app");
+      try {
+        // An open transaction holding the role's catalog row makes ALTER ROLE wait.
+        await blocker.query("BEGIN");
+        await blocker.query(`ALTER ROLE ${quoteIdentifier(pair.username1)} CONNECTION LIMIT 5`);
+        const shell = shellFor(pair, { timeouts: { statementSeconds: 0.3, lockSeconds: 30 } });
+        const password = generatePassword();
+        const error = await rejection(shell.changePassword(pair.username1, password));
+        expect(error).to.be.instanceOf(StatementTimeoutError);
+        expect(error.message).to.include("timeouts.statementSeconds");
+        await blocker.query("ROLLBACK");
+        expect(await pg.canLogin(pair.username1, password)).to.equal(false);
+      } finally {
+        await blocker.end();
+      }
     });
 
     describe("with the pair's lock held elsewhere", () => {
