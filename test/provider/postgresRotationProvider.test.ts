@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import {
   AuthenticationError,
   CurrentCredentialsError,
@@ -439,5 +440,119 @@ describe("postgresRotationProvider as Pulumi stores and runs it", function () {
       /logging in as the managing user as "rotation_manager".*password authentication failed/,
     );
     expectNoSecrets(text, [pg.manager.password, first.current.password, second.current.password]);
+  });
+});
+
+/**
+ * Model-based: random sequences of what users do to a `PostgresRotation`, each step checked
+ * against the invariants of zero-downtime rotation on a real server.
+ */
+describe("postgresRotationProvider under random operation sequences", function () {
+  this.timeout(180_000);
+  const newest = TEST_MAJORS[TEST_MAJORS.length - 1];
+
+  interface World {
+    pg: TestCluster;
+    life: Lifecycle;
+    inputs: RotationInputs;
+    trigger: number;
+  }
+
+  /** Applies `next` and checks what must hold whatever the step was. */
+  async function step(world: World, next: RotationInputs, expectRotation: boolean) {
+    const before = world.life.outputs!;
+    await world.life.apply(next);
+    world.inputs = next;
+    const after = world.life.outputs!;
+    const { pg } = world;
+    // The credentials apps used before the step still work: current is never touched.
+    expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+    expect(await pg.canLogin(after.current.username, after.current.password)).to.equal(true);
+    if (after.previous.password !== undefined) {
+      expect(await pg.canLogin(after.previous.username, after.previous.password)).to.equal(true);
+    }
+    if (expectRotation) {
+      expect(after.current.username).to.equal(before.previous.username);
+      expect(after.previous).to.deep.equal(before.current);
+      expect(after.current.password).to.not.equal(before.current.password);
+    } else {
+      expect(after.current).to.deep.equal(before.current);
+    }
+  }
+
+  class Rotate implements fc.AsyncCommand<object, World> {
+    check = () => true;
+    async run(_: object, world: World) {
+      world.trigger += 1;
+      await step(world, { ...world.inputs, rotationTrigger: world.trigger }, true);
+    }
+    toString = () => "rotate";
+  }
+  class ChangeSettings implements fc.AsyncCommand<object, World> {
+    constructor(readonly connectSeconds: number) {}
+    check = () => true;
+    async run(_: object, world: World) {
+      await step(
+        world,
+        { ...world.inputs, timeouts: { connectSeconds: this.connectSeconds } },
+        false,
+      );
+    }
+    toString = () => `settings(${this.connectSeconds})`;
+  }
+  class SwapPair implements fc.AsyncCommand<object, World> {
+    check = () => true;
+    async run(_: object, world: World) {
+      const { username1, username2 } = world.inputs.rotateUsers;
+      await step(
+        world,
+        { ...world.inputs, rotateUsers: { username1: username2, username2: username1 } },
+        false,
+      );
+    }
+    toString = () => "swap";
+  }
+  class Refresh implements fc.AsyncCommand<object, World> {
+    check = () => true;
+    async run(_: object, world: World) {
+      const read = await provider.read!(world.life.id, world.life.outputs!);
+      expect(read.props).to.deep.equal(world.life.outputs);
+    }
+    toString = () => "refresh";
+  }
+  class Rerun implements fc.AsyncCommand<object, World> {
+    check = () => true;
+    async run(_: object, world: World) {
+      const diff = await world.life.apply(world.inputs);
+      expect(diff.changes).to.equal(false);
+    }
+    toString = () => "rerun";
+  }
+
+  it(`keeps every invariant on PostgreSQL ${newest}`, async () => {
+    const pg = await cluster(newest);
+    const commands = fc.commands(
+      [
+        fc.constant(new Rotate()),
+        fc.integer({ min: 1, max: 20 }).map((s) => new ChangeSettings(s)),
+        fc.constant(new SwapPair()),
+        fc.constant(new Refresh()),
+        fc.constant(new Rerun()),
+      ],
+      { maxCommands: 8 },
+    );
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
+        const inputs = {
+          database: pg.database,
+          rotateUsers: await pg.createPair(),
+          rotationTrigger: 0,
+        };
+        const life = new Lifecycle(provider);
+        await life.create(inputs);
+        await fc.asyncModelRun(() => ({ model: {}, real: { pg, life, inputs, trigger: 0 } }), cmds);
+      }),
+      { numRuns: 12 },
+    );
   });
 });
