@@ -13,6 +13,8 @@ export const DEFAULT_PASSWORD_LENGTH = 32;
 export const MIN_PASSWORD_LENGTH = 16;
 export const MAX_PASSWORD_LENGTH = 1024;
 export const MIN_DISTINCT_CHARACTERS = 10;
+/** Randomness a policy must give at least: length × log2(number of characters). */
+export const MIN_ENTROPY_BITS = 96;
 
 /** The policy with its defaults filled in. */
 export function resolvePasswordPolicy(policy: PasswordPolicy = {}): Required<PasswordPolicy> {
@@ -41,6 +43,16 @@ export function passwordPolicyProblems(policy: PasswordPolicy, path = "passwordP
     } else if (characters.length < MIN_DISTINCT_CHARACTERS) {
       problems.push(
         `${path}.characters must offer at least ${MIN_DISTINCT_CHARACTERS} distinct characters`,
+      );
+    }
+  }
+  if (problems.length === 0) {
+    const { length: n, characters: set } = resolvePasswordPolicy(policy);
+    const bits = Math.floor(n * Math.log2(set.length));
+    if (bits < MIN_ENTROPY_BITS) {
+      problems.push(
+        `${path} gives about ${bits} bits of randomness; at least ${MIN_ENTROPY_BITS} are ` +
+          `required (use more characters or a longer length)`,
       );
     }
   }

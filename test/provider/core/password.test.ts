@@ -22,14 +22,15 @@ describe("generatePassword", () => {
   it("honours length and character set", () => {
     const password = generatePassword({ length: 64, characters: "abcdefghij" });
     expect(password).to.match(/^[a-j]{64}$/);
+    expect(generatePassword({ length: 16 })).to.have.length(16);
   });
 
   it("draws every character uniformly", () => {
     const characters = "0123456789";
     const counts = new Map<string, number>();
     const samples = 20_000;
-    for (let i = 0; i < samples / 16; i++) {
-      for (const c of generatePassword({ length: 16, characters })) {
+    for (let i = 0; i < samples / 40; i++) {
+      for (const c of generatePassword({ length: 40, characters })) {
         counts.set(c, (counts.get(c) ?? 0) + 1);
       }
     }
@@ -59,6 +60,15 @@ describe("generatePassword", () => {
       RangeError,
       /printable ASCII/,
     );
+  });
+
+  it("refuses a policy with too little randomness", () => {
+    // 20 × log2(10) ≈ 66 bits; 29 digits give 96.
+    expect(() => generatePassword({ length: 20, characters: "0123456789" })).to.throw(
+      RangeError,
+      /about 66 bits of randomness; at least 96/,
+    );
+    expect(generatePassword({ length: 29, characters: "0123456789" })).to.have.length(29);
   });
 
   it("reports every policy problem at once", () => {
