@@ -67,7 +67,8 @@ export interface PasswordPolicy {
   readonly length?: number;
   /**
    * The characters generated passwords are drawn from: printable ASCII, no space, no repeats,
-   * at least 10 of them. @default "A-Z a-z 0-9 - . _ ~" (safe in connection URLs unescaped)
+   * at least 10 of them; with `length`, at least 96 bits of randomness.
+   * @default "A-Z a-z 0-9 - . _ ~" (safe in connection URLs unescaped)
    */
   readonly characters?: string;
 }
