@@ -17,9 +17,9 @@ import { generatePassword } from "../provider/core/password";
 import { quoteIdentifier } from "../provider/postgres/sql";
 import { startPostgres, type PostgresMajor } from "../scripts/embeddedPostgres";
 
-const RUNS = Number(process.argv[2] ?? 40);
+const RUNS = Number(process.argv[2] ?? 100);
 const MAJOR = Number(process.argv[3] ?? 17) as PostgresMajor;
-const WARMUP = 5;
+const WARMUP = 10;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

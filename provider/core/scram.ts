@@ -7,7 +7,7 @@
  * Sending this instead of the plaintext in `ALTER ROLE … PASSWORD` means the password itself
  * never reaches the server, its logs or pg_stat_statements.
  */
-import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { saslprep } from "@mongodb-js/saslprep";
 
 export const DEFAULT_SCRAM_ITERATIONS = 4096;
@@ -77,21 +77,5 @@ export function scramSha256Verifier(password: string, options: ScramOptions = {}
   const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
   const salt = options.salt ?? randomBytes(SALT_BYTES);
   const salted = pbkdf2Sync(postgresSaslPrep(password), salt, iterations, 32, "sha256");
-  return format(iterations, salt, salted);
-}
-
-/** Same as `scramSha256Verifier`, computed on the thread pool so it overlaps with I/O. */
-export async function scramSha256VerifierAsync(
-  password: string,
-  options: ScramOptions = {},
-): Promise<string> {
-  assertUsable(password, options);
-  const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
-  const salt = options.salt ?? randomBytes(SALT_BYTES);
-  const salted = await new Promise<Buffer>((resolve, reject) =>
-    pbkdf2(postgresSaslPrep(password), salt, iterations, 32, "sha256", (error, key) =>
-      error ? reject(error) : resolve(key),
-    ),
-  );
   return format(iterations, salt, salted);
 }

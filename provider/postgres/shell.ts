@@ -10,7 +10,7 @@ import {
   VerificationError,
   sanitizeCause,
 } from "../errors";
-import { scramSha256VerifierAsync } from "../core/scram";
+import { scramSha256Verifier } from "../core/scram";
 import type { ConnectionTarget, Credential, ResolvedInputs, Timeouts } from "../core/types";
 import { connect, translateError } from "./connection";
 import {
@@ -54,9 +54,6 @@ export function postgresShell(
 
   async function changePassword(target: string, newPassword: string): Promise<void> {
     const secrets = [...knownSecrets, newPassword];
-    // PBKDF2 runs on the thread pool while we connect.
-    const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
-    verifier.catch(() => undefined);
     const manager = await connect(database, database.managingUser, timeouts, {
       secrets,
       action: "logging in as the managing user",
@@ -64,12 +61,16 @@ export function postgresShell(
     const as = { username: database.managingUser.username, database };
     try {
       let inspection: TargetInspection | undefined;
+      let verifier: string;
       try {
-        const result = await manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
+        const pending = manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
           lockKeyText(inputs.rotateUsers),
           target,
         ]);
-        inspection = result.rows[0];
+        pending.catch(() => undefined);
+        // PBKDF2 runs here while the server takes the lock and looks the role up.
+        verifier = scramSha256Verifier(newPassword, { iterations: inputs.scramIterations });
+        inspection = (await pending).rows[0];
       } catch (error) {
         throw translateError(error, {
           ...as,
@@ -78,7 +79,7 @@ export function postgresShell(
         });
       }
       assertRotatable(target, inspection);
-      const sql = alterPasswordSql(target, await verifier);
+      const sql = alterPasswordSql(target, verifier);
       try {
         await manager.query(sql);
       } catch (error) {
