@@ -2,6 +2,7 @@
  * The thin shell around PostgreSQL: log in to prove credentials, and change one role's
  * password safely. The rotation core decides *what* to do; this file only does it.
  */
+import type { Client } from "pg";
 import {
   ForbiddenRoleError,
   PermissionDeniedError,
@@ -58,48 +59,66 @@ export function postgresShell(
       secrets,
       action: "logging in as the managing user",
     });
-    const as = { username: database.managingUser.username, database };
     try {
-      let inspection: TargetInspection | undefined;
-      let verifier: string;
-      try {
-        const pending = manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
-          lockKeyText(inputs.rotateUsers),
-          target,
-        ]);
-        pending.catch(() => undefined);
-        // PBKDF2 runs here while the server takes the lock and looks the role up.
-        verifier = scramSha256Verifier(newPassword, { iterations: inputs.scramIterations });
-        inspection = (await pending).rows[0];
-      } catch (error) {
-        throw translateError(error, {
-          ...as,
-          action: `locking the pair to rotate "${target}"`,
-          secrets,
-        });
-      }
+      const { inspection, verifier } = await lockAndInspect(manager, target, newPassword, secrets);
       assertRotatable(target, inspection);
-      const sql = alterPasswordSql(target, verifier);
-      try {
-        await manager.query(sql);
-      } catch (error) {
-        const translated = translateError(error, {
-          ...as,
-          action: `changing the password of "${target}"`,
-          secrets: [...secrets, sql],
-        });
-        throw translated instanceof PermissionDeniedError
-          ? new PermissionDeniedError(
-              `${translated.message}. ${privilegeHint(target, as.username, inspection.server_version_num)}`,
-              { cause: translated.cause },
-            )
-          : translated;
-      }
+      await alterPassword(manager, target, verifier, inspection.server_version_num, secrets);
       await verifyNewPassword(target, newPassword, secrets);
     } finally {
       // Ending the session releases the advisory lock. Nothing waits on the goodbye.
       closeQuietly(manager);
     }
+  }
+
+  /** Takes the pair's lock and looks the target up; computes the verifier meanwhile. */
+  async function lockAndInspect(
+    manager: Client,
+    target: string,
+    newPassword: string,
+    secrets: readonly (string | undefined)[],
+  ): Promise<{ inspection: TargetInspection | undefined; verifier: string }> {
+    try {
+      const pending = manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
+        lockKeyText(inputs.rotateUsers),
+        target,
+      ]);
+      pending.catch(() => undefined);
+      // PBKDF2 runs here while the server takes the lock and looks the role up.
+      const verifier = scramSha256Verifier(newPassword, { iterations: inputs.scramIterations });
+      return { inspection: (await pending).rows[0], verifier };
+    } catch (error) {
+      throw translateError(error, {
+        ...managerContext(`locking the pair to rotate "${target}"`),
+        secrets,
+      });
+    }
+  }
+
+  async function alterPassword(
+    manager: Client,
+    target: string,
+    verifier: string,
+    serverVersionNum: number,
+    secrets: readonly (string | undefined)[],
+  ): Promise<void> {
+    const sql = alterPasswordSql(target, verifier);
+    try {
+      await manager.query(sql);
+    } catch (error) {
+      const translated = translateError(error, {
+        ...managerContext(`changing the password of "${target}"`),
+        secrets: [...secrets, sql],
+      });
+      if (!(translated instanceof PermissionDeniedError)) throw translated;
+      const hint = privilegeHint(target, database.managingUser.username, serverVersionNum);
+      throw new PermissionDeniedError(`${translated.message}. ${hint}`, {
+        cause: translated.cause,
+      });
+    }
+  }
+
+  function managerContext(action: string) {
+    return { action, username: database.managingUser.username, database };
   }
 
   async function verifyNewPassword(
