@@ -7,7 +7,7 @@
  * messages), so the methods capture nothing but `loadHandlers`, which `require`s the real code
  * when called: the sibling module when running in this process, and the installed package by
  * name when running from the serialized text in Pulumi's provider host. The text stored in the
- * state is about a kilobyte and holds no secret.
+ * state is about 2.3 KB and holds no secret.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Handlers from "./handlers";
