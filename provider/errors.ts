@@ -8,9 +8,6 @@
 /** Base class of every error this package throws on purpose. */
 export class RotationError extends Error {
   override name = "RotationError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** An input is malformed. Raised before any connection is opened. */

@@ -5,13 +5,7 @@
 import { ValidationError } from "../errors";
 import { passwordPolicyProblems, resolvePasswordPolicy } from "./password";
 import { DEFAULT_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "./scram";
-import {
-  SSL_MODES,
-  type ResolvedInputs,
-  type RotationInputs,
-  type RotationState,
-  type UserPair,
-} from "./types";
+import { SSL_MODES, type ResolvedInputs, type RotationInputs, type UserPair } from "./types";
 
 /** How the Pulumi engine spells a value that is not known yet (during a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -268,22 +262,12 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
       username1: inputs.rotateUsers.username1,
       username2: inputs.rotateUsers.username2,
     },
-    ...(inputs.state ? { state: copyState(inputs.state) } : {}),
+    ...(inputs.state ? { state: inputs.state } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: { ...DEFAULT_TIMEOUTS, ...definedOnly(inputs.timeouts ?? {}) },
   };
-}
-
-function copyState(state: RotationState): RotationState {
-  const current = { username: state.current.username, password: state.current.password };
-  if (!state.previous) return { current };
-  const previous =
-    state.previous.password === undefined
-      ? { username: state.previous.username }
-      : { username: state.previous.username, password: state.previous.password };
-  return { current, previous };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
