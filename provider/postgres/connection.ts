@@ -68,6 +68,8 @@ export function clientConfig(
 export interface ErrorContext {
   readonly action: string;
   readonly username: string;
+  /** Who `username` is, e.g. "the managing user"; part of every message. */
+  readonly role?: string;
   readonly database: ConnectionTarget;
   readonly secrets: readonly (string | undefined)[];
 }
@@ -90,12 +92,12 @@ function where(database: ConnectionTarget): string {
 
 /** The driver's error as one of ours, secrets removed, the original kept as sanitized cause. */
 export function translateError(error: unknown, context: ErrorContext): RotationError {
-  const { action, username, database, secrets } = context;
+  const { action, username, role, database, secrets } = context;
   const code = (error as { code?: unknown })?.code;
   const raw = error instanceof Error ? error.message : String(error);
   const detail = redact(raw, secrets);
   const cause = sanitizeCause(error, secrets);
-  const prefix = `${action} as "${username}" on ${where(database)}`;
+  const prefix = `${action} as ${role ? `${role} ` : ""}"${username}" on ${where(database)}`;
   if (code === "28P01" || code === "28000") {
     return new AuthenticationError(username, `${prefix} failed: ${detail}`, { cause });
   }
@@ -162,6 +164,7 @@ export async function connect(
     throw translateError(error, {
       action: context.action ?? "logging in",
       username: login.username,
+      ...(context.role ? { role: context.role } : {}),
       database,
       secrets: [...context.secrets, login.password],
     });

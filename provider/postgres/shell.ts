@@ -57,7 +57,8 @@ export function postgresShell(
     const secrets = [...knownSecrets, newPassword];
     const manager = await connect(database, database.managingUser, timeouts, {
       secrets,
-      action: "logging in as the managing user",
+      action: "logging in",
+      role: "the managing user",
     });
     try {
       const { inspection, verifier } = await lockAndInspect(manager, target, newPassword, secrets);
@@ -118,7 +119,12 @@ export function postgresShell(
   }
 
   function managerContext(action: string) {
-    return { action, username: database.managingUser.username, database };
+    return {
+      action,
+      role: "the managing user",
+      username: database.managingUser.username,
+      database,
+    };
   }
 
   async function verifyNewPassword(

@@ -437,7 +437,7 @@ describe("postgresRotationProvider as Pulumi stores and runs it", function () {
     // Errors keep their class name and message across the process boundary.
     expect(failed.error.name).to.equal("AuthenticationError");
     expect(failed.error.message).to.match(
-      /logging in as the managing user as "rotation_manager".*password authentication failed/,
+      /logging in as the managing user "rotation_manager".*password authentication failed/,
     );
     expectNoSecrets(text, [pg.manager.password, first.current.password, second.current.password]);
   });
