@@ -1,12 +1,12 @@
 /**
- * The setup SQL exactly as README.md tells users to run it, so the tests set up their managing
- * user the documented way and the README cannot drift from what is tested.
+ * The setup SQL exactly as README.md tells users to run it, so the tests and the demo set up
+ * their managing user the documented way and the README cannot drift from what is run.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { quoteIdentifier } from "../../provider/postgres/sql";
+import { quoteIdentifier } from "../provider/postgres/sql";
 
-const README = path.join(__dirname, "..", "..", "README.md");
+const README = path.join(__dirname, "..", "README.md");
 
 /** The SQL block that follows `<!-- setup-sql:<tag> -->` in the README. */
 export function readmeSql(tag: string): string {

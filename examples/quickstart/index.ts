@@ -1,5 +1,5 @@
 /**
- * Quickstart: rotate a pair of PostgreSQL users from a Pulumi program.
+ * Quickstart: rotate a pair of PostgreSQL users from a Pulumi program. See README.md here.
  *
  *     pulumi config set host db.internal
  *     pulumi config set database app
@@ -8,7 +8,7 @@
  *     pulumi config set username1 app_user_1
  *     pulumi config set username2 app_user_2
  *     pulumi config set rotationTrigger 1
- *     pulumi up                                   # rotates app_user_1
+ *     pulumi up                                          # rotates app_user_1
  *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -37,5 +37,7 @@ const rotation = new PostgresRotation("app-db", {
 export const currentUsername = rotation.currentUsername;
 export const previousUsername = rotation.previousUsername;
 export const rotatedAt = rotation.rotatedAt;
-/** Secret: `pulumi stack output --show-secrets current`. */
+/** Secret `{username, password}`: `pulumi stack output --show-secrets current`. */
 export const current = rotation.current;
+/** Secret `{username, password}` of the other user (no password before the second rotation). */
+export const previous = rotation.previous;

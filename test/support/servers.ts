@@ -15,7 +15,7 @@ import {
 import { scramSha256Verifier } from "../../provider/core/scram";
 import { quoteIdentifier } from "../../provider/postgres/sql";
 import type { Credential, DatabaseConfig } from "../../provider/core/types";
-import { setupSql } from "./readmeSql";
+import { setupSql } from "../../scripts/setupSql";
 
 export { SUPPORTED_MAJORS, type PostgresMajor };
 

@@ -1,0 +1,172 @@
+/**
+ * End to end: examples/quickstart deployed by the real Pulumi CLI (through the Automation API)
+ * against a real PostgreSQL server. The steps build on each other, in order, on one stack.
+ */
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
+import { expect } from "chai";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
+import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
+import { findProviderSources } from "../support/pulumiState";
+import { expectNoSecrets, rejection } from "../support/secrets";
+
+const QUICKSTART = path.join(__dirname, "..", "..", "examples", "quickstart");
+const NEWEST = SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1];
+/** Bytes of the serialized provider stored in each resource's state. */
+export const PROVIDER_SIZE_BUDGET = 3000;
+
+interface Credential {
+  username: string;
+  password?: string;
+}
+
+describe("examples/quickstart with the real Pulumi CLI", function () {
+  this.timeout(5 * 60_000);
+
+  let pg: TestCluster;
+  let program: LocalProgramStack;
+  let stack: Stack;
+  let pair: { username1: string; username2: string };
+  /** Every password this test learned or set, and everything the CLI printed. */
+  const secrets = new Set<string>();
+  const printed: string[] = [];
+  const onOutput = (text: string) => printed.push(text);
+  let trigger = 1;
+
+  const outputs = async () => {
+    const all = await stack.outputs();
+    const current = all.current.value as Credential;
+    const previous = all.previous.value as Credential;
+    for (const c of [current, previous]) if (c.password) secrets.add(c.password);
+    return { current, previous, secret: all.current.secret && all.previous.secret };
+  };
+  const bump = () => stack.setConfig("rotationTrigger", { value: String(++trigger) });
+
+  before(async function () {
+    this.timeout(40 * 60_000); // the first run on a machine may build the CLI
+    pg = await cluster(NEWEST);
+    pair = await pg.createPair();
+    secrets.add(pg.manager.password);
+    program = await localProgramStack({ programDir: QUICKSTART, stackName: "e2e" });
+    stack = program.stack;
+    await stack.setAllConfig({
+      host: { value: pg.server.host },
+      port: { value: String(pg.server.port) },
+      database: { value: pg.database.database },
+      managingUser: { value: pg.manager.username },
+      managingPassword: { value: pg.manager.password, secret: true },
+      username1: { value: pair.username1 },
+      username2: { value: pair.username2 },
+      sslMode: { value: "disable" },
+      rotationTrigger: { value: String(trigger) },
+    });
+  });
+
+  after(() => program?.remove());
+
+  it("first up rotates username1; its outputs are secrets", async () => {
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ create: 2 });
+    const { current, previous, secret } = await outputs();
+    expect(secret).to.equal(true);
+    expect(current.username).to.equal(pair.username1);
+    expect(previous).to.deep.equal({ username: pair.username2 });
+    expect(await pg.canLogin(pair.username1, current.password)).to.equal(true);
+  });
+
+  it("preview after a trigger bump shows an update, not a replacement", async () => {
+    await bump();
+    const preview = await stack.preview({ onOutput });
+    expect(preview.changeSummary).to.deep.equal({ same: 1, update: 1 });
+  });
+
+  it("second up rotates username2; the old current still logs in", async () => {
+    const before = await outputs();
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 1, update: 1 });
+    const { current, previous } = await outputs();
+    expect(current.username).to.equal(pair.username2);
+    expect(previous).to.deep.equal(before.current);
+    expect(await pg.canLogin(pair.username2, current.password)).to.equal(true);
+    expect(await pg.canLogin(pair.username1, previous.password)).to.equal(true);
+  });
+
+  it("an up with no change does nothing", async () => {
+    const before = await outputs();
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 2 });
+    expect(await outputs()).to.deep.equal(before);
+  });
+
+  it("refresh after an out-of-band password change says current no longer logs in", async () => {
+    const { current } = await outputs();
+    const outOfBand = randomBytes(18).toString("base64url");
+    secrets.add(outOfBand);
+    await pg.setPassword(current.username, outOfBand);
+    const error = await rejection(stack.refresh({ onOutput }));
+    expect(error.message).to.match(/CurrentCredentialsError/);
+    expect(error.message).to.include(
+      `the current credentials of "${current.username}" no longer log in`,
+    );
+
+    // Rotating recovers: the other user gets a new password and becomes current.
+    await bump();
+    await stack.up({ onOutput });
+    const after = await outputs();
+    expect(after.current.username).to.equal(pair.username1);
+    expect(await pg.canLogin(pair.username1, after.current.password)).to.equal(true);
+  });
+
+  it("a wrong managing password fails the up clearly; the right one converges", async () => {
+    const before = await outputs();
+    const wrong = randomBytes(18).toString("base64url");
+    secrets.add(wrong);
+    await stack.setConfig("managingPassword", { value: wrong, secret: true });
+    await bump();
+    const error = await rejection(stack.up({ onOutput }));
+    expect(error.message).to.include(
+      `logging in as the managing user "${pg.manager.username}" on ${pg.server.host}:${pg.server.port}/app failed: password authentication failed`,
+    );
+    expectNoSecrets(error.message, [wrong, pg.manager.password]);
+    expect(await outputs()).to.deep.equal(before);
+    expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+
+    await stack.setConfig("managingPassword", { value: pg.manager.password, secret: true });
+    await stack.up({ onOutput });
+    const after = await outputs();
+    expect(after.current.username).to.equal(before.previous.username);
+    expect(after.previous).to.deep.equal(before.current);
+    expect(await pg.canLogin(after.current.username, after.current.password)).to.equal(true);
+  });
+
+  it("the exported state and the CLI's output hold no plaintext password", async () => {
+    const state = JSON.stringify(program.exportState());
+    // The manager's two passwords, two rotated ones, one set out of band, the recovery ones.
+    expect(secrets.size).to.be.at.least(6);
+    expectNoSecrets(state, [...secrets]);
+    expect(state).to.include("ciphertext");
+    // Every file the backend wrote: the state, its backups and the update history.
+    expectNoSecrets(program.backendText(), [...secrets]);
+    expectNoSecrets(printed.join(""), [...secrets]);
+  });
+
+  it(`the serialized provider in state stays under ${PROVIDER_SIZE_BUDGET} bytes`, async () => {
+    const sources = findProviderSources(program.exportState());
+    expect(sources).to.have.length.greaterThan(0);
+    for (const source of sources) expect(source.length).to.be.below(PROVIDER_SIZE_BUDGET);
+  });
+
+  it("destroy succeeds and leaves both users, and current's password, in place", async () => {
+    const { current } = await outputs();
+    const result = await stack.destroy({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ delete: 2 });
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+    const roles = await pg.asSuperuser((c) =>
+      c.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [
+        [pair.username1, pair.username2],
+      ]),
+    );
+    expect(roles.rowCount).to.equal(2);
+  });
+});
