@@ -61,7 +61,7 @@ export class PermissionDeniedError extends RotationError {
   override name = "PermissionDeniedError";
 }
 
-/** Another rotation of the same pair held the lock for longer than the lock timeout. */
+/** Another rotation of the same role held the lock for longer than the lock timeout. */
 export class ConcurrentRotationError extends RotationError {
   override name = "ConcurrentRotationError";
 }

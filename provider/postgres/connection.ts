@@ -106,7 +106,7 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   }
   if (code === "55P03") {
     return new ConcurrentRotationError(
-      `${prefix} failed: another rotation of this user pair held the lock for longer than ` +
+      `${prefix} failed: another rotation of this role held the lock for longer than ` +
         `timeouts.lockSeconds; nothing was changed, try again`,
       { cause },
     );

@@ -29,7 +29,7 @@ export interface PostgresShell {
   checkLogin(credential: Credential): Promise<void>;
   /**
    * Sets `target`'s password to `newPassword` (sent as a SCRAM verifier), then logs in with it.
-   * Holds the pair's advisory lock throughout, so rotations of one pair never interleave.
+   * Holds the target's advisory lock throughout, so changes of one role never interleave.
    */
   changePassword(target: string, newPassword: string): Promise<void>;
 }
@@ -71,7 +71,7 @@ export function postgresShell(
     }
   }
 
-  /** Takes the pair's lock and looks the target up; computes the verifier meanwhile. */
+  /** Takes the target's lock and looks it up; computes the verifier meanwhile. */
   async function lockAndInspect(
     manager: Client,
     target: string,
@@ -80,7 +80,7 @@ export function postgresShell(
   ): Promise<{ inspection: TargetInspection | undefined; verifier: string }> {
     try {
       const pending = manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
-        lockKeyText(inputs.rotateUsers),
+        lockKeyText(target),
         target,
       ]);
       pending.catch(() => undefined);
@@ -89,7 +89,7 @@ export function postgresShell(
       return { inspection: (await pending).rows[0], verifier };
     } catch (error) {
       throw translateError(error, {
-        ...managerContext(`locking the pair to rotate "${target}"`),
+        ...managerContext(`locking "${target}" to rotate it`),
         secrets,
       });
     }

@@ -4,7 +4,6 @@
  * is a SCRAM verifier whose shape is checked first: the plaintext password never appears here.
  */
 import { isScramVerifier } from "../core/scram";
-import type { UserPair } from "../core/types";
 
 /** `name` as a quoted SQL identifier: `"` doubled, the whole wrapped in `"`. */
 export function quoteIdentifier(name: string): string {
@@ -21,9 +20,14 @@ export function alterPasswordSql(role: string, verifier: string): string {
   return `ALTER ROLE ${quoteIdentifier(role)} PASSWORD '${verifier}'`;
 }
 
-/** The text whose hash keys the advisory lock of a pair; the same for either order. */
-export function lockKeyText(users: UserPair): string {
-  return `pulumi-postgres-rotator:${JSON.stringify([users.username1, users.username2].sort())}`;
+/**
+ * The text whose hash keys the advisory lock on changing `role`'s password. Keyed by the role,
+ * not the pair, so that every path that rotates it (a direct rotation, this package's Lambda
+ * handler invoked by Pulumi or by the ESC service, which names only the one role) takes the
+ * same lock.
+ */
+export function lockKeyText(role: string): string {
+  return `pulumi-postgres-rotator:role:${JSON.stringify(role)}`;
 }
 
 /** Row returned by `LOCK_AND_INSPECT_SQL`; no row at all when the role does not exist. */
@@ -38,7 +42,7 @@ export interface TargetInspection {
 }
 
 /**
- * Takes the pair's advisory lock (waiting at most lock_timeout; held until the session ends)
+ * Takes the target role's advisory lock (waiting at most lock_timeout; held until the session ends)
  * and describes the target role, in one round trip. $1: lock key text, $2: target role name.
  * A missing role yields no row (and takes no lock, which is moot: nothing will be changed).
  */

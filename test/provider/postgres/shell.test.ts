@@ -122,13 +122,17 @@ for (const major of TEST_MAJORS) {
       }
     });
 
-    describe("with the pair's lock held elsewhere", () => {
+    describe("with the rotated roles' locks held elsewhere", () => {
       let holder: Client;
       let pair: UserPair;
       beforeEach(async () => {
         pair = await pg.createPair();
         holder = await pg.server.connectAsSuperuser("app");
-        await holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lockKeyText(pair)]);
+        for (const role of [pair.username1, pair.username2]) {
+          await holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [
+            lockKeyText(role),
+          ]);
+        }
       });
       afterEach(async () => {
         await holder.end();

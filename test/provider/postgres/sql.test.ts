@@ -19,9 +19,9 @@ describe("sql", () => {
     }
   });
 
-  it("keys the lock by the pair, in either order", () => {
-    const ab = lockKeyText({ username1: "a", username2: "b" });
-    expect(lockKeyText({ username1: "b", username2: "a" })).to.equal(ab);
-    expect(lockKeyText({ username1: "a", username2: "c" })).to.not.equal(ab);
+  it("keys the lock by the role, unambiguously", () => {
+    expect(lockKeyText("a")).to.equal(lockKeyText("a"));
+    expect(lockKeyText("a")).to.not.equal(lockKeyText("b"));
+    expect(lockKeyText('a","b')).to.not.equal(lockKeyText("a"));
   });
 });
