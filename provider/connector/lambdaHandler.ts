@@ -1,0 +1,137 @@
+/**
+ * The connector Lambda: a drop-in for the official ESC connector, running inside the VPC.
+ *
+ * It receives the ESC event (see ./event.ts) and changes the password through the same
+ * PostgreSQL shell as a direct rotation: structured connection parameters, TLS verified by
+ * default, the new password sent only as a SCRAM verifier, the role's advisory lock, checks on
+ * the target, and a login with the new password before it answers `ok`. Replies never contain
+ * a secret; neither do its log lines.
+ *
+ * Settings, from the function's environment:
+ * - `PGSSLMODE`: disable | require | verify-ca | verify-full (default verify-full).
+ * - `PGSSLROOTCERT`: path of a PEM CA bundle. Without it, Node's root CAs plus, on AWS Lambda,
+ *   the runtime's Amazon bundle (`/var/runtime/ca-cert.pem`, which holds the RDS CAs).
+ * - `ROTATOR_CONNECT_TIMEOUT_SECONDS`, `ROTATOR_STATEMENT_TIMEOUT_SECONDS`,
+ *   `ROTATOR_LOCK_TIMEOUT_SECONDS`: default 10, 30, 30.
+ */
+import * as fs from "node:fs";
+import * as tls from "node:tls";
+import { RotationError, ValidationError, redact } from "../errors";
+import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
+import { resolvePasswordPolicy } from "../core/password";
+import { SSL_MODES, type ResolvedInputs, type SslConfig, type SslMode } from "../core/types";
+import { postgresShell } from "../postgres/shell";
+import {
+  OK_REPLY,
+  isLoginEvent,
+  parseConnectorEvent,
+  type ConnectorEvent,
+  type ConnectorReply,
+} from "./event";
+
+/** The CA bundle every AWS Lambda Node.js runtime ships (Amazon's CAs, RDS included). */
+export const LAMBDA_RUNTIME_CA_FILE = "/var/runtime/ca-cert.pem";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The Lambda entry point. Never throws: every failure is a `{code: 400, message}` reply. */
+export async function handler(event: unknown): Promise<ConnectorReply> {
+  return handleEvent(event, process.env);
+}
+
+export async function handleEvent(
+  event: unknown,
+  env: Env,
+  log: (line: string) => void = (line) => console.log(line),
+): Promise<ConnectorReply> {
+  let secrets: (string | undefined | null)[] = [];
+  try {
+    const parsed = parseConnectorEvent(event);
+    secrets = eventSecrets(parsed);
+    const inputs = inputsFor(parsed, env);
+    const shell = postgresShell(
+      inputs,
+      secrets.map((s) => s ?? undefined),
+    );
+    const where = `${parsed.host}:${parsed.port}/${parsed.database}`;
+    if (isLoginEvent(parsed)) {
+      log(`checking that "${parsed.loginUser.username}" logs in on ${where}`);
+      await shell.checkLogin(parsed.loginUser);
+    } else {
+      log(`rotating "${parsed.rotateUser.username}" on ${where}`);
+      await shell.changePassword(parsed.rotateUser.username, parsed.rotateUser.newPassword);
+    }
+    log("ok");
+    return OK_REPLY;
+  } catch (error) {
+    const reply = failure(error, secrets);
+    log(`failed: ${reply.message}`);
+    return reply;
+  }
+}
+
+function eventSecrets(event: ConnectorEvent): (string | undefined | null)[] {
+  return isLoginEvent(event)
+    ? [event.managingUser.password, event.loginUser.password]
+    : [event.managingUser.password, event.rotateUser.password, event.rotateUser.newPassword];
+}
+
+function failure(error: unknown, secrets: readonly (string | undefined | null)[]): ConnectorReply {
+  const known = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+  if (error instanceof RotationError) {
+    return { code: 400, message: redact(error.message, known), error: error.name };
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return { code: 400, message: `unexpected error: ${redact(text, known)}` };
+}
+
+/** What the shell needs, from the event and the environment; `ValidationError` on bad settings. */
+export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
+  const target = isLoginEvent(event) ? event.loginUser.username : event.rotateUser.username;
+  return {
+    database: {
+      host: event.host,
+      port: event.port,
+      database: event.database,
+      managingUser: event.managingUser,
+      ssl: sslFromEnv(env),
+    },
+    rotateUsers: { username1: target, username2: target },
+    passwordPolicy: resolvePasswordPolicy(),
+    scramIterations: DEFAULT_SCRAM_ITERATIONS,
+    timeouts: {
+      connectSeconds: seconds(env, "ROTATOR_CONNECT_TIMEOUT_SECONDS", 10),
+      statementSeconds: seconds(env, "ROTATOR_STATEMENT_TIMEOUT_SECONDS", 30),
+      lockSeconds: seconds(env, "ROTATOR_LOCK_TIMEOUT_SECONDS", 30),
+    },
+  };
+}
+
+export function sslFromEnv(env: Env): SslConfig {
+  const mode = (env.PGSSLMODE ?? "verify-full") as SslMode;
+  if (!SSL_MODES.includes(mode)) {
+    throw new ValidationError([`PGSSLMODE must be one of ${SSL_MODES.join(", ")}`]);
+  }
+  if (env.PGSSLROOTCERT) {
+    try {
+      return { mode, ca: fs.readFileSync(env.PGSSLROOTCERT, "utf8") };
+    } catch {
+      throw new ValidationError([`PGSSLROOTCERT: cannot read ${env.PGSSLROOTCERT}`]);
+    }
+  }
+  if (mode !== "disable" && fs.existsSync(LAMBDA_RUNTIME_CA_FILE)) {
+    const lambdaCas = fs.readFileSync(LAMBDA_RUNTIME_CA_FILE, "utf8");
+    return { mode, ca: [...tls.rootCertificates, lambdaCas].join("\n") };
+  }
+  return { mode };
+}
+
+function seconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 900) {
+    throw new ValidationError([`${name} must be a number of seconds from 0 to 900`]);
+  }
+  return value;
+}

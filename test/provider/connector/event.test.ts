@@ -1,0 +1,93 @@
+import { expect } from "chai";
+import {
+  isLoginEvent,
+  parseConnectorEvent,
+  parseConnectorReply,
+} from "../../../provider/connector/event";
+import { ValidationError } from "../../../provider/errors";
+
+const EVENT = {
+  type: "postgres",
+  host: "db.internal",
+  port: 5432,
+  database: "app",
+  managingUser: { username: "rotation_manager", password: "m-secret" },
+  rotateUser: { username: "app_user_2", password: "old-secret", newPassword: "new-secret" },
+};
+
+function problems(value: unknown): readonly string[] {
+  try {
+    parseConnectorEvent(value);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ValidationError);
+    return (error as ValidationError).problems;
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("connector event", () => {
+  it("accepts the service's event as an object or as JSON text", () => {
+    expect(parseConnectorEvent(EVENT)).to.deep.equal(EVENT);
+    expect(parseConnectorEvent(JSON.stringify(EVENT))).to.deep.equal(EVENT);
+    expect(isLoginEvent(parseConnectorEvent(EVENT))).to.equal(false);
+  });
+
+  it("accepts an unknown old password: empty, null or absent", () => {
+    for (const password of ["", null, undefined]) {
+      const event = { ...EVENT, rotateUser: { ...EVENT.rotateUser, password } };
+      expect(() => parseConnectorEvent(event)).to.not.throw();
+    }
+  });
+
+  it("names every bad field and never echoes a value", () => {
+    const found = problems({
+      type: "pg",
+      host: 5,
+      port: 70000,
+      database: "",
+      managingUser: { username: "m" },
+      rotateUser: { username: "", password: "old-secret", newPassword: "" },
+    });
+    expect(found).to.deep.equal([
+      'type must be "postgres"',
+      "host must be a non-empty string",
+      "port must be an integer from 1 to 65535",
+      "database must be a non-empty string",
+      "managingUser.password must be a non-empty string",
+      "rotateUser.username must be a non-empty string",
+      "rotateUser.newPassword must be a non-empty string",
+    ]);
+    expect(found.join()).to.not.include("secret");
+  });
+
+  it("says mysql is not supported, and wants exactly one of rotateUser and loginUser", () => {
+    expect(problems({ ...EVENT, type: "mysql" })[0]).to.match(/"mysql" is not supported/);
+    const { rotateUser: _r, ...noUser } = EVENT;
+    void _r;
+    expect(problems(noUser)).to.deep.equal([
+      "rotateUser {username, password, newPassword} is required",
+    ]);
+    expect(problems({ ...EVENT, loginUser: EVENT.managingUser })).to.deep.equal([
+      "give rotateUser or loginUser, not both",
+    ]);
+  });
+
+  it("refuses non-objects, NUL bytes and overlong fields", () => {
+    for (const junk of [null, 1, "x", [], "[1]"]) expect(problems(junk)).to.have.length(1);
+    expect(problems({ ...EVENT, host: "a\0b" })[0]).to.match(/without NUL/);
+    expect(problems({ ...EVENT, database: "d".repeat(2000) })[0]).to.match(/at most 1024/);
+  });
+
+  it("reads replies strictly", () => {
+    expect(parseConnectorReply({ code: 200, message: "ok" })).to.deep.equal({
+      code: 200,
+      message: "ok",
+    });
+    expect(
+      parseConnectorReply({ code: 400, message: "no", error: "RoleNotFoundError" }).error,
+    ).to.equal("RoleNotFoundError");
+    for (const bad of [null, { code: 500, message: "x" }, { code: 200 }, "ok"]) {
+      expect(() => parseConnectorReply(bad)).to.throw(ValidationError);
+    }
+  });
+});

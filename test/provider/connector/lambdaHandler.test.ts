@@ -1,0 +1,217 @@
+/**
+ * The bundled connector Lambda (dist/lambda/index.js, as LambdaConnector deploys it) against
+ * real PostgreSQL, fed the exact event the ESC service sends.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expect } from "chai";
+import type { ConnectorReply } from "../../../provider/connector/event";
+import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
+import { generatePassword } from "../../../provider/core/password";
+import { expectNoSecrets } from "../../support/secrets";
+import {
+  cluster,
+  privateCluster,
+  SUPPORTED_MAJORS,
+  uniqueName,
+  type TestCluster,
+} from "../../support/servers";
+import { makeTestPki } from "../../support/tls";
+
+const BUNDLE = path.join(__dirname, "..", "..", "..", "dist", "lambda", "index.js");
+const NEWEST = SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1];
+const PLAIN = { PGSSLMODE: "disable" };
+
+// The bundle, loaded as Lambda's Node.js runtime loads it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bundle = require(BUNDLE) as typeof HandlerModule;
+
+function escEvent(pg: TestCluster, username: string, newPassword: string, password = "") {
+  return {
+    type: "postgres",
+    host: pg.server.host,
+    port: pg.server.port,
+    database: "app",
+    managingUser: { username: pg.manager.username, password: pg.manager.password },
+    rotateUser: { username, password, newPassword },
+  };
+}
+
+describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
+  let pg: TestCluster;
+  const logs: string[] = [];
+  const invoke = (event: unknown, env: Record<string, string> = PLAIN) =>
+    bundle.handleEvent(event, env, (line) => logs.push(line));
+
+  before(async () => {
+    pg = await cluster(NEWEST);
+  });
+
+  it("rotates the user for the exact ESC event and replies ok; the server never sees it", async () => {
+    const { username1 } = await pg.createPair();
+    const newPassword = generatePassword();
+    const reply = await invoke(escEvent(pg, username1, newPassword));
+    expect(reply).to.deep.equal({ code: 200, message: "ok" });
+    expect(await pg.canLogin(username1, newPassword)).to.equal(true);
+    expect(pg.server.readLog()).to.not.include(newPassword);
+  });
+
+  it("accepts the event as a JSON string, with the old password given", async () => {
+    const { username2 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username2, old);
+    const newPassword = generatePassword();
+    const reply = await invoke(JSON.stringify(escEvent(pg, username2, newPassword, old)));
+    expect(reply.code).to.equal(200);
+    expect(await pg.canLogin(username2, newPassword)).to.equal(true);
+    expect(await pg.canLogin(username2, old)).to.equal(false);
+  });
+
+  it("replies 400 without a password for a wrong managing password; nothing changes", async () => {
+    const { username1 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username1, old);
+    const wrong = generatePassword();
+    const newPassword = generatePassword();
+    const event = escEvent(pg, username1, newPassword, old);
+    const reply = await invoke({
+      ...event,
+      managingUser: { ...event.managingUser, password: wrong },
+    });
+    expect(reply.code).to.equal(400);
+    expect(reply.error).to.equal("AuthenticationError");
+    expect(reply.message).to.include(`the managing user "${pg.manager.username}"`);
+    expectNoSecrets(JSON.stringify(reply), [wrong, newPassword, old, pg.manager.password]);
+    expect(await pg.canLogin(username1, old)).to.equal(true);
+  });
+
+  it("replies 400 for a user that does not exist", async () => {
+    const reply = await invoke(escEvent(pg, uniqueName("missing"), generatePassword()));
+    expect(reply).to.include({ code: 400, error: "RoleNotFoundError" });
+  });
+
+  it("refuses to rotate the managing user itself", async () => {
+    const reply = await invoke(escEvent(pg, pg.manager.username, generatePassword()));
+    expect(reply).to.include({ code: 400, error: "ForbiddenRoleError" });
+    expect(await pg.canLogin(pg.manager.username, pg.manager.password)).to.equal(true);
+  });
+
+  it("rotates users with hostile names", async () => {
+    for (const name of [`x"; DROP ROLE app; --`, "sp ace", "ünï'cødé"]) {
+      const { username1 } = await pg.createPair(`${name}${uniqueName("")}`);
+      const newPassword = generatePassword();
+      expect(await invoke(escEvent(pg, username1, newPassword))).to.deep.equal({
+        code: 200,
+        message: "ok",
+      });
+      expect(await pg.canLogin(username1, newPassword)).to.equal(true);
+    }
+  });
+
+  it("replies 400 for mysql and for malformed events, naming fields, never values", async () => {
+    const secret = generatePassword();
+    const mysql = await invoke({ ...escEvent(pg, "u", secret), type: "mysql" });
+    expect(mysql.code).to.equal(400);
+    expect(mysql.message).to.include('type "mysql" is not supported');
+
+    const malformed = await invoke({
+      type: "postgres",
+      host: "",
+      port: "5432",
+      managingUser: { username: "m", password: secret },
+      rotateUser: { username: "u", newPassword: 5 },
+    });
+    expect(malformed.code).to.equal(400);
+    expect(malformed.error).to.equal("ValidationError");
+    for (const field of ["host", "port", "database", "rotateUser.newPassword"]) {
+      expect(malformed.message).to.include(field);
+    }
+    expectNoSecrets(malformed.message, [secret]);
+    for (const junk of [null, 42, "not json", [], {}]) {
+      expect((await invoke(junk)).code).to.equal(400);
+    }
+  });
+
+  it("checks a login for this package's loginUser extension", async () => {
+    const { username1 } = await pg.createPair();
+    const password = generatePassword();
+    await pg.setPassword(username1, password);
+    const base = escEvent(pg, username1, "unused");
+    const { rotateUser: _unused, ...rest } = base;
+    void _unused;
+    expect(await invoke({ ...rest, loginUser: { username: username1, password } })).to.deep.equal({
+      code: 200,
+      message: "ok",
+    });
+    const wrong = await invoke({
+      ...rest,
+      loginUser: { username: username1, password: "nope-" + password },
+    });
+    expect(wrong).to.include({ code: 400, error: "AuthenticationError" });
+  });
+
+  it("writes log lines that name users but hold no secret", () => {
+    expect(logs.join("\n")).to.include("rotating");
+    expectNoSecrets(logs.join("\n"), [pg.manager.password]);
+    expect(logs.join("\n")).to.not.match(/SCRAM-SHA-256\$/);
+  });
+
+  it("refuses a bad PGSSLMODE before connecting", async () => {
+    const reply = await invoke(escEvent(pg, "u", generatePassword()), { PGSSLMODE: "prefer" });
+    expect(reply).to.include({ code: 400, error: "ValidationError" });
+    expect(reply.message).to.include("PGSSLMODE");
+  });
+});
+
+describe("connector Lambda handler with TLS", function () {
+  let secure: TestCluster;
+  let caFile: string;
+  let scratch: string;
+  before(async function () {
+    this.timeout(120_000);
+    const pki = makeTestPki({ names: ["localhost"] });
+    secure = await privateCluster({
+      major: NEWEST,
+      tls: { certPem: pki.certPem, keyPem: pki.keyPem },
+    });
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-ca-"));
+    caFile = path.join(scratch, "ca.pem");
+    fs.writeFileSync(caFile, pki.caPem);
+  });
+  after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  const event = (host: string, username: string, newPassword: string) => ({
+    ...escEvent(secure, username, newPassword),
+    host,
+  });
+
+  it("verifies the server by default (verify-full) against PGSSLROOTCERT", async () => {
+    const { username1 } = await secure.createPair();
+    const newPassword = generatePassword();
+    const reply: ConnectorReply = await bundle.handleEvent(
+      event("localhost", username1, newPassword),
+      { PGSSLROOTCERT: caFile },
+      () => undefined,
+    );
+    expect(reply).to.deep.equal({ code: 200, message: "ok" });
+    expect(await secure.canLogin(username1, newPassword)).to.equal(true);
+  });
+
+  it("refuses a certificate that does not match the host, and one it cannot verify", async () => {
+    const { username1 } = await secure.createPair();
+    const wrongHost = await bundle.handleEvent(
+      event("127.0.0.1", username1, generatePassword()),
+      { PGSSLROOTCERT: caFile },
+      () => undefined,
+    );
+    expect(wrongHost).to.include({ code: 400, error: "ConnectionError" });
+    expect(wrongHost.message).to.include("ERR_TLS_CERT_ALTNAME_INVALID");
+    const unknownCa = await bundle.handleEvent(
+      event("localhost", username1, generatePassword()),
+      {},
+      () => undefined,
+    );
+    expect(unknownCa).to.include({ code: 400, error: "ConnectionError" });
+  });
+});
