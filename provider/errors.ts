@@ -81,6 +81,16 @@ export class CurrentCredentialsError extends RotationError {
   override name = "CurrentCredentialsError";
 }
 
+/** The connector Lambda answered with a failure this package has no class for. */
+export class ConnectorError extends RotationError {
+  override name = "ConnectorError";
+}
+
+/** The connector Lambda could not be invoked, failed, timed out, or answered garbage. */
+export class LambdaInvocationError extends RotationError {
+  override name = "LambdaInvocationError";
+}
+
 /** Replaces every occurrence of each secret in `text` with `[redacted]`. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

@@ -18,6 +18,21 @@ import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "./core/validate"
 import { RotationError } from "./errors";
 import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
 import { rotate, verifyCurrent, type RotationDeps } from "./rotation";
+import { lambdaShell } from "./connector/lambdaShell";
+
+/** Direct, or through the connector Lambda when `database.connector` is given. */
+function shellFor(
+  inputs: ResolvedInputs,
+  otherSecrets: readonly (string | undefined)[] = [],
+): PostgresShell {
+  const { database } = inputs;
+  if (!database.connector) return postgresShell(inputs, otherSecrets);
+  const known = [inputs.state?.current.password, inputs.state?.previous?.password];
+  return lambdaShell({ ...database, connector: database.connector }, inputs.timeouts, [
+    ...known,
+    ...otherSecrets,
+  ]);
+}
 
 function deps(inputs: ResolvedInputs, shell: PostgresShell): RotationDeps {
   return {
@@ -73,7 +88,7 @@ export async function diff(
 
 export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.CreateResult> {
   const resolved = resolveInputs(inputs);
-  const shell = postgresShell(resolved);
+  const shell = shellFor(resolved);
   if (resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
     return {
@@ -96,7 +111,7 @@ export async function update(
     throw new RotationError("a pair without the current user needs a new resource, not an update");
   }
   const steps = change.kind === "update" ? change : { repair: false, adopt: false, rotate: false };
-  const shell = postgresShell(resolved, [olds.current.password, olds.previous.password]);
+  const shell = shellFor(resolved, [olds.current.password, olds.previous.password]);
   let state: RotatedState = steps.repair
     ? repaired(resolved, olds)
     : { current: olds.current, previous: olds.previous };
@@ -116,11 +131,15 @@ export async function update(
 
 /** Refresh: the outputs stand as long as `current` still logs in; otherwise a clear error. */
 export async function read(id: string, props: RotationOutputs): Promise<pulumi.dynamic.ReadResult> {
-  const { host, port, database, ssl } = props.database;
+  const { host, port, database, ssl, connector } = props.database;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...props.timeouts };
-  await verifyCurrent(props.current, {
-    checkLogin: (credential) => probeLogin({ host, port, database, ssl }, timeouts, credential),
-  });
+  const target = { host, port, database, ssl };
+  await verifyCurrent(
+    props.current,
+    connector
+      ? lambdaShell({ ...target, connector }, timeouts)
+      : { checkLogin: (credential) => probeLogin(target, timeouts, credential) },
+  );
   return { id, props };
 }
 

@@ -46,8 +46,30 @@ export interface DatabaseArgs {
    * superuser in production. Its password is stored encrypted in the Pulumi state.
    */
   readonly managingUser: pulumi.Input<CredentialArgs>;
-  /** TLS settings. @default { mode: "verify-full" } */
+  /** TLS settings of direct connections. @default { mode: "verify-full" } */
   readonly ssl?: pulumi.Input<SslArgs>;
+  /**
+   * For a database `pulumi up` cannot reach (private subnets): change passwords through a
+   * connector Lambda inside the VPC (`LambdaConnector`, or Pulumi's official connector) instead
+   * of connecting. `host` is then the address as the Lambda sees it, and TLS is the Lambda's
+   * setting, so leave `ssl` out. Same rotation, same state, same errors as a direct rotation.
+   */
+  readonly connector?: pulumi.Input<ConnectorArgs>;
+}
+
+export interface ConnectorArgs {
+  readonly awsLambda: pulumi.Input<AwsLambdaConnectorArgs>;
+}
+
+export interface AwsLambdaConnectorArgs {
+  /** ARN of the connector function. @example "arn:aws:lambda:us-east-1:123456789012:function:rotator" */
+  readonly lambdaArn: pulumi.Input<string>;
+  /** @default the region in `lambdaArn` */
+  readonly region?: pulumi.Input<string>;
+  /** IAM role to assume to invoke the function; the default AWS credential chain otherwise. */
+  readonly roleArn?: pulumi.Input<string>;
+  /** Lambda API endpoint URL (a VPC interface endpoint, say). @default AWS's public endpoint */
+  readonly endpoint?: pulumi.Input<string>;
 }
 
 export interface UserPairArgs {

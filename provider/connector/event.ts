@@ -10,8 +10,8 @@
  *     → { code: 200, message: "ok" } | { code: 400, message }
  *
  * One extension, which the ESC service never sends: `loginUser: {username, password}` instead
- * of `rotateUser` asks the handler to log in as that user and report (used by refresh and by
- * adopting a given state). Replies may carry `error`, the name of this package's error class,
+ * of `rotateUser` (and no `managingUser`) asks the handler to log in as that user and report
+ * (used by refresh and by adopting a given state). Replies may carry `error`, the name of this package's error class,
  * so a failure through the Lambda is the same error as a direct one.
  */
 import { ValidationError } from "../errors";
@@ -26,11 +26,11 @@ interface EventBase {
   readonly host: string;
   readonly port: number;
   readonly database: string;
-  readonly managingUser: ConnectorUser;
 }
 
 /** The service's rotation request: set `rotateUser`'s password to `newPassword`. */
 export interface RotateEvent extends EventBase {
+  readonly managingUser: ConnectorUser;
   /** `password`: the user's old one, if known (unused; kept out of every message). */
   readonly rotateUser: {
     readonly username: string;
@@ -39,8 +39,9 @@ export interface RotateEvent extends EventBase {
   };
 }
 
-/** This package's extension: prove that `loginUser` logs in. */
+/** This package's extension: prove that `loginUser` logs in (no managing user needed). */
 export interface LoginEvent extends EventBase {
+  readonly managingUser?: ConnectorUser;
   readonly loginUser: ConnectorUser;
 }
 
@@ -87,9 +88,10 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
     problems.push("port must be an integer from 1 to 65535");
   }
   text(value.database, "database", problems);
-  user(value.managingUser, "managingUser", problems);
   const rotating = value.rotateUser !== undefined;
   const login = value.loginUser !== undefined;
+  if (!login || value.managingUser !== undefined)
+    user(value.managingUser, "managingUser", problems);
   if (rotating === login) {
     problems.push(
       login

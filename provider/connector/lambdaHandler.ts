@@ -72,7 +72,7 @@ export async function handleEvent(
 
 function eventSecrets(event: ConnectorEvent): (string | undefined | null)[] {
   return isLoginEvent(event)
-    ? [event.managingUser.password, event.loginUser.password]
+    ? [event.managingUser?.password, event.loginUser.password]
     : [event.managingUser.password, event.rotateUser.password, event.rotateUser.newPassword];
 }
 
@@ -93,7 +93,8 @@ export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
       host: event.host,
       port: event.port,
       database: event.database,
-      managingUser: event.managingUser,
+      // A login check never uses the managing user.
+      managingUser: event.managingUser ?? { username: "", password: "" },
       ssl: sslFromEnv(env),
     },
     rotateUsers: { username1: target, username2: target },

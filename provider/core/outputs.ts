@@ -6,6 +6,7 @@ import type { ChangeView } from "./plan";
 import { resolvePasswordPolicy } from "./password";
 import { DEFAULT_SCRAM_ITERATIONS } from "./scram";
 import type {
+  Connector,
   Credential,
   PasswordPolicy,
   PreviousCredential,
@@ -15,7 +16,7 @@ import type {
   Timeouts,
   UserPair,
 } from "./types";
-import { DEFAULT_PORT, DEFAULT_TIMEOUTS } from "./validate";
+import { DEFAULT_PORT, DEFAULT_TIMEOUTS, resolveConnector } from "./validate";
 
 /** The inputs that hold no secret, with defaults filled in. Kept in the outputs for diffs. */
 export interface PublicSettings {
@@ -25,6 +26,8 @@ export interface PublicSettings {
     readonly database: string;
     readonly managingUser: { readonly username: string };
     readonly ssl: { readonly mode: SslMode; readonly ca?: string };
+    /** Present only when a connector is used; its region filled in from the ARN. */
+    readonly connector?: Connector;
   };
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
@@ -64,6 +67,7 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
       database: database.database as string,
       managingUser: { username: database.managingUser?.username as string },
       ssl: { mode: ssl.mode ?? "verify-full", ...(ssl.ca ? { ca: ssl.ca } : {}) },
+      ...(connectorOf(database.connector) ?? {}),
     },
     passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
@@ -73,6 +77,13 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
       lockSeconds: timeouts.lockSeconds ?? DEFAULT_TIMEOUTS.lockSeconds,
     },
   };
+}
+
+/** `{connector}` when a well-formed one is given (unknown values pass through for previews). */
+function connectorOf(connector: unknown): { connector: Connector } | undefined {
+  const lambda = (connector as Connector | undefined)?.awsLambda;
+  if (typeof lambda?.lambdaArn !== "string") return undefined;
+  return { connector: resolveConnector(connector as Connector) };
 }
 
 /** The outputs after a create or an update. */

@@ -42,15 +42,41 @@ export interface SslConfig {
   readonly ca?: string;
 }
 
+/**
+ * An AWS Lambda that changes passwords from inside the database's VPC (the seed's
+ * `connector.awsLambda`): this package's connector Lambda, or Pulumi's official one.
+ */
+export interface AwsLambdaConnector {
+  /** ARN of the function, e.g. `arn:aws:lambda:us-east-1:123456789012:function:rotator`. */
+  readonly lambdaArn: string;
+  /** Region of the function. @default the region in `lambdaArn` */
+  readonly region?: string;
+  /** Role to assume for the invocation; the default AWS credential chain when absent. */
+  readonly roleArn?: string;
+  /** Lambda API endpoint URL, e.g. a VPC interface endpoint. @default AWS's public endpoint */
+  readonly endpoint?: string;
+}
+
+/** How to reach a database that `pulumi up` cannot reach directly. */
+export interface Connector {
+  readonly awsLambda: AwsLambdaConnector;
+}
+
 /** Where the database is and who manages the rotated users (the seed's DatabaseConfig). */
 export interface DatabaseConfig {
+  /** Host name or IP address, as the connector (or this machine, without one) reaches it. */
   readonly host: string;
   /** @default 5432 */
   readonly port?: number;
   readonly database: string;
   readonly managingUser: Credential;
-  /** @default { mode: "verify-full" } */
+  /** TLS of direct connections. @default { mode: "verify-full" } */
   readonly ssl?: SslConfig;
+  /**
+   * Change passwords through a Lambda inside the VPC instead of connecting directly. TLS is then
+   * the Lambda's setting (its `PGSSLMODE`, verify-full by default), so `ssl` must be absent.
+   */
+  readonly connector?: Connector;
 }
 
 export interface Timeouts {
@@ -96,6 +122,7 @@ export interface ConnectionTarget {
 /** `DatabaseConfig` with every default filled in. */
 export interface ResolvedDatabase extends ConnectionTarget {
   readonly managingUser: Credential;
+  readonly connector?: Connector;
 }
 
 /** `RotationInputs` after validation, with every default filled in. */

@@ -5,7 +5,13 @@
 import { ValidationError } from "../errors";
 import { passwordPolicyProblems, resolvePasswordPolicy } from "./password";
 import { DEFAULT_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "./scram";
-import { SSL_MODES, type ResolvedInputs, type RotationInputs, type UserPair } from "./types";
+import {
+  SSL_MODES,
+  type Connector,
+  type ResolvedInputs,
+  type RotationInputs,
+  type UserPair,
+} from "./types";
 
 /** How the Pulumi engine spells a value that is not known yet (during a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -97,6 +103,13 @@ function databaseProblems(database: unknown): Problems {
       ...passwordProblems(manager.password, "database.managingUser.password"),
     );
   }
+  problems.push(...connectorProblems(database.connector));
+  if (database.connector !== undefined && database.ssl !== undefined) {
+    problems.push(
+      "database.ssl has no effect with database.connector: the connector Lambda's own setting " +
+        "(PGSSLMODE, verify-full by default) decides TLS; remove database.ssl",
+    );
+  }
   const ssl = database.ssl;
   if (ssl !== undefined && !isUnknown(ssl)) {
     if (!isObject(ssl)) {
@@ -114,6 +127,45 @@ function databaseProblems(database: unknown): Problems {
       }
     }
   }
+  return problems;
+}
+
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:([a-z]{2}(-[a-z]+)+-\d):\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** The region in a Lambda function ARN (validated first). */
+export function regionOfLambdaArn(arn: string): string {
+  return LAMBDA_ARN.exec(arn)?.[1] ?? "";
+}
+
+function connectorProblems(connector: unknown): Problems {
+  if (connector === undefined || isUnknown(connector)) return [];
+  const lambda = isObject(connector) ? connector.awsLambda : undefined;
+  if (!isObject(lambda)) {
+    return ["database.connector must be {awsLambda: {lambdaArn, region?, roleArn?, endpoint?}}"];
+  }
+  const problems: string[] = [];
+  const check = (key: string, ok: (v: unknown) => boolean, what: string, required = false) => {
+    const value = lambda[key];
+    if (isUnknown(value) || (value === undefined && !required)) return;
+    if (!ok(value)) problems.push(`database.connector.awsLambda.${key} must be ${what}`);
+  };
+  const matches = (re: RegExp) => (v: unknown) => typeof v === "string" && re.test(v);
+  check(
+    "lambdaArn",
+    matches(LAMBDA_ARN),
+    "a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)",
+    true,
+  );
+  check("region", matches(REGION), "an AWS region such as us-east-1");
+  check("roleArn", matches(ROLE_ARN), "an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
+  check(
+    "endpoint",
+    (v) => typeof v === "string" && /^https?:\/\/[^\s]+$/.test(v),
+    "an http(s) URL",
+  );
   return problems;
 }
 
@@ -257,6 +309,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
         mode: database.ssl?.mode ?? "verify-full",
         ...(database.ssl?.ca ? { ca: database.ssl.ca } : {}),
       },
+      ...(database.connector ? { connector: resolveConnector(database.connector) } : {}),
     },
     rotateUsers: {
       username1: inputs.rotateUsers.username1,
@@ -267,6 +320,19 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: { ...DEFAULT_TIMEOUTS, ...definedOnly(inputs.timeouts ?? {}) },
+  };
+}
+
+/** The connector with its region filled in from the ARN. */
+export function resolveConnector(connector: Connector): Connector {
+  const { lambdaArn, region, roleArn, endpoint } = connector.awsLambda;
+  return {
+    awsLambda: {
+      lambdaArn,
+      region: region ?? regionOfLambdaArn(lambdaArn),
+      ...(roleArn ? { roleArn } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    },
   };
 }
 

@@ -24,7 +24,6 @@ const NEWEST = SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1];
 const PLAIN = { PGSSLMODE: "disable" };
 
 // The bundle, loaded as Lambda's Node.js runtime loads it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const bundle = require(BUNDLE) as typeof HandlerModule;
 
 function escEvent(pg: TestCluster, username: string, newPassword: string, password = "") {

@@ -1,0 +1,190 @@
+/**
+ * A `PostgresShell` that works through a connector Lambda (`database.connector.awsLambda`)
+ * instead of connecting: it sends the ESC connector event with `@aws-sdk/client-lambda`
+ * (default credential chain, or the `roleArn` assumed first) and turns the reply back into
+ * this package's errors. The rotation engine above it is the same as for a direct rotation.
+ */
+import type { InvokeCommandOutput } from "@aws-sdk/client-lambda";
+import * as errors from "../errors";
+import { LambdaInvocationError, RotationError, redact } from "../errors";
+import type {
+  AwsLambdaConnector,
+  ConnectionTarget,
+  Connector,
+  Credential,
+  Timeouts,
+} from "../core/types";
+import type { PostgresShell } from "../postgres/shell";
+import { parseConnectorReply, type ConnectorEvent, type ConnectorReply } from "./event";
+
+/** Sends one event to the function and returns the raw result. */
+type Invoke = (event: ConnectorEvent) => Promise<InvokeCommandOutput>;
+
+/** Where the database is, for the Lambda; the managing user is needed only to rotate. */
+export interface LambdaTarget extends ConnectionTarget {
+  readonly managingUser?: Credential;
+  readonly connector: Connector;
+}
+
+export function lambdaShell(
+  database: LambdaTarget,
+  timeouts: Required<Timeouts>,
+  otherSecrets: readonly (string | undefined)[] = [],
+): PostgresShell {
+  const lambda = database.connector.awsLambda;
+  const invoke = lambdaInvoker(lambda, timeouts);
+  const base = {
+    type: "postgres" as const,
+    host: database.host,
+    port: database.port,
+    database: database.database,
+  };
+  const secrets = [database.managingUser?.password, ...otherSecrets];
+
+  return {
+    async checkLogin(credential: Credential) {
+      // A login check needs no managing user, so its password does not travel.
+      await send(invoke, lambda, { ...base, loginUser: credential }, credential.username, [
+        ...secrets,
+        credential.password,
+      ]);
+    },
+    async changePassword(target: string, newPassword: string) {
+      const managingUser = database.managingUser;
+      if (!managingUser) throw new RotationError("rotating needs database.managingUser");
+      // The old password is not needed to set a new one, so it is not sent.
+      const rotateUser = { username: target, password: "", newPassword };
+      await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
+        ...secrets,
+        newPassword,
+      ]);
+    },
+  };
+}
+
+async function send(
+  invoke: Invoke,
+  lambda: AwsLambdaConnector,
+  event: ConnectorEvent,
+  username: string,
+  secrets: readonly (string | undefined)[],
+): Promise<void> {
+  const what = `invoking the connector Lambda ${lambda.lambdaArn} for "${username}"`;
+  let output: InvokeCommandOutput;
+  try {
+    output = await invoke(event);
+  } catch (error) {
+    throw invocationError(what, error, secrets);
+  }
+  const payload = output.Payload ? Buffer.from(output.Payload).toString("utf8") : "";
+  if (output.FunctionError) {
+    const detail = functionErrorMessage(payload);
+    throw new LambdaInvocationError(
+      `${what} failed: the function raised an error (${output.FunctionError}): ` +
+        `${redact(detail, secrets)}. Nothing was changed by this package; check the function's logs`,
+    );
+  }
+  let reply: ConnectorReply;
+  try {
+    reply = parseConnectorReply(JSON.parse(payload));
+  } catch {
+    throw new LambdaInvocationError(
+      `${what} failed: the function's answer is not a connector reply {code, message}; ` +
+        `is ${lambda.lambdaArn} a PostgreSQL rotation connector?`,
+    );
+  }
+  if (reply.code !== 200) throw replyError(reply, username, secrets);
+}
+
+/** Failures the handler reports by class name, rebuilt as the class a direct rotation throws. */
+const SAME_AS_DIRECT: Readonly<Record<string, new (message: string) => RotationError>> = {
+  ConnectionError: errors.ConnectionError,
+  RoleNotFoundError: errors.RoleNotFoundError,
+  ForbiddenRoleError: errors.ForbiddenRoleError,
+  PermissionDeniedError: errors.PermissionDeniedError,
+  ConcurrentRotationError: errors.ConcurrentRotationError,
+  StatementTimeoutError: errors.StatementTimeoutError,
+  VerificationError: errors.VerificationError,
+};
+
+/** The reply's failure as the same error class a direct rotation would throw. */
+function replyError(
+  reply: ConnectorReply,
+  username: string,
+  secrets: readonly (string | undefined)[],
+): RotationError {
+  const message = `${redact(reply.message, secrets)} (reported by the connector Lambda)`;
+  if (reply.error === "AuthenticationError") {
+    return new errors.AuthenticationError(username, message);
+  }
+  const Class = reply.error ? SAME_AS_DIRECT[reply.error] : undefined;
+  // The official connector, a refused event, or an unexpected failure: its words, our class.
+  return Class
+    ? new Class(message)
+    : new errors.ConnectorError(`the connector Lambda refused: ${message}`);
+}
+
+function functionErrorMessage(payload: string): string {
+  try {
+    const parsed = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
+    return [parsed.errorType, parsed.errorMessage].filter(Boolean).join(": ") || "no details";
+  } catch {
+    return "no details";
+  }
+}
+
+function invocationError(
+  what: string,
+  error: unknown,
+  secrets: readonly (string | undefined)[],
+): LambdaInvocationError {
+  const name = (error as { name?: string })?.name ?? "Error";
+  const raw = error instanceof Error ? error.message : String(error);
+  const hint =
+    name === "TimeoutError" || /timed? ?out/i.test(raw)
+      ? "no answer in time; the password may or may not have been changed, and the state was " +
+        "not advanced: run the rotation again"
+      : name === "AccessDeniedException" || name === "AccessDenied"
+        ? "the caller may not invoke this function (lambda:InvokeFunction), or may not assume roleArn"
+        : name === "ResourceNotFoundException"
+          ? "no such function in this region and account"
+          : "";
+  return new LambdaInvocationError(
+    `${what} failed: ${name}: ${redact(raw, secrets)}${hint ? `; ${hint}` : ""}`,
+  );
+}
+
+/** `invoke` for one connector: a Lambda client with the right region, credentials, timeout. */
+function lambdaInvoker(lambda: AwsLambdaConnector, timeouts: Required<Timeouts>): Invoke {
+  // Loaded on first use: the AWS SDK is only needed with a connector.
+
+  const sdk = require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda");
+  const region = lambda.region;
+  const credentials = lambda.roleArn
+    ? (
+        require("@aws-sdk/credential-providers") as typeof import("@aws-sdk/credential-providers")
+      ).fromTemporaryCredentials({
+        params: { RoleArn: lambda.roleArn, RoleSessionName: "pulumi-postgres-rotator" },
+        clientConfig: { region },
+      })
+    : undefined;
+  // The Lambda's own work is bounded by these; allow for its start and the network.
+  const requestTimeout =
+    (timeouts.connectSeconds * 2 + timeouts.statementSeconds * 2 + timeouts.lockSeconds + 5) * 1000;
+  const client = new sdk.LambdaClient({
+    region,
+    ...(lambda.endpoint ? { endpoint: lambda.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+    requestHandler: { requestTimeout, throwOnRequestTimeout: true },
+    maxAttempts: 2,
+  });
+  return (event) =>
+    client.send(
+      new sdk.InvokeCommand({
+        FunctionName: lambda.lambdaArn,
+        InvocationType: "RequestResponse",
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+}

@@ -1,0 +1,287 @@
+/**
+ * `database.connector.awsLambda`: rotations through the real `@aws-sdk/client-lambda`, against
+ * a local stand-in of the Lambda Invoke API (and STS for `roleArn`) that runs the bundled
+ * connector handler against real PostgreSQL.
+ */
+import * as path from "node:path";
+import { expect } from "chai";
+import * as handlers from "../../../provider/handlers";
+import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
+import type { RotationOutputs } from "../../../provider/core/outputs";
+import type { RotationInputs } from "../../../provider/core/types";
+import {
+  AuthenticationError,
+  CurrentCredentialsError,
+  LambdaInvocationError,
+  RoleNotFoundError,
+  ValidationError,
+} from "../../../provider/errors";
+import {
+  ACCESS_KEY_ID,
+  SECRET_ACCESS_KEY,
+  startAwsStandIn,
+  type AwsStandIn,
+} from "../../support/awsStandIn";
+import { Lifecycle } from "../../support/provider";
+import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
+import { cluster, SUPPORTED_MAJORS, uniqueName, type TestCluster } from "../../support/servers";
+
+const BUNDLE = path.join(__dirname, "..", "..", "..", "dist", "lambda", "index.js");
+
+const bundle = require(BUNDLE) as typeof HandlerModule;
+const ARN = "arn:aws:lambda:eu-west-1:123456789012:function:pg-rotator";
+const ROLE = "arn:aws:iam::123456789012:role/esc-rotator-invoke";
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
+};
+
+describe("rotation through connector.awsLambda (local Invoke stand-in)", function () {
+  let pg: TestCluster;
+  let aws: AwsStandIn;
+  const saved: Record<string, string | undefined> = {};
+
+  before(async () => {
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    aws = await startAwsStandIn();
+    aws.functions.set(ARN, (event) =>
+      bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined),
+    );
+    for (const [name, value] of Object.entries({
+      ...AWS_ENV,
+      AWS_ENDPOINT_URL_STS: aws.endpoint,
+    })) {
+      saved[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  after(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await aws?.close();
+  });
+  beforeEach(() => {
+    aws.requests.length = 0;
+    aws.delayMs = 0;
+  });
+
+  function inputs(
+    pair: { username1: string; username2: string },
+    trigger: string,
+    /** `null`: connect directly. */
+    lambda: Record<string, string> | null = { lambdaArn: ARN, endpoint: aws.endpoint },
+  ): RotationInputs {
+    const { ssl: _direct, ...database } = pg.database;
+    void _direct;
+    return {
+      database: lambda ? { ...database, connector: { awsLambda: lambda } } : pg.database,
+      rotateUsers: pair,
+      rotationTrigger: trigger,
+      timeouts: { connectSeconds: 2, statementSeconds: 2, lockSeconds: 1 },
+    } as RotationInputs;
+  }
+
+  const summary = (o: RotationOutputs, pair: { username1: string }) => ({
+    current: o.current.username === pair.username1 ? "username1" : "username2",
+    previousKnown: o.previous.password !== undefined,
+  });
+
+  it("gives the same state transitions as the direct path", async () => {
+    const viaLambda = await pg.createPair();
+    const direct = await pg.createPair();
+    const lambda = new Lifecycle(handlers);
+    const plain = new Lifecycle(handlers);
+    const check = async () => {
+      const [l, p] = [lambda.outputs!, plain.outputs!];
+      expect(summary(l, viaLambda)).to.deep.equal(summary(p, direct));
+      expect(await pg.canLogin(l.current.username, l.current.password)).to.equal(true);
+      if (l.previous.password !== undefined) {
+        expect(await pg.canLogin(l.previous.username, l.previous.password)).to.equal(true);
+      }
+    };
+    await lambda.create(inputs(viaLambda, "1"));
+    await plain.create(inputs(direct, "1", null));
+    await check();
+    for (const trigger of ["2", "3"]) {
+      await lambda.apply(inputs(viaLambda, trigger));
+      await plain.apply(inputs(direct, trigger, null));
+      await check();
+    }
+    expect(lambda.outputs!.database.connector).to.deep.equal({
+      awsLambda: { lambdaArn: ARN, region: "eu-west-1", endpoint: aws.endpoint },
+    });
+    expect(aws.requests).to.have.length(3);
+  });
+
+  it("sends exactly the ESC event, signed for Lambda in the ARN's region", async () => {
+    const pair = await pg.createPair();
+    await new Lifecycle(handlers).create(inputs(pair, "1"));
+    const [request] = aws.requests;
+    expect(request.method).to.equal("POST");
+    expect(request.path).to.equal(`/2015-03-31/functions/${encodeURIComponent(ARN)}/invocations`);
+    expect(request.headers["x-amz-invocation-type"]).to.equal("RequestResponse");
+    expect(request).to.include({
+      service: "lambda",
+      region: "eu-west-1",
+      accessKeyId: ACCESS_KEY_ID,
+    });
+    const event = JSON.parse(request.body) as Record<string, unknown>;
+    expect(Object.keys(event)).to.deep.equal([
+      "type",
+      "host",
+      "port",
+      "database",
+      "managingUser",
+      "rotateUser",
+    ]);
+    expect(event).to.deep.include({
+      type: "postgres",
+      host: pg.server.host,
+      port: pg.server.port,
+      database: "app",
+      managingUser: pg.manager,
+    });
+    expect((event.rotateUser as Record<string, unknown>).username).to.equal(pair.username1);
+    expect((event.rotateUser as Record<string, unknown>).password).to.equal("");
+  });
+
+  it("refreshes through the Lambda without sending the managing password", async () => {
+    const pair = await pg.createPair();
+    const life = new Lifecycle(handlers);
+    await life.create(inputs(pair, "1"));
+    aws.requests.length = 0;
+    await handlers.read(life.id, life.outputs!);
+    const event = JSON.parse(aws.requests[0].body) as Record<string, unknown>;
+    expect(event.loginUser).to.deep.equal(life.outputs!.current);
+    expect(event).to.not.have.property("managingUser");
+
+    await pg.setPassword(life.outputs!.current.username, "changed-out-of-band-123456");
+    const error = await rejection(handlers.read(life.id, life.outputs!));
+    expect(error).to.be.instanceOf(CurrentCredentialsError);
+  });
+
+  it("turns a code 400 reply into the direct path's error; the state is unchanged", async () => {
+    const pair = await pg.createPair();
+    const life = new Lifecycle(handlers);
+    await life.create(inputs(pair, "1"));
+    const before = life.outputs!;
+    const wrong = inputs(pair, "2");
+    const managingUser = { username: pg.manager.username, password: "wrong-password-0123456789" };
+    const bad = { ...wrong, database: { ...wrong.database, managingUser } };
+    const error = await rejection(life.apply(bad));
+    expect(error).to.be.instanceOf(AuthenticationError);
+    expect(error.message).to.include("reported by the connector Lambda");
+    expectNoSecrets(renderings(error), [managingUser.password, before.current.password]);
+    expect(life.outputs).to.equal(before);
+    expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+
+    await life.apply(inputs(pair, "2"));
+    expect(life.outputs!.current.username).to.equal(pair.username2);
+
+    const missing = await rejection(
+      new Lifecycle(handlers).create(
+        inputs({ username1: uniqueName("nobody"), username2: uniqueName("nobody") }, "1"),
+      ),
+    );
+    expect(missing).to.be.instanceOf(RoleNotFoundError);
+  });
+
+  it("reports a function error, an unknown function and a bad signature clearly", async () => {
+    const pair = await pg.createPair();
+    const broken = "arn:aws:lambda:eu-west-1:123456789012:function:broken";
+    aws.functions.set(broken, async () => {
+      throw new TypeError("Cannot read properties of undefined");
+    });
+    const thrown = await rejection(
+      new Lifecycle(handlers).create(
+        inputs(pair, "1", { lambdaArn: broken, endpoint: aws.endpoint }),
+      ),
+    );
+    expect(thrown).to.be.instanceOf(LambdaInvocationError);
+    expect(thrown.message).to.include("raised an error (Unhandled): TypeError: Cannot read");
+
+    const nowhere = "arn:aws:lambda:eu-west-1:123456789012:function:nowhere";
+    const missing = await rejection(
+      new Lifecycle(handlers).create(
+        inputs(pair, "1", { lambdaArn: nowhere, endpoint: aws.endpoint }),
+      ),
+    );
+    expect(missing).to.be.instanceOf(LambdaInvocationError);
+    expect(missing.message).to.include("ResourceNotFoundException");
+    expect(missing.message).to.include("no such function");
+
+    process.env.AWS_SECRET_ACCESS_KEY = "not-the-right-secret";
+    try {
+      const unsigned = await rejection(new Lifecycle(handlers).create(inputs(pair, "1")));
+      expect(unsigned).to.be.instanceOf(LambdaInvocationError);
+      expect(unsigned.message).to.include("InvalidSignatureException");
+      expectNoSecrets(renderings(unsigned), ["not-the-right-secret"]);
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = SECRET_ACCESS_KEY;
+    }
+  });
+
+  it("times out with a message that says the state was not advanced", async function () {
+    this.timeout(60_000);
+    const pair = await pg.createPair();
+    aws.delayMs = 20_000;
+    const fast = {
+      ...inputs(pair, "1"),
+      timeouts: { connectSeconds: 0.2, statementSeconds: 0.2, lockSeconds: 0.2 },
+    };
+    const error = await rejection(new Lifecycle(handlers).create(fast));
+    expect(error).to.be.instanceOf(LambdaInvocationError);
+    expect(error.message).to.include("no answer in time");
+  });
+
+  it("assumes roleArn through STS and invokes with the temporary credentials", async () => {
+    const pair = await pg.createPair();
+    aws.roles.add(ROLE);
+    await new Lifecycle(handlers).create(
+      inputs(pair, "1", { lambdaArn: ARN, endpoint: aws.endpoint, roleArn: ROLE }),
+    );
+    const [sts, invoke] = aws.requests;
+    expect(sts).to.include({ service: "sts", accessKeyId: ACCESS_KEY_ID });
+    expect(new URLSearchParams(sts.body).get("RoleArn")).to.equal(ROLE);
+    expect(invoke.service).to.equal("lambda");
+    expect(invoke.accessKeyId).to.match(/^ASIA/);
+
+    const other = "arn:aws:iam::123456789012:role/not-granted";
+    const denied = await rejection(
+      new Lifecycle(handlers).create(
+        inputs(await pg.createPair(), "1", {
+          lambdaArn: ARN,
+          endpoint: aws.endpoint,
+          roleArn: other,
+        }),
+      ),
+    );
+    expect(denied).to.be.instanceOf(LambdaInvocationError);
+    expect(denied.message).to.match(/AccessDenied/);
+  });
+
+  it("refuses bad connector input before invoking anything", async () => {
+    const pair = await pg.createPair();
+    const bad = inputs(pair, "1", { lambdaArn: "rotator", roleArn: "admin", region: "mars" });
+    const withSsl = {
+      ...bad,
+      database: { ...bad.database, ssl: { mode: "verify-full" as const } },
+    };
+    const error = await rejection(handlers.create(withSsl));
+    expect(error).to.be.instanceOf(ValidationError);
+    const problems = (error as ValidationError).problems.join("\n");
+    expect(problems).to.include(
+      "database.connector.awsLambda.lambdaArn must be a Lambda function ARN",
+    );
+    expect(problems).to.include("database.connector.awsLambda.region must be an AWS region");
+    expect(problems).to.include("database.connector.awsLambda.roleArn must be an IAM role ARN");
+    expect(problems).to.include("database.ssl has no effect with database.connector");
+    expect(aws.requests).to.have.length(0);
+  });
+});
