@@ -39,3 +39,16 @@ export type {
   UserPair,
 } from "./provider/core/types";
 export * from "./provider/errors";
+export {
+  LambdaConnector,
+  type LambdaConnectorArgs,
+  escTrustPolicy,
+  invokePolicy,
+  lambdaBundlePath,
+} from "./components/lambdaConnector";
+export { handler as connectorLambdaHandler } from "./provider/connector/lambdaHandler";
+export {
+  parseConnectorEvent,
+  type ConnectorEvent,
+  type ConnectorReply,
+} from "./provider/connector/event";
