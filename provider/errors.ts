@@ -91,6 +91,22 @@ export class LambdaInvocationError extends RotationError {
   override name = "LambdaInvocationError";
 }
 
+/** Pulumi ESC refused a request or answered with something unusable. */
+export class EscError extends RotationError {
+  override name = "EscError";
+  /** HTTP status, when the API answered. */
+  readonly status?: number;
+  constructor(message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options);
+    this.status = options?.status;
+  }
+}
+
+/** The ESC environment changed since it was read (HTTP 409); nothing was overwritten. */
+export class EscConflictError extends EscError {
+  override name = "EscConflictError";
+}
+
 /** Replaces every occurrence of each secret in `text` with `[redacted]`. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

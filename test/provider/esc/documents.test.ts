@@ -1,0 +1,144 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import { parse } from "yaml";
+import {
+  credentialsEnvironmentYaml,
+  rotatorEnvironmentYaml,
+  rotatorInputs,
+  rotatorStateNode,
+  stateFromOpenedValue,
+  withRotatorInputs,
+  withRotatorState,
+  type RotatorEnvironmentSpec,
+} from "../../../provider/esc/documents";
+import { EscError } from "../../../provider/errors";
+
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures");
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
+
+/** Every key path of a parsed document, in document order. */
+function keyPaths(value: unknown, prefix = ""): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    `${prefix}${k}`,
+    ...keyPaths(v, `${prefix}${k}.`),
+  ]);
+}
+
+const SEED_ROTATOR: RotatorEnvironmentSpec = {
+  credentials: { project: "rotatorExample", environment: "managingCredentials" },
+  database: {
+    host: "rotator-example.cluster-x.us-east-1.rds.amazonaws.com",
+    port: 5432,
+    database: "rotator_example_db",
+  },
+  lambdaArn:
+    "arn:aws:lambda:us-east-1:111111111111:function:PulumiEscSecretRotatorLambda-Function-x",
+  rotateUsers: { username1: "user1", username2: "user2" },
+  state: {
+    current: { username: "user1", password: "password-one" },
+    previous: { username: "user2", password: "password-two" },
+  },
+};
+
+describe("ESC environment documents", () => {
+  it("builds the seed's credentials environment key for key, value for value", () => {
+    const built = credentialsEnvironmentYaml({
+      managingUser: { username: "managing_user", password: "managing-password" },
+      awsLogin: { roleArn: "arn:aws:iam::1234567890:role/esc-rotator" },
+    });
+    const seed = parse(fixture("seed-credentials.yaml"));
+    expect(keyPaths(parse(built))).to.deep.equal(keyPaths(seed));
+    expect(parse(built)).to.deep.equal(seed);
+  });
+
+  it("builds the seed's rotator environment key for key, value for value", () => {
+    const built = rotatorEnvironmentYaml(SEED_ROTATOR);
+    const seed = parse(fixture("seed-rotator.yaml"));
+    expect(keyPaths(parse(built))).to.deep.equal(keyPaths(seed));
+    expect(parse(built)).to.deep.equal(seed);
+    expect(built).to.include("login: ${environments.rotatorExample.managingCredentials.awsLogin}");
+  });
+
+  it("leaves out the connector block and awsLogin for a direct connection", () => {
+    const { lambdaArn: _l, state: _s, ...direct } = SEED_ROTATOR;
+    void _l;
+    void _s;
+    const rotator = parse(rotatorEnvironmentYaml(direct));
+    const inputs = rotator.values.dbRotator["fn::rotate::postgres"].inputs;
+    expect(Object.keys(inputs.database)).to.deep.equal([
+      "database",
+      "host",
+      "port",
+      "managingUser",
+    ]);
+    expect(rotator.values.dbRotator["fn::rotate::postgres"]).to.not.have.property("state");
+    const credentials = parse(
+      credentialsEnvironmentYaml({ managingUser: { username: "m", password: "p" } }),
+    );
+    expect(Object.keys(credentials.values)).to.deep.equal(["managingUser"]);
+  });
+
+  it("replaces the state and keeps the inputs, comments and other values", () => {
+    const original = `# owned by the platform team\n${fixture("seed-rotator.yaml")}  other: kept # note\n`;
+    const next = withRotatorState(original, "dbRotator", {
+      current: { username: "user2", password: "password-three" },
+      previous: { username: "user1", password: "password-one" },
+    });
+    expect(next).to.include("# owned by the platform team");
+    expect(next).to.include("other: kept # note");
+    const doc = parse(next);
+    expect(doc.values.dbRotator["fn::rotate::postgres"].inputs).to.deep.equal(
+      parse(original).values.dbRotator["fn::rotate::postgres"].inputs,
+    );
+    expect(rotatorStateNode(next, "dbRotator")).to.deep.equal({
+      current: { password: { "fn::secret": "password-three" }, username: "user2" },
+      previous: { password: { "fn::secret": "password-one" }, username: "user1" },
+    });
+  });
+
+  it("replaces the inputs and never touches a (newer) state", () => {
+    const stored = fixture("seed-rotator.yaml").replace(
+      "fn::secret: password-one",
+      "fn::secret:\n              ciphertext: ZXNjeAAAAAE=",
+    );
+    const next = withRotatorInputs(
+      stored,
+      "dbRotator",
+      rotatorInputs({
+        ...SEED_ROTATOR,
+        rotateUsers: { username1: "user1", username2: "user2" },
+        database: { ...SEED_ROTATOR.database, port: 6432 },
+      }),
+    );
+    expect(rotatorStateNode(next, "dbRotator")).to.deep.equal(
+      rotatorStateNode(stored, "dbRotator"),
+    );
+    expect(parse(next).values.dbRotator["fn::rotate::postgres"].inputs.database.port).to.equal(
+      6432,
+    );
+  });
+
+  it("reads the rotator's opened value as a state", () => {
+    expect(stateFromOpenedValue(undefined)).to.equal(undefined);
+    expect(stateFromOpenedValue({})).to.equal(undefined);
+    expect(
+      stateFromOpenedValue({
+        current: { username: "user1", password: "a" },
+        previous: { username: "user2" },
+      }),
+    ).to.deep.equal({
+      current: { username: "user1", password: "a" },
+      previous: { username: "user2" },
+    });
+    expect(() => stateFromOpenedValue({ current: { username: "u" } })).to.throw(EscError);
+  });
+
+  it("refuses to edit a document without the rotator", () => {
+    expect(() => withRotatorState("values: {}\n", "dbRotator", SEED_ROTATOR.state!)).to.throw(
+      EscError,
+      /no values.dbRotator.fn::rotate::postgres/,
+    );
+  });
+});
