@@ -1,0 +1,170 @@
+/**
+ * The thin shell around the Pulumi ESC API (through `@pulumi/esc-sdk`'s generated client):
+ * create, read (YAML and ETag), update guarded by the ETag, delete, and open one value.
+ * Failures become `EscError` / `EscConflictError` with every known secret removed.
+ */
+import { EscError, EscConflictError, redact } from "../errors";
+
+export const DEFAULT_API_URL = "https://api.pulumi.com";
+
+/** One environment and how to reach it. */
+export interface EscLocation {
+  readonly organization: string;
+  readonly project: string;
+  readonly environment: string;
+  /** Pulumi access token; `PULUMI_ACCESS_TOKEN` when absent. */
+  readonly accessToken?: string;
+  /** Pulumi Cloud API URL (self-hosted: yours). @default "https://api.pulumi.com" */
+  readonly apiUrl?: string;
+}
+
+export interface EscDocument {
+  readonly yaml: string;
+  /** The revision's ETag: send it back to update only that revision. */
+  readonly etag: string;
+}
+
+export interface EscClient {
+  create(): Promise<void>;
+  /** The YAML as stored (secrets as ciphertext) and its ETag; undefined when there is none. */
+  read(): Promise<EscDocument | undefined>;
+  /** Saves `yaml` as a new revision only if the environment is still at `etag` (else 409). */
+  update(yaml: string, etag: string): Promise<void>;
+  remove(): Promise<void>;
+  /** Opens the environment and returns `values.<key>` evaluated, secrets revealed. */
+  openValue(key: string): Promise<unknown>;
+}
+
+interface EscValue {
+  value?: unknown;
+  secret?: boolean;
+  unknown?: boolean;
+}
+
+/** An ESC `Value` tree as plain data. */
+export function plainValue(v: EscValue | undefined): unknown {
+  if (v === undefined || v === null) return undefined;
+  const inner = v.value;
+  if (Array.isArray(inner)) return inner.map((item) => plainValue(item as EscValue));
+  if (inner !== null && typeof inner === "object") {
+    return Object.fromEntries(
+      Object.entries(inner as Record<string, EscValue>).map(([k, item]) => [k, plainValue(item)]),
+    );
+  }
+  return inner;
+}
+
+export function escClient(
+  location: EscLocation,
+  secrets: readonly (string | undefined)[] = [],
+): EscClient {
+  // Loaded on first use: only ESC-backed resources need the SDK.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const raw = require("@pulumi/esc-sdk/esc/raw") as typeof import("@pulumi/esc-sdk/esc/raw");
+  const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
+  const name = `${location.organization}/${location.project}/${location.environment}`;
+  if (!token) {
+    throw new EscError(
+      `no Pulumi access token for ESC environment ${name}: set the accessToken input or PULUMI_ACCESS_TOKEN`,
+    );
+  }
+  const apiUrl = (location.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  // The generated client, not EscApi: EscApi drops a custom URL's port and path (REFERENCE §7).
+  const api = new raw.EscApi(
+    new raw.Configuration({ accessToken: token, basePath: `${apiUrl}/api/esc` }),
+  );
+  const { organization: org, project, environment: env } = location;
+  const known = [token, ...secrets];
+  const fail = (action: string, error: unknown) => translate(action, name, error, known);
+
+  return {
+    async create() {
+      try {
+        await api.createEnvironment(org, { project, name: env });
+      } catch (error) {
+        throw fail("creating", error);
+      }
+    },
+    async read() {
+      try {
+        const response = await api.getEnvironment(org, project, env);
+        const etag = String(response.headers.etag ?? response.headers.ETag ?? "");
+        return { yaml: String(response.data), etag };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw fail("reading", error);
+      }
+    },
+    async update(yaml, etag) {
+      try {
+        await api.updateEnvironmentYaml(org, project, env, yaml, {
+          headers: { "Content-Type": "application/x-yaml", ETag: etag },
+        });
+      } catch (error) {
+        throw fail("updating", error);
+      }
+    },
+    async remove() {
+      try {
+        await api.deleteEnvironment(org, project, env);
+      } catch (error) {
+        if (statusOf(error) !== 404) throw fail("deleting", error);
+      }
+    },
+    async openValue(key) {
+      try {
+        const opened = await api.openEnvironment(org, project, env);
+        const read = await api.readOpenEnvironment(org, project, env, opened.data.id);
+        return plainValue(read.data.properties?.[key] as EscValue | undefined);
+      } catch (error) {
+        throw fail("opening", error);
+      }
+    },
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { response?: { status?: number } })?.response?.status;
+}
+
+function translate(
+  action: string,
+  name: string,
+  error: unknown,
+  secrets: readonly (string | undefined)[],
+): EscError {
+  const status = statusOf(error);
+  const data = (error as { response?: { data?: unknown } })?.response?.data;
+  const detail = redact(
+    describe(data) ?? (error instanceof Error ? error.message : String(error)),
+    secrets,
+  );
+  const prefix = `${action} ESC environment ${name} failed`;
+  if (status === 409) {
+    return new EscConflictError(
+      `${prefix}: it changed since it was read (HTTP 409); nothing was overwritten. Run again to ` +
+        `work from its newest revision`,
+      { status },
+    );
+  }
+  const hint =
+    status === 401 || status === 403
+      ? "; check the access token and its permissions on the environment"
+      : status === 404
+        ? "; no such organization, project or environment"
+        : "";
+  return new EscError(`${prefix}${status ? ` (HTTP ${status})` : ""}: ${detail}${hint}`, {
+    status,
+  });
+}
+
+/** The API's error body as one line: `message`, or every diagnostic's summary. */
+function describe(data: unknown): string | undefined {
+  if (typeof data === "string") return data.trim() || undefined;
+  if (!data || typeof data !== "object") return undefined;
+  const body = data as { message?: string; diagnostics?: { summary?: string; path?: string }[] };
+  if (body.diagnostics?.length) {
+    return body.diagnostics.map((d) => (d.path ? `${d.path}: ${d.summary}` : d.summary)).join("; ");
+  }
+  return body.message;
+}

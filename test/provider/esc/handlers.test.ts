@@ -1,0 +1,164 @@
+/** `EscEnvironment`'s provider against the local ESC stand-in, through the real `@pulumi/esc-sdk`. */
+import { expect } from "chai";
+import { parse } from "yaml";
+import * as esc from "../../../provider/esc/handlers";
+import type { EscEnvironmentInputs, EscEnvironmentOutputs } from "../../../provider/esc/handlers";
+import {
+  credentialsEnvironmentYaml,
+  rotatorEnvironmentYaml,
+  rotatorStateNode,
+} from "../../../provider/esc/documents";
+import { escClient } from "../../../provider/esc/client";
+import { EscConflictError, EscError } from "../../../provider/errors";
+import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
+import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
+
+describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
+  let api: EscStandIn;
+  let counter = 0;
+  before(async () => (api = await startEscStandIn()));
+  after(() => api?.close());
+
+  function inputs(yaml: string, extra: Partial<EscEnvironmentInputs> = {}): EscEnvironmentInputs {
+    counter += 1;
+    return {
+      organization: "acme",
+      project: "payments",
+      name: `env-${counter}`,
+      yaml,
+      accessToken: ESC_TOKEN,
+      apiUrl: api.url,
+      ...extra,
+    };
+  }
+  const key = (i: EscEnvironmentInputs) => `${i.organization}/${i.project}/${i.name}`;
+  const credentials = credentialsEnvironmentYaml({
+    managingUser: { username: "rotation_manager", password: "manager-secret-1234" },
+  });
+  const rotator = (port = 5432) =>
+    rotatorEnvironmentYaml({
+      credentials: { project: "payments", environment: "credentials" },
+      database: { host: "db.internal", port, database: "app" },
+      rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
+    });
+
+  it("creates the environment; ESC stores the password encrypted and shows ciphertext", async () => {
+    const i = inputs(credentials);
+    const { id, outs } = await esc.create(i);
+    expect(id).to.equal(key(i));
+    const stored = api.stored(key(i))!;
+    expect(stored).to.not.include("manager-secret-1234");
+    expect(parse(stored).values.managingUser.password["fn::secret"]).to.have.property("ciphertext");
+    const read = await escClient({ ...i, environment: i.name }).read();
+    expect(read?.etag).to.equal((outs as EscEnvironmentOutputs).etag);
+    expect(await escClient({ ...i, environment: i.name }).openValue("managingUser")).to.deep.equal({
+      username: "rotation_manager",
+      password: "manager-secret-1234",
+    });
+  });
+
+  it("updates with the ETag of the revision it read", async () => {
+    const i = inputs(rotator());
+    const { outs } = await esc.create(i);
+    const { outs: next } = await esc.update(key(i), outs as EscEnvironmentOutputs, {
+      ...i,
+      yaml: rotator(6432),
+    });
+    const patches = api.requests.filter((r) => r.method === "PATCH" && r.path.includes(i.name));
+    expect(patches).to.have.length(2);
+    expect(patches[1].headers.etag).to.equal((outs as EscEnvironmentOutputs).etag);
+    expect(patches[1].headers["content-type"]).to.match(/application\/x-yaml/);
+    expect((next as EscEnvironmentOutputs).etag).to.not.equal((outs as EscEnvironmentOutputs).etag);
+    expect(
+      parse(api.stored(key(i))!).values.dbRotator["fn::rotate::postgres"].inputs.database.port,
+    ).to.equal(6432);
+  });
+
+  it("fails with 409 when someone writes between its read and its write; loses nothing", async () => {
+    const i = inputs(rotator());
+    const { outs } = await esc.create(i);
+    const rival = rotator(7777);
+    api.beforePatch = (name) => {
+      if (name === key(i)) {
+        api.beforePatch = undefined;
+        api.write(name, rival);
+      }
+    };
+    const error = await rejection(
+      esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) }),
+    );
+    expect(error).to.be.instanceOf(EscConflictError);
+    expect(error.message).to.include("HTTP 409");
+    expect(error.message).to.include("nothing was overwritten");
+    expect(parse(api.stored(key(i))!)).to.deep.equal(parse(rival));
+  });
+
+  it("stops when the environment was edited outside Pulumi; refresh accepts the edit", async () => {
+    const i = inputs(rotator());
+    const { outs } = await esc.create(i);
+    api.write(key(i), rotator(8888));
+    const error = await rejection(
+      esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) }),
+    );
+    expect(error).to.be.instanceOf(EscConflictError);
+    expect(error.message).to.include("pulumi refresh");
+    expect(
+      parse(api.stored(key(i))!).values.dbRotator["fn::rotate::postgres"].inputs.database.port,
+    ).to.equal(8888);
+
+    const refreshed = await esc.read(key(i), outs as EscEnvironmentOutputs);
+    await esc.update(key(i), refreshed.props as EscEnvironmentOutputs, {
+      ...i,
+      yaml: rotator(6432),
+    });
+    expect(
+      parse(api.stored(key(i))!).values.dbRotator["fn::rotate::postgres"].inputs.database.port,
+    ).to.equal(6432);
+  });
+
+  it("keeps a newer state written by an ESC rotation when the inputs change", async () => {
+    const i = inputs(rotator(), { rotatorKey: "dbRotator" });
+    const { outs } = await esc.create(i);
+    // ESC rotates: only the state node changes, as a new revision.
+    const rotated = api
+      .stored(key(i))!
+      .concat(
+        "      state:\n        current:\n          password:\n            fn::secret: esc-made-password\n          username: app_user_1\n        previous:\n          username: app_user_2\n",
+      );
+    api.write(key(i), rotated);
+    const stateBefore = rotatorStateNode(api.stored(key(i))!, "dbRotator");
+    await esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) });
+    const stored = api.stored(key(i))!;
+    expect(rotatorStateNode(stored, "dbRotator")).to.deep.equal(stateBefore);
+    expect(parse(stored).values.dbRotator["fn::rotate::postgres"].inputs.database.port).to.equal(
+      6432,
+    );
+  });
+
+  it("says what is wrong with a bad token, never showing it", async () => {
+    const wrong = "pul-wrong-token-9876543210";
+    const error = await rejection(esc.create(inputs(credentials, { accessToken: wrong })));
+    expect(error).to.be.instanceOf(EscError);
+    expect(error.message).to.include("HTTP 401");
+    expect(error.message).to.include("check the access token");
+    expectNoSecrets(renderings(error), [wrong, "manager-secret-1234"]);
+  });
+
+  it("refuses bad names and YAML before calling ESC", async () => {
+    const before = api.requests.length;
+    const checked = await esc.check(
+      {},
+      { organization: "acme", project: "a b", name: "", yaml: "a: [" },
+    );
+    expect(checked.failures!.map((f) => f.reason)).to.have.length(3);
+    expect(api.requests.length).to.equal(before);
+  });
+
+  it("deletes the environment, and a second delete is fine", async () => {
+    const i = inputs(credentials);
+    const { outs } = await esc.create(i);
+    await esc.remove(key(i), outs as EscEnvironmentOutputs);
+    expect(api.stored(key(i))).to.equal(undefined);
+    await esc.remove(key(i), outs as EscEnvironmentOutputs);
+  });
+});
