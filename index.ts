@@ -9,6 +9,9 @@ export type {
   SslArgs,
   StateArgs,
   UserPairArgs,
+  EscStateArgs,
+  ConnectorArgs,
+  AwsLambdaConnectorArgs,
 } from "./provider/postgresRotation";
 export { postgresRotationProvider } from "./provider/postgresRotationProvider";
 export { planRotation, type PlanRotationInput, type RotationPlan } from "./provider/core/plan";
@@ -52,3 +55,21 @@ export {
   type ConnectorEvent,
   type ConnectorReply,
 } from "./provider/connector/event";
+export {
+  EscEnvironment,
+  ESC_SECRET_OUTPUTS,
+  type EscEnvironmentArgs,
+} from "./provider/esc/escEnvironment";
+export { escEnvironmentProvider } from "./provider/esc/escEnvironmentProvider";
+export {
+  credentialsEnvironmentYaml,
+  rotatorEnvironmentYaml,
+  rotatorInputs,
+  withRotatorInputs,
+  withRotatorState,
+  environmentReference,
+  DEFAULT_ROTATOR_KEY,
+  type CredentialsEnvironmentSpec,
+  type RotatorEnvironmentSpec,
+  type EnvironmentRef,
+} from "./provider/esc/documents";

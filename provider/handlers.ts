@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { otherUser, planChange, type RotatedState } from "./core/plan";
+import { otherUser, planChange, sameJson, type RotatedState } from "./core/plan";
 import {
   buildOutputs,
   changeViewOfInputs,
@@ -13,12 +13,19 @@ import {
   type RotationOutputs,
 } from "./core/outputs";
 import { generatePassword } from "./core/password";
-import type { ResolvedInputs, RotationInputs, RotationState } from "./core/types";
+import type { Credential, ResolvedInputs, RotationInputs, RotationState } from "./core/types";
 import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "./core/validate";
 import { RotationError } from "./errors";
 import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
 import { rotate, verifyCurrent, type RotationDeps } from "./rotation";
 import { lambdaShell } from "./connector/lambdaShell";
+import { escStateStore, type EscStateSnapshot, type EscStateStore } from "./esc/stateStore";
+import {
+  AuthenticationError,
+  CurrentCredentialsError,
+  EscConflictError,
+  StateMismatchError,
+} from "./errors";
 
 /** Direct, or through the connector Lambda when `database.connector` is given. */
 function shellFor(
@@ -59,6 +66,80 @@ function repaired(inputs: ResolvedInputs, olds: RotationOutputs): RotatedState {
   };
 }
 
+/**
+ * One rotation from `base`; with `esc`, from ESC's newer state instead, which must log in, and
+ * the result written back to exactly the revision it was read from.
+ */
+async function rotateWithEsc(
+  resolved: ResolvedInputs,
+  base: RotatedState | undefined,
+  shell: PostgresShell,
+): Promise<{ state: RotatedState; rotatedAt: string }> {
+  if (!resolved.esc) return rotate(base, resolved.rotateUsers, deps(resolved, shell));
+  const store = escStateStore(resolved.esc, knownPasswords(resolved, base));
+  const snapshot = await store.read(resolved.rotateUsers);
+  let start = base;
+  if (snapshot.state) {
+    await verifyEscState(store, snapshot, shell);
+    start = adopted(resolved, snapshot.state);
+  }
+  const result = await rotate(start, resolved.rotateUsers, deps(resolved, shell));
+  try {
+    await store.write(snapshot, result.state);
+  } catch (error) {
+    if (error instanceof EscConflictError)
+      await reconcile(store, resolved, result.state, shell, error);
+    throw error;
+  }
+  return result;
+}
+
+function knownPasswords(resolved: ResolvedInputs, base: RotatedState | undefined) {
+  return [resolved.esc?.accessToken, base?.current.password, base?.previous.password];
+}
+
+/** ESC's state must log in before it is built on: otherwise ESC and the database disagree. */
+async function verifyEscState(
+  store: EscStateStore,
+  snapshot: EscStateSnapshot,
+  shell: PostgresShell,
+) {
+  try {
+    await verifyCurrent(snapshot.state!.current, shell);
+  } catch (error) {
+    if (!(error instanceof CurrentCredentialsError)) throw error;
+    throw new StateMismatchError(
+      `the current credentials in ESC environment ${store.name} ("${snapshot.state!.current.username}") ` +
+        `do not log in: ESC and the database disagree, so nothing was changed. Fix ESC's state ` +
+        `(or the role's password) so that its current credentials work, then run again`,
+      { cause: error.cause },
+    );
+  }
+}
+
+/**
+ * ESC changed between our read and our write (it rotated, probably). The database change we
+ * made must not break what ESC now serves: if ESC's current user is the one we just changed,
+ * give it back ESC's password. The caller then reports the conflict; nothing was overwritten.
+ */
+async function reconcile(
+  store: EscStateStore,
+  resolved: ResolvedInputs,
+  ours: RotatedState,
+  shell: PostgresShell,
+  conflict: EscConflictError,
+): Promise<void> {
+  const now = (await store.read(resolved.rotateUsers)).state;
+  if (!now || now.current.username !== ours.current.username) return;
+  try {
+    await shell.checkLogin(now.current);
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    await shell.changePassword(now.current.username, now.current.password);
+    conflict.message += ` Our change to "${ours.current.username}" was undone: it has ESC's password again.`;
+  }
+}
+
 export async function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -96,7 +177,7 @@ export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.Cre
       outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined),
     };
   }
-  const result = await rotate(undefined, resolved.rotateUsers, deps(resolved, shell));
+  const result = await rotateWithEsc(resolved, undefined, shell);
   return { id: randomUUID(), outs: buildOutputs(resolved, result.state, result.rotatedAt) };
 }
 
@@ -122,25 +203,43 @@ export async function update(
     rotatedAt = undefined;
   }
   if (steps.rotate) {
-    const result = await rotate(state, resolved.rotateUsers, deps(resolved, shell));
+    const result = await rotateWithEsc(resolved, state, shell);
     state = result.state;
     rotatedAt = result.rotatedAt;
   }
   return { outs: buildOutputs(resolved, state, rotatedAt) };
 }
 
-/** Refresh: the outputs stand as long as `current` still logs in; otherwise a clear error. */
+/**
+ * Refresh: the outputs stand as long as `current` still logs in; otherwise a clear error. With
+ * `esc` (and `PULUMI_ACCESS_TOKEN` set: the token input is not kept in the outputs), ESC's
+ * newer state replaces the outputs once it is proven to log in.
+ */
 export async function read(id: string, props: RotationOutputs): Promise<pulumi.dynamic.ReadResult> {
   const { host, port, database, ssl, connector } = props.database;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...props.timeouts };
   const target = { host, port, database, ssl };
-  await verifyCurrent(
-    props.current,
-    connector
-      ? lambdaShell({ ...target, connector }, timeouts)
-      : { checkLogin: (credential) => probeLogin(target, timeouts, credential) },
-  );
-  return { id, props };
+  const shell = connector
+    ? lambdaShell({ ...target, connector }, timeouts)
+    : { checkLogin: (credential: Credential) => probeLogin(target, timeouts, credential) };
+  let outputs = props;
+  if (props.esc && process.env.PULUMI_ACCESS_TOKEN) {
+    const fromEsc = (await escStateStore(props.esc).read(props.rotateUsers)).state;
+    if (fromEsc && !sameJson(fromEsc.current, props.current)) {
+      const previous = fromEsc.previous ?? {
+        username: otherUser(props.rotateUsers, fromEsc.current.username),
+      };
+      outputs = {
+        ...props,
+        current: fromEsc.current,
+        previous,
+        currentUsername: fromEsc.current.username,
+        previousUsername: previous.username,
+      };
+    }
+  }
+  await verifyCurrent(outputs.current, shell);
+  return { id, props: outputs };
 }
 
 /** Deleting the resource leaves both database roles and their passwords as they are. */

@@ -79,6 +79,21 @@ export interface UserPairArgs {
   readonly username2: pulumi.Input<string>;
 }
 
+export interface EscStateArgs {
+  /** Pulumi Cloud organization. */
+  readonly organization: pulumi.Input<string>;
+  /** ESC project of the rotator environment. */
+  readonly project: pulumi.Input<string>;
+  /** The rotator environment's name. */
+  readonly environment: pulumi.Input<string>;
+  /** Key under `values` of its `fn::rotate::postgres`. @default "dbRotator" */
+  readonly key?: pulumi.Input<string>;
+  /** Pulumi access token (stored encrypted); `PULUMI_ACCESS_TOKEN` when absent. */
+  readonly accessToken?: pulumi.Input<string>;
+  /** Pulumi Cloud API URL, for self-hosted Pulumi Cloud. @default "https://api.pulumi.com" */
+  readonly apiUrl?: pulumi.Input<string>;
+}
+
 export interface StateArgs {
   /** Credentials that work now and that apps may already use. */
   readonly current: pulumi.Input<CredentialArgs>;
@@ -116,6 +131,14 @@ export interface PostgresRotationArgs {
    * 4096. Raise it as PostgreSQL 16's `scram_iterations` would. @default 4096
    */
   readonly scramIterations?: pulumi.Input<number>;
+  /**
+   * The ESC rotator environment that also holds this pair's state (its `fn::rotate::postgres`
+   * under `values.<key>`). Before each rotation the newest state is read from ESC (a rotation
+   * ESC did in between is respected; its current credentials must log in, or nothing changes),
+   * and the new state is written back as a new revision of exactly the revision read (HTTP 409,
+   * nothing overwritten, if ESC changed meanwhile).
+   */
+  readonly esc?: pulumi.Input<EscStateArgs>;
   /** Connect, statement and lock-wait limits. @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
   readonly timeouts?: pulumi.Input<Timeouts>;
 }
@@ -161,6 +184,7 @@ export class PostgresRotation extends pulumi.dynamic.Resource {
         ...args,
         database: withSecretPassword(args.database),
         state: args.state === undefined ? undefined : pulumi.secret(args.state),
+        esc: args.esc === undefined ? undefined : withSecretToken(args.esc),
         current: undefined,
         previous: undefined,
         currentUsername: undefined,
@@ -194,4 +218,13 @@ function withSecretPassword(database: pulumi.Input<DatabaseArgs>): pulumi.Input<
   if (!isPlainObject(manager)) return { ...db, managingUser: pulumi.secret(manager) };
   const plain = manager as CredentialArgs;
   return { ...db, managingUser: { ...plain, password: pulumi.secret(plain.password) } };
+}
+
+/** `esc` with its access token marked secret (all of it, when it is one opaque Output). */
+function withSecretToken(esc: pulumi.Input<EscStateArgs>): pulumi.Input<EscStateArgs> {
+  if (!isPlainObject(esc)) return pulumi.secret(esc);
+  const plain = esc as EscStateArgs;
+  return plain.accessToken === undefined
+    ? plain
+    : { ...plain, accessToken: pulumi.secret(plain.accessToken) };
 }

@@ -7,6 +7,7 @@ import { resolvePasswordPolicy } from "./password";
 import { DEFAULT_SCRAM_ITERATIONS } from "./scram";
 import type {
   Connector,
+  EscStateInput,
   Credential,
   PasswordPolicy,
   PreviousCredential,
@@ -32,6 +33,8 @@ export interface PublicSettings {
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
+  /** Where the state is kept in ESC (no access token); present only when given. */
+  readonly esc?: Omit<EscStateInput, "accessToken">;
 }
 
 /** Everything a `PostgresRotation` records. `current`, `previous` and `state` are secret. */
@@ -69,6 +72,7 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
       ssl: { mode: ssl.mode ?? "verify-full", ...(ssl.ca ? { ca: ssl.ca } : {}) },
       ...(connectorOf(database.connector) ?? {}),
     },
+    ...escOf(inputs.esc),
     passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: {
@@ -77,6 +81,14 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
       lockSeconds: timeouts.lockSeconds ?? DEFAULT_TIMEOUTS.lockSeconds,
     },
   };
+}
+
+/** `{esc}` without its access token, `key` defaulted, when given. */
+function escOf(esc: unknown): { esc: Omit<EscStateInput, "accessToken"> } | undefined {
+  if (!esc || typeof esc !== "object") return undefined;
+  const { accessToken: _token, ...rest } = esc as EscStateInput;
+  void _token;
+  return { esc: { ...rest, key: rest.key ?? "dbRotator" } };
 }
 
 /** `{connector}` when a well-formed one is given (unknown values pass through for previews). */

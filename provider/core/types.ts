@@ -99,8 +99,26 @@ export interface PasswordPolicy {
   readonly characters?: string;
 }
 
+/**
+ * The rotator environment in Pulumi ESC that holds the pair's state (`fn::rotate::postgres`
+ * under `values.<key>`): read before each rotation, written after it.
+ */
+export interface EscStateInput {
+  readonly organization: string;
+  readonly project: string;
+  readonly environment: string;
+  /** @default "dbRotator" */
+  readonly key?: string;
+  /** Pulumi access token (secret); `PULUMI_ACCESS_TOKEN` when absent. */
+  readonly accessToken?: string;
+  /** Pulumi Cloud API URL (self-hosted). @default "https://api.pulumi.com" */
+  readonly apiUrl?: string;
+}
+
 /** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
 export interface RotationInputs {
+  /** Keep the state in this ESC rotator environment too; ESC's newer state wins. */
+  readonly esc?: EscStateInput;
   readonly database: DatabaseConfig;
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;
@@ -127,6 +145,7 @@ export interface ResolvedDatabase extends ConnectionTarget {
 
 /** `RotationInputs` after validation, with every default filled in. */
 export interface ResolvedInputs {
+  readonly esc?: EscStateInput;
   readonly database: ResolvedDatabase;
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;

@@ -169,6 +169,45 @@ function connectorProblems(connector: unknown): Problems {
   return problems;
 }
 
+const ESC_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+function escProblems(esc: unknown): Problems {
+  if (esc === undefined || isUnknown(esc)) return [];
+  if (!isObject(esc))
+    return ["esc must be {organization, project, environment, key?, accessToken?, apiUrl?}"];
+  const problems: string[] = [];
+  for (const key of ["organization", "project", "environment"]) {
+    const v = esc[key];
+    if (!isUnknown(v) && (typeof v !== "string" || !ESC_NAME.test(v))) {
+      problems.push(`esc.${key} must be 1-100 letters, digits, '.', '_' or '-'`);
+    }
+  }
+  if (
+    esc.key !== undefined &&
+    !isUnknown(esc.key) &&
+    (typeof esc.key !== "string" || !/^[A-Za-z_][\w-]*$/.test(esc.key))
+  ) {
+    problems.push("esc.key must be a YAML key of letters, digits, '_' or '-'");
+  }
+  const url = esc.apiUrl;
+  if (
+    url !== undefined &&
+    !isUnknown(url) &&
+    (typeof url !== "string" || !/^https?:\/\/\S+$/.test(url))
+  ) {
+    problems.push("esc.apiUrl must be an http(s) URL");
+  }
+  const token = esc.accessToken;
+  if (
+    token !== undefined &&
+    !isUnknown(token) &&
+    (typeof token !== "string" || token.length === 0)
+  ) {
+    problems.push("esc.accessToken must be a non-empty string");
+  }
+  return problems;
+}
+
 function usersProblems(users: unknown, manager: unknown): Problems {
   if (isUnknown(users)) return [];
   if (!isObject(users)) return ["rotateUsers is required: {username1, username2}"];
@@ -252,6 +291,7 @@ export function inputProblems(inputs: unknown): Problems {
   if (isObject(inputs.rotateUsers)) {
     problems.push(...stateProblems(inputs.state, inputs.rotateUsers as unknown as UserPair));
   }
+  problems.push(...escProblems(inputs.esc));
   const trigger = inputs.rotationTrigger;
   if (
     trigger !== undefined &&
@@ -316,6 +356,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
       username2: inputs.rotateUsers.username2,
     },
     ...(inputs.state ? { state: inputs.state } : {}),
+    ...(inputs.esc ? { esc: inputs.esc } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,

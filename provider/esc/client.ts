@@ -59,7 +59,7 @@ export function escClient(
   secrets: readonly (string | undefined)[] = [],
 ): EscClient {
   // Loaded on first use: only ESC-backed resources need the SDK.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const raw = require("@pulumi/esc-sdk/esc/raw") as typeof import("@pulumi/esc-sdk/esc/raw");
   const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
   const name = `${location.organization}/${location.project}/${location.environment}`;

@@ -44,7 +44,9 @@ export interface EscStandIn {
     body: string;
   }[];
   /** Runs a PATCH's concurrent rival: called after the request arrives, before the ETag check. */
-  beforePatch?: (name: string) => void;
+  beforePatch?: (name: string) => void | Promise<void>;
+  /** Rotates like `POST …/rotate` (the service's scheduled or manual rotation). */
+  rotate(name: string, key?: string): Promise<void>;
   /** Performs rotations (the service's call to the connector Lambda). */
   connector?: Connector;
   /** The newest stored YAML of `org/project/env`. */
@@ -279,7 +281,7 @@ export async function startEscStandIn(): Promise<EscStandIn> {
         return { status: 200, headers: {}, payload: "" };
       }
       if (req.method === "PATCH") {
-        standIn.beforePatch?.(name);
+        await standIn.beforePatch?.(name);
         const latest = newest(name)!;
         const etag = req.headers.etag;
         if (etag !== undefined && etag !== latest.etag) {
@@ -350,6 +352,7 @@ export async function startEscStandIn(): Promise<EscStandIn> {
     url: `http://127.0.0.1:${port}`,
     requests,
     stored: (name) => newest(name)?.yaml,
+    rotate: (name, key = "dbRotator") => rotate(name, name.split("/")[0], key),
     write: (name, yaml) => void save(name, yaml),
     revisions: (name) => envs.get(name) ?? [],
     close: () =>

@@ -1,0 +1,122 @@
+/**
+ * `EscEnvironment` as Pulumi runs it: the resource's wire format under mocks, and the
+ * installed package's serialized provider creating an environment from a separate process.
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
+import { EscEnvironment, ESC_SECRET_OUTPUTS } from "../../../provider/esc/escEnvironment";
+import { ESC_HANDLERS_MODULE } from "../../../provider/esc/escEnvironmentProvider";
+import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
+import { installPackedPackage, type InstalledPackage } from "../../support/installedPackage";
+import { expectNoSecrets } from "../../support/secrets";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+describe("EscEnvironment (Pulumi mocks)", () => {
+  const seen: { object: Record<string, unknown>; secretOutputs: string[] }[] = [];
+  before(async () => {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+        call: (a) => a.inputs,
+      },
+      "project",
+      "stack",
+      false,
+    );
+    const monitor = getMonitor() as unknown as {
+      registerResource(req: unknown, cb: unknown): void;
+    };
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: never, cb: never) => {
+      const r = req as {
+        getObject(): { toJavaScript(): Record<string, unknown> };
+        getAdditionalsecretoutputsList(): string[];
+      };
+      seen.push({
+        object: r.getObject().toJavaScript(),
+        secretOutputs: r.getAdditionalsecretoutputsList(),
+      });
+      original(req, cb);
+    };
+  });
+
+  it("sends the YAML and the token as secrets and asks for secret outputs", async () => {
+    const env = new EscEnvironment("creds", {
+      organization: "acme",
+      project: "payments",
+      name: "credentials",
+      yaml: "values:\n  managingUser:\n    password:\n      fn::secret: plain-pw\n",
+      accessToken: "pul-token",
+    });
+    await new Promise((resolve) => env.urn.apply(resolve));
+    const registered = seen.at(-1)!;
+    expect(registered.secretOutputs).to.deep.equal(ESC_SECRET_OUTPUTS);
+    for (const key of ["yaml", "accessToken"]) {
+      expect(registered.object[key]).to.have.property(SECRET_SIG);
+    }
+    expect(registered.object.organization).to.equal("acme");
+  });
+});
+
+const SERIALIZE = `
+const { escEnvironmentProvider } = require("pulumi-postgres-rotator");
+const { serializeFunction } = require("@pulumi/pulumi/runtime");
+serializeFunction(() => escEnvironmentProvider, { allowSecrets: true })
+  .then((sf) => process.stdout.write(sf.text));
+`;
+
+const PROVIDER_HOST = `
+const requireFromString = require(
+  require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }),
+);
+let input = "";
+process.stdin.on("data", (d) => (input += d));
+process.stdin.on("end", async () => {
+  const { text, inputs } = JSON.parse(input);
+  const provider = requireFromString(text).handler();
+  const created = await provider.create(inputs);
+  process.stdout.write(JSON.stringify(created));
+});
+`;
+
+describe("escEnvironmentProvider as Pulumi stores and runs it", function () {
+  this.timeout(120_000);
+  let installed: InstalledPackage;
+  let api: EscStandIn;
+  let text: string;
+  before(async () => {
+    installed = installPackedPackage();
+    api = await startEscStandIn();
+    text = await installed.run(SERIALIZE);
+  });
+  after(async () => {
+    installed?.remove();
+    await api?.close();
+  });
+
+  it("serializes to a small text that loads the installed package by name", () => {
+    expect(text).to.include(ESC_HANDLERS_MODULE);
+    expect(text.length).to.be.below(3 * 1024);
+    expectNoSecrets(text, [ESC_TOKEN]);
+  });
+
+  it("creates an environment from that text in a separate process", async () => {
+    const inputs = {
+      organization: "acme",
+      project: "payments",
+      name: "from-host",
+      yaml: "values:\n  greeting: hello\n",
+      accessToken: ESC_TOKEN,
+      apiUrl: api.url,
+    };
+    const created = JSON.parse(
+      await installed.run(PROVIDER_HOST, JSON.stringify({ text, inputs })),
+    ) as {
+      id: string;
+    };
+    expect(created.id).to.equal("acme/payments/from-host");
+    expect(api.stored("acme/payments/from-host")).to.include("greeting: hello");
+  });
+});

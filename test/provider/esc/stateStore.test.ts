@@ -1,0 +1,221 @@
+/**
+ * ESC as the source of truth for `PostgresRotation`'s state: the provider's handlers, real
+ * PostgreSQL, and the local ESC stand-in (real `@pulumi/esc-sdk` client), whose `rotate`
+ * endpoint rotates through the bundled connector Lambda handler the way the service does.
+ */
+import * as path from "node:path";
+import { expect } from "chai";
+import * as handlers from "../../../provider/handlers";
+import * as escHandlers from "../../../provider/esc/handlers";
+import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
+import type { RotationOutputs } from "../../../provider/core/outputs";
+import type { RotationInputs } from "../../../provider/core/types";
+import { escClient } from "../../../provider/esc/client";
+import {
+  credentialsEnvironmentYaml,
+  rotatorEnvironmentYaml,
+  stateFromOpenedValue,
+  withRotatorState,
+} from "../../../provider/esc/documents";
+import { EscConflictError, StateMismatchError } from "../../../provider/errors";
+import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
+import { Lifecycle } from "../../support/provider";
+import { rejection } from "../../support/secrets";
+import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../../support/servers";
+
+const BUNDLE = path.join(__dirname, "..", "..", "..", "dist", "lambda", "index.js");
+
+const bundle = require(BUNDLE) as typeof HandlerModule;
+
+describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", function () {
+  let pg: TestCluster;
+  let api: EscStandIn;
+  let counter = 0;
+  const savedToken = process.env.PULUMI_ACCESS_TOKEN;
+
+  before(async () => {
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    api = await startEscStandIn();
+    api.connector = (event) => bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined);
+    process.env.PULUMI_ACCESS_TOKEN = ESC_TOKEN;
+    await escHandlers.create({
+      organization: "acme",
+      project: "payments",
+      name: "credentials",
+      yaml: credentialsEnvironmentYaml({ managingUser: pg.manager }),
+      apiUrl: api.url,
+    });
+  });
+  after(async () => {
+    if (savedToken === undefined) delete process.env.PULUMI_ACCESS_TOKEN;
+    else process.env.PULUMI_ACCESS_TOKEN = savedToken;
+    await api?.close();
+  });
+
+  /** A fresh pair, its rotator environment, and inputs pointing at both. */
+  async function setUp() {
+    counter += 1;
+    const pair = await pg.createPair();
+    const environment = `rotator-${counter}`;
+    await escHandlers.create({
+      organization: "acme",
+      project: "payments",
+      name: environment,
+      yaml: rotatorEnvironmentYaml({
+        credentials: { project: "payments", environment: "credentials" },
+        database: { host: pg.server.host, port: pg.server.port, database: "app" },
+        rotateUsers: pair,
+      }),
+      apiUrl: api.url,
+      rotatorKey: "dbRotator",
+    });
+    const name = `acme/payments/${environment}`;
+    const inputs = (trigger: string): RotationInputs => ({
+      database: pg.database,
+      rotateUsers: pair,
+      rotationTrigger: trigger,
+      esc: {
+        organization: "acme",
+        project: "payments",
+        environment,
+        accessToken: ESC_TOKEN,
+        apiUrl: api.url,
+      },
+    });
+    const escState = async () =>
+      stateFromOpenedValue(
+        await escClient({
+          organization: "acme",
+          project: "payments",
+          environment,
+          apiUrl: api.url,
+        }).openValue("dbRotator"),
+      );
+    return { pair, name, inputs, escState, life: new Lifecycle(handlers) };
+  }
+
+  const stateOf = (o: RotationOutputs) => ({ current: o.current, previous: o.previous });
+
+  it("Pulumi rotates, ESC rotates twice, Pulumi rotates: all known, all working, all equal", async () => {
+    const { pair, name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1"));
+    expect(life.outputs!.current.username).to.equal(pair.username1);
+    expect(await escState()).to.deep.equal(stateOf(life.outputs!));
+
+    await api.rotate(name); // ESC: username2
+    await api.rotate(name); // ESC: username1 again
+    const afterEsc = (await escState())!;
+    expect(afterEsc.current.username).to.equal(pair.username1);
+    expect(afterEsc.current.password).to.not.equal(life.outputs!.current.password);
+
+    await life.apply(inputs("2"));
+    const outputs = life.outputs!;
+    expect(outputs.current.username).to.equal(pair.username2);
+    expect(outputs.previous).to.deep.equal(afterEsc.current);
+    expect(await pg.canLogin(outputs.current.username, outputs.current.password)).to.equal(true);
+    expect(await pg.canLogin(outputs.previous.username, outputs.previous.password)).to.equal(true);
+    expect(await escState()).to.deep.equal(stateOf(outputs));
+    // ESC saw Pulumi's write as one more revision, its password encrypted at rest.
+    expect(api.stored(name)).to.not.include(outputs.current.password);
+  });
+
+  it("refresh takes ESC's newer state once it logs in", async () => {
+    const { name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1"));
+    await api.rotate(name);
+    const { props } = await handlers.read(life.id, life.outputs!);
+    expect(stateOf(props as RotationOutputs)).to.deep.equal(await escState());
+  });
+
+  it("stops and changes nothing when ESC's current credentials do not log in", async () => {
+    const { pair, name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1"));
+    await api.rotate(name); // ESC: current username2, previous username1
+    const esc = (await escState())!;
+    await pg.setPassword(esc.current.username, "changed-behind-everyones-back-1");
+    const error = await rejection(life.apply(inputs("2")));
+    expect(error).to.be.instanceOf(StateMismatchError);
+    expect(error.message).to.include(`("${pair.username2}") do not log in`);
+    expect(error.message).to.include("nothing was changed");
+    expect(await pg.canLogin(esc.previous!.username, esc.previous!.password)).to.equal(true);
+    expect(await escState()).to.deep.equal(esc);
+  });
+
+  it("a concurrent ESC rotation makes the write fail with 409, loses nothing, and converges", async () => {
+    const { name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1"));
+    const before = life.outputs!;
+    api.beforePatch = async (patched) => {
+      if (patched !== name) return;
+      api.beforePatch = undefined;
+      await api.rotate(name); // ESC rotates the same user right after Pulumi did
+    };
+    const error = await rejection(life.apply(inputs("2")));
+    expect(error).to.be.instanceOf(EscConflictError);
+    expect(error.message).to.include("HTTP 409");
+    expect(life.outputs).to.equal(before);
+    const esc = (await escState())!;
+    expect(await pg.canLogin(esc.current.username, esc.current.password)).to.equal(true);
+    expect(await pg.canLogin(esc.previous!.username, esc.previous!.password)).to.equal(true);
+
+    await life.apply(inputs("3"));
+    expect(await escState()).to.deep.equal(stateOf(life.outputs!));
+    expect(
+      await pg.canLogin(life.outputs!.current.username, life.outputs!.current.password),
+    ).to.equal(true);
+  });
+
+  it("gives ESC's current user its password back if a racing write left it broken", async () => {
+    const { pair, name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1")); // current username1
+    const escPassword = "esc-wrote-this-password-123456";
+    api.beforePatch = (patched) => {
+      if (patched !== name) return;
+      api.beforePatch = undefined;
+      // Another writer records username2 as current with a password the database never got
+      // (its ALTER ran before ours): our change must not leave ESC's current broken.
+      api.write(
+        name,
+        withRotatorState(api.stored(name)!, "dbRotator", {
+          current: { username: pair.username2, password: escPassword },
+          previous: life.outputs!.current,
+        }),
+      );
+    };
+    const error = await rejection(life.apply(inputs("2")));
+    expect(error).to.be.instanceOf(EscConflictError);
+    expect(error.message).to.include(`Our change to "${pair.username2}" was undone`);
+    expect(await pg.canLogin(pair.username2, escPassword)).to.equal(true);
+    expect((await escState())!.current.password).to.equal(escPassword);
+  });
+
+  it("updating the rotator environment's inputs keeps the newest state", async () => {
+    const { pair, name, inputs, escState, life } = await setUp();
+    await life.create(inputs("1"));
+    await api.rotate(name);
+    const esc = await escState();
+    const environment = name.split("/")[2];
+    const olds = (
+      await escHandlers.read(name, {
+        organization: "acme",
+        project: "payments",
+        name: environment,
+        yaml: "",
+        apiUrl: api.url,
+        rotatorKey: "dbRotator",
+        etag: "",
+        contentHash: "",
+      })
+    ).props as escHandlers.EscEnvironmentOutputs;
+    await escHandlers.update(name, olds, {
+      ...olds,
+      yaml: rotatorEnvironmentYaml({
+        credentials: { project: "payments", environment: "credentials" },
+        database: { host: pg.server.host, port: pg.server.port, database: "app" },
+        rotateUsers: pair,
+        state: life.outputs!.state ?? { current: life.outputs!.current },
+      }),
+    });
+    expect(await escState()).to.deep.equal(esc);
+  });
+});
