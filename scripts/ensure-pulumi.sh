@@ -12,8 +12,9 @@
 # The Node.js language host `pulumi-language-nodejs` (needed to run a program folder)
 # is taken from PATH, from next to the CLI, or built from its Go module.
 # The dynamic provider plugin `pulumi-resource-pulumi-nodejs` is the shim shipped in
-# the `@pulumi/pulumi` npm package. All three are linked into the printed directory,
-# node_modules/.pulumi/bin (or $PULUMI_ROTATOR_BIN).
+# the `@pulumi/pulumi` npm package. `pulumi` is linked into the printed directory,
+# node_modules/.pulumi/bin (or $PULUMI_ROTATOR_BIN); the two plugins are put next to a CLI
+# this script installed, else linked there too.
 #
 # Binaries are cached by version outside the repository, in
 # ${PULUMI_ROTATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-postgres-rotator}.
@@ -36,7 +37,7 @@ fail() {
   exit 1
 }
 
-mkdir -p "$bin"
+mkdir -p "$bin" "$cache"
 
 # --- the CLI -------------------------------------------------------------------------
 cli_dir="$cache/pulumi-v$PULUMI_VERSION"
@@ -98,10 +99,30 @@ if [[ -z "$found_cli" ]]; then
 fi
 ln -sfn "$found_cli" "$bin/pulumi"
 
-# --- the Node.js language host -------------------------------------------------------
+# --- the Node.js plugins ----------------------------------------------------------------
+# The CLI uses plugins found next to its own (resolved) executable silently, and warns about
+# ones it takes from PATH. Next to a CLI in our cache we put them there; next to anyone
+# else's we only link them into $bin.
+cli_home="$(dirname "$(readlink -f "$found_cli")")"
+own_cli=false
+[[ "$cli_home" == "$(cd "$cache" && pwd -P)"/* ]] && own_cli=true
+
+place() {
+  # place <plugin name> <file>: beside the CLI if it is ours, else linked into $bin.
+  local name="$1" file="$2"
+  if [[ -x "$cli_home/$name" ]]; then
+    rm -f "$bin/$name"
+  elif $own_cli; then
+    cp "$file" "$cli_home/$name.tmp" && mv "$cli_home/$name.tmp" "$cli_home/$name"
+    rm -f "$bin/$name"
+  else
+    ln -sfn "$file" "$bin/$name"
+  fi
+}
+
 host=""
-if [[ -x "$(dirname "$found_cli")/pulumi-language-nodejs" ]]; then
-  host="$(dirname "$found_cli")/pulumi-language-nodejs"
+if [[ -x "$cli_home/pulumi-language-nodejs" ]]; then
+  host="$cli_home/pulumi-language-nodejs"
 elif [[ "${PULUMI_ROTATOR_IGNORE_PATH:-}" != "1" ]]; then
   while IFS= read -r candidate; do
     if [[ "$(dirname "$candidate")" != "$bin" ]]; then
@@ -121,12 +142,13 @@ if [[ -z "$host" ]]; then
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION"
   fi
 fi
-ln -sfn "$host" "$bin/pulumi-language-nodejs"
+place pulumi-language-nodejs "$host"
 
-# --- the dynamic provider plugin -----------------------------------------------------
+# The dynamic provider plugin: a shell shim of the @pulumi/pulumi npm package that resolves
+# @pulumi/pulumi from the program's directory, so one copy serves every checkout.
 shim="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 [[ -x "$shim" ]] || fail "$shim is missing: run \`npm ci\` first."
-ln -sfn "$shim" "$bin/pulumi-resource-pulumi-nodejs"
+place pulumi-resource-pulumi-nodejs "$shim"
 
 "$bin/pulumi" version >/dev/null 2>&1 || fail "$bin/pulumi does not run"
 echo "$bin"
