@@ -1,0 +1,125 @@
+/**
+ * End to end: examples/esc deployed by the real Pulumi CLI against a real PostgreSQL and the
+ * local ESC stand-in, with ESC rotating on its own between two `pulumi up`s.
+ */
+import * as path from "node:path";
+import { expect } from "chai";
+import type { Stack } from "@pulumi/pulumi/automation";
+import type * as HandlerModule from "../../provider/connector/lambdaHandler";
+import { escClient } from "../../provider/esc/client";
+import { stateFromOpenedValue } from "../../provider/esc/documents";
+import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
+import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../support/escStandIn";
+import { expectNoSecrets } from "../support/secrets";
+import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
+
+const EXAMPLE = path.join(__dirname, "..", "..", "examples", "esc");
+const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bundle = require(BUNDLE) as typeof HandlerModule;
+const ROTATOR = "acme/postgres-rotator/db-rotator";
+
+interface Credential {
+  username: string;
+  password?: string;
+}
+
+describe("examples/esc with the real Pulumi CLI and the ESC stand-in", function () {
+  this.timeout(5 * 60_000);
+  let pg: TestCluster;
+  let api: EscStandIn;
+  let program: LocalProgramStack;
+  let stack: Stack;
+  let pair: { username1: string; username2: string };
+  const secrets = new Set<string>([ESC_TOKEN]);
+
+  const outputs = async () => {
+    const all = await stack.outputs();
+    const current = all.current.value as Credential;
+    const previous = all.previous.value as Credential;
+    for (const c of [current, previous]) if (c.password) secrets.add(c.password);
+    return { current, previous };
+  };
+  const escState = async () => {
+    const state = stateFromOpenedValue(
+      await escClient({
+        organization: "acme",
+        project: "postgres-rotator",
+        environment: "db-rotator",
+        apiUrl: api.url,
+        accessToken: ESC_TOKEN,
+      }).openValue("dbRotator"),
+    );
+    for (const c of [state?.current, state?.previous]) if (c?.password) secrets.add(c.password);
+    return state;
+  };
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    pair = await pg.createPair();
+    secrets.add(pg.manager.password);
+    api = await startEscStandIn();
+    api.connector = (event) => bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined);
+    program = await localProgramStack({
+      programDir: EXAMPLE,
+      stackName: "esc",
+      env: { PULUMI_ACCESS_TOKEN: ESC_TOKEN },
+    });
+    stack = program.stack;
+    await stack.setAllConfig({
+      escOrganization: { value: "acme" },
+      escApiUrl: { value: api.url },
+      host: { value: pg.server.host },
+      port: { value: String(pg.server.port) },
+      database: { value: "app" },
+      managingUser: { value: pg.manager.username },
+      managingPassword: { value: pg.manager.password, secret: true },
+      username1: { value: pair.username1 },
+      username2: { value: pair.username2 },
+      sslMode: { value: "disable" },
+      rotationTrigger: { value: "1" },
+    });
+  });
+  after(async () => {
+    program?.remove();
+    await api?.close();
+  });
+
+  it("first up creates both environments and writes the first state to ESC", async () => {
+    const result = await stack.up();
+    expect(result.summary.resourceChanges).to.deep.equal({ create: 4 });
+    expect(api.stored("acme/postgres-rotator/db-credentials")).to.include("ciphertext");
+    const { current, previous } = await outputs();
+    expect(current.username).to.equal(pair.username1);
+    expect(await escState()).to.deep.equal({ current, previous });
+  });
+
+  it("after ESC rotates twice, the next up rotates ESC's previous user", async () => {
+    await api.rotate(ROTATOR);
+    await api.rotate(ROTATOR);
+    const esc = (await escState())!;
+    expect(esc.current.username).to.equal(pair.username1);
+    await stack.setConfig("rotationTrigger", { value: "2" });
+    await stack.up();
+    const { current, previous } = await outputs();
+    expect(current.username).to.equal(pair.username2);
+    expect(previous).to.deep.equal(esc.current);
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+    expect(await pg.canLogin(previous.username, previous.password)).to.equal(true);
+    expect(await escState()).to.deep.equal({ current, previous });
+  });
+
+  it("the state file holds no plaintext password or token", () => {
+    expect(secrets.size).to.be.at.least(6);
+    expectNoSecrets(JSON.stringify(program.exportState()), [...secrets]);
+    expectNoSecrets(program.backendText(), [...secrets]);
+  });
+
+  it("destroy deletes the environments and leaves the users working", async () => {
+    const { current } = await outputs();
+    await stack.destroy();
+    expect(api.stored(ROTATOR)).to.equal(undefined);
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+  });
+});
