@@ -15,7 +15,7 @@ import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers"
 
 const EXAMPLE = path.join(__dirname, "..", "..", "examples", "esc");
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const bundle = require(BUNDLE) as typeof HandlerModule;
 const ROTATOR = "acme/postgres-rotator/db-rotator";
 
