@@ -171,31 +171,44 @@ function connectorProblems(connector: unknown): Problems {
 
 const ESC_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
+/**
+ * Problems with where an ESC environment is: each of `nameKeys` an ESC name, `apiUrl` an
+ * http(s) URL when given. `prefix` is the input path, e.g. "esc.".
+ */
+export function escLocationProblems(
+  value: Record<string, unknown>,
+  nameKeys: readonly string[],
+  prefix = "",
+): Problems {
+  const problems: string[] = [];
+  for (const key of nameKeys) {
+    const v = value[key];
+    if (!isUnknown(v) && (typeof v !== "string" || !ESC_NAME.test(v))) {
+      problems.push(`${prefix}${key} must be 1-100 letters, digits, '.', '_' or '-'`);
+    }
+  }
+  const url = value.apiUrl;
+  if (
+    url !== undefined &&
+    !isUnknown(url) &&
+    (typeof url !== "string" || !/^https?:\/\/\S+$/.test(url))
+  ) {
+    problems.push(`${prefix}apiUrl must be an http(s) URL`);
+  }
+  return problems;
+}
+
 function escProblems(esc: unknown): Problems {
   if (esc === undefined || isUnknown(esc)) return [];
   if (!isObject(esc))
     return ["esc must be {organization, project, environment, key?, accessToken?, apiUrl?}"];
-  const problems: string[] = [];
-  for (const key of ["organization", "project", "environment"]) {
-    const v = esc[key];
-    if (!isUnknown(v) && (typeof v !== "string" || !ESC_NAME.test(v))) {
-      problems.push(`esc.${key} must be 1-100 letters, digits, '.', '_' or '-'`);
-    }
-  }
+  const problems = escLocationProblems(esc, ["organization", "project", "environment"], "esc.");
   if (
     esc.key !== undefined &&
     !isUnknown(esc.key) &&
     (typeof esc.key !== "string" || !/^[A-Za-z_][\w-]*$/.test(esc.key))
   ) {
     problems.push("esc.key must be a YAML key of letters, digits, '_' or '-'");
-  }
-  const url = esc.apiUrl;
-  if (
-    url !== undefined &&
-    !isUnknown(url) &&
-    (typeof url !== "string" || !/^https?:\/\/\S+$/.test(url))
-  ) {
-    problems.push("esc.apiUrl must be an http(s) URL");
   }
   const token = esc.accessToken;
   if (

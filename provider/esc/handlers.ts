@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { parseDocument, isMap } from "yaml";
 import { EscConflictError, EscError, ValidationError } from "../errors";
-import { isUnknown } from "../core/validate";
+import { escLocationProblems, isUnknown } from "../core/validate";
 import { escClient, type EscClient, type EscLocation } from "./client";
 
 export interface EscEnvironmentInputs {
@@ -35,17 +35,10 @@ export interface EscEnvironmentOutputs extends EscEnvironmentInputs {
   readonly contentHash: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const ROTATE = "fn::rotate::postgres";
 
 export function inputProblems(inputs: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  for (const key of ["organization", "project", "name"]) {
-    const v = inputs[key];
-    if (!isUnknown(v) && (typeof v !== "string" || !NAME.test(v))) {
-      problems.push(`${key} must be 1-100 letters, digits, '.', '_' or '-'`);
-    }
-  }
+  const problems = escLocationProblems(inputs, ["organization", "project", "name"]);
   const yaml = inputs.yaml;
   if (!isUnknown(yaml)) {
     if (typeof yaml !== "string") problems.push("yaml must be a string");
@@ -56,14 +49,6 @@ export function inputProblems(inputs: Record<string, unknown>): string[] {
       else if (!isMap(doc.contents) && doc.contents !== null)
         problems.push("yaml must be a mapping");
     }
-  }
-  const apiUrl = inputs.apiUrl;
-  if (
-    apiUrl !== undefined &&
-    !isUnknown(apiUrl) &&
-    (typeof apiUrl !== "string" || !/^https?:\/\/\S+$/.test(apiUrl))
-  ) {
-    problems.push("apiUrl must be an http(s) URL");
   }
   return problems;
 }

@@ -1,53 +1,16 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import { PostgresRotation, SECRET_OUTPUTS } from "../../provider/postgresRotation";
+import { mockAndRecord, SECRET_SIG, type Registration } from "../support/pulumiMocks";
 
-/** The secret marker Pulumi's wire format wraps secret values in. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const MANAGER_PASSWORD = "manager-password-9f3c";
 const STATE_PASSWORD = "state-password-2b7e";
 
-interface Registration {
-  type: string;
-  name: string;
-  object: Record<string, unknown>;
-  additionalSecretOutputs: string[];
-}
-
 describe("PostgresRotation (Pulumi mocks)", function () {
-  const registrations: Registration[] = [];
+  let registrations: Registration[] = [];
 
   before(async function () {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-        call: (args) => args.inputs,
-      },
-      "project",
-      "stack",
-      false,
-    );
-    // Record what the SDK sends to the engine, before the mock deserializes it.
-    const monitor = getMonitor() as unknown as {
-      registerResource(req: unknown, callback: unknown): void;
-    };
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: never, callback: never) => {
-      const r = req as {
-        getType(): string;
-        getName(): string;
-        getObject(): { toJavaScript(): Record<string, unknown> };
-        getAdditionalsecretoutputsList(): string[];
-      };
-      registrations.push({
-        type: r.getType(),
-        name: r.getName(),
-        object: r.getObject().toJavaScript(),
-        additionalSecretOutputs: r.getAdditionalsecretoutputsList(),
-      });
-      original(req, callback);
-    };
+    registrations = await mockAndRecord();
   });
 
   async function register(

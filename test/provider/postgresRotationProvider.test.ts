@@ -14,7 +14,12 @@ import {
   HANDLERS_MODULE,
   postgresRotationProvider as provider,
 } from "../../provider/postgresRotationProvider";
-import { installPackedPackage, type InstalledPackage } from "../support/installedPackage";
+import {
+  installPackedPackage,
+  providerHostScript,
+  serializeProviderScript,
+  type InstalledPackage,
+} from "../support/installedPackage";
 import { Lifecycle } from "../support/provider";
 import { expectNoSecrets, rejection, renderings } from "../support/secrets";
 import { TEST_MAJORS, cluster, type TestCluster } from "../support/servers";
@@ -366,23 +371,10 @@ for (const major of TEST_MAJORS) {
 }
 
 /** Serializes the provider of the installed package, exactly as `pulumi.dynamic.Resource` does. */
-const SERIALIZE = `
-const { postgresRotationProvider } = require("pulumi-postgres-rotator");
-const { serializeFunction } = require("@pulumi/pulumi/runtime");
-serializeFunction(() => postgresRotationProvider, { allowSecrets: true })
-  .then((sf) => process.stdout.write(sf.text));
-`;
+const SERIALIZE = serializeProviderScript("postgresRotationProvider");
 
 /** Loads serialized provider text the way Pulumi's dynamic provider host does, then runs steps. */
-const PROVIDER_HOST = `
-const requireFromString = require(
-  require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }),
-);
-let input = "";
-process.stdin.on("data", (d) => (input += d));
-process.stdin.on("end", async () => {
-  const { text, inputs } = JSON.parse(input);
-  const provider = requireFromString(text).handler();
+const PROVIDER_HOST = providerHostScript(`
   const results = [];
   const created = await provider.create(inputs);
   results.push(created.outs);
@@ -398,8 +390,7 @@ process.stdin.on("end", async () => {
     results.push({ error: { name: error.name, message: error.message } });
   }
   process.stdout.write(JSON.stringify(results));
-});
-`;
+`);
 
 describe("postgresRotationProvider as Pulumi stores and runs it", function () {
   this.timeout(120_000);

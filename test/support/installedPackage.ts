@@ -54,3 +54,33 @@ export function installPackedPackage(): InstalledPackage {
     remove: () => fs.rmSync(scratch, { recursive: true, force: true }),
   };
 }
+
+/**
+ * Start of a script that loads serialized provider text the way Pulumi's dynamic provider host
+ * does (`require-from-string`), with the JSON on stdin in `input`; the caller appends what to
+ * do inside the `end` handler, where `provider` and `inputs` are in scope.
+ */
+export function providerHostScript(body: string): string {
+  return `
+const requireFromString = require(
+  require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }),
+);
+let input = "";
+process.stdin.on("data", (d) => (input += d));
+process.stdin.on("end", async () => {
+  const { text, inputs } = JSON.parse(input);
+  const provider = requireFromString(text).handler();
+  ${body}
+});
+`;
+}
+
+/** A script that prints `exportName`'s provider serialized as `pulumi.dynamic.Resource` does. */
+export function serializeProviderScript(exportName: string): string {
+  return `
+const { ${exportName} } = require("pulumi-postgres-rotator");
+const { serializeFunction } = require("@pulumi/pulumi/runtime");
+serializeFunction(() => ${exportName}, { allowSecrets: true })
+  .then((sf) => process.stdout.write(sf.text));
+`;
+}

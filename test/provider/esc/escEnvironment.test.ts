@@ -3,43 +3,22 @@
  * installed package's serialized provider creating an environment from a separate process.
  */
 import { expect } from "chai";
-import * as pulumi from "@pulumi/pulumi";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import { EscEnvironment, ESC_SECRET_OUTPUTS } from "../../../provider/esc/escEnvironment";
 import { ESC_HANDLERS_MODULE } from "../../../provider/esc/escEnvironmentProvider";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
-import { installPackedPackage, type InstalledPackage } from "../../support/installedPackage";
+import {
+  installPackedPackage,
+  providerHostScript,
+  serializeProviderScript,
+  type InstalledPackage,
+} from "../../support/installedPackage";
 import { expectNoSecrets } from "../../support/secrets";
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+import { mockAndRecord, SECRET_SIG, type Registration } from "../../support/pulumiMocks";
 
 describe("EscEnvironment (Pulumi mocks)", () => {
-  const seen: { object: Record<string, unknown>; secretOutputs: string[] }[] = [];
+  let seen: Registration[] = [];
   before(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-        call: (a) => a.inputs,
-      },
-      "project",
-      "stack",
-      false,
-    );
-    const monitor = getMonitor() as unknown as {
-      registerResource(req: unknown, cb: unknown): void;
-    };
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: never, cb: never) => {
-      const r = req as {
-        getObject(): { toJavaScript(): Record<string, unknown> };
-        getAdditionalsecretoutputsList(): string[];
-      };
-      seen.push({
-        object: r.getObject().toJavaScript(),
-        secretOutputs: r.getAdditionalsecretoutputsList(),
-      });
-      original(req, cb);
-    };
+    seen = await mockAndRecord();
   });
 
   it("sends the YAML and the token as secrets and asks for secret outputs", async () => {
@@ -52,7 +31,7 @@ describe("EscEnvironment (Pulumi mocks)", () => {
     });
     await new Promise((resolve) => env.urn.apply(resolve));
     const registered = seen.at(-1)!;
-    expect(registered.secretOutputs).to.deep.equal(ESC_SECRET_OUTPUTS);
+    expect(registered.additionalSecretOutputs).to.deep.equal(ESC_SECRET_OUTPUTS);
     for (const key of ["yaml", "accessToken"]) {
       expect(registered.object[key]).to.have.property(SECRET_SIG);
     }
@@ -60,26 +39,12 @@ describe("EscEnvironment (Pulumi mocks)", () => {
   });
 });
 
-const SERIALIZE = `
-const { escEnvironmentProvider } = require("pulumi-postgres-rotator");
-const { serializeFunction } = require("@pulumi/pulumi/runtime");
-serializeFunction(() => escEnvironmentProvider, { allowSecrets: true })
-  .then((sf) => process.stdout.write(sf.text));
-`;
+const SERIALIZE = serializeProviderScript("escEnvironmentProvider");
 
-const PROVIDER_HOST = `
-const requireFromString = require(
-  require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }),
-);
-let input = "";
-process.stdin.on("data", (d) => (input += d));
-process.stdin.on("end", async () => {
-  const { text, inputs } = JSON.parse(input);
-  const provider = requireFromString(text).handler();
+const PROVIDER_HOST = providerHostScript(`
   const created = await provider.create(inputs);
   process.stdout.write(JSON.stringify(created));
-});
-`;
+`);
 
 describe("escEnvironmentProvider as Pulumi stores and runs it", function () {
   this.timeout(120_000);
