@@ -45,8 +45,8 @@ export interface EscStandIn {
   }[];
   /** Runs a PATCH's concurrent rival: called after the request arrives, before the ETag check. */
   beforePatch?: (name: string) => void | Promise<void>;
-  /** Rotates like `POST …/rotate` (the service's scheduled or manual rotation). */
-  rotate(name: string, key?: string): Promise<void>;
+  /** `POST …/rotate` over HTTP (the service's scheduled or manual rotation of every rotator). */
+  rotate(name: string): Promise<void>;
   /** Performs rotations (the service's call to the connector Lambda). */
   connector?: Connector;
   /** The newest stored YAML of `org/project/env`. */
@@ -352,7 +352,15 @@ export async function startEscStandIn(): Promise<EscStandIn> {
     url: `http://127.0.0.1:${port}`,
     requests,
     stored: (name) => newest(name)?.yaml,
-    rotate: (name, key = "dbRotator") => rotate(name, name.split("/")[0], key),
+    async rotate(name) {
+      const response = await fetch(`${standIn.url}/api/esc/environments/${name}/rotate`, {
+        method: "POST",
+        headers: { authorization: `token ${ESC_TOKEN}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!response.ok)
+        throw new Error(`rotate failed: ${response.status} ${await response.text()}`);
+    },
     write: (name, yaml) => void save(name, yaml),
     revisions: (name) => envs.get(name) ?? [],
     close: () =>

@@ -1,4 +1,6 @@
 /** `EscEnvironment`'s provider against the local ESC stand-in, through the real `@pulumi/esc-sdk`. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import * as esc from "../../../provider/esc/handlers";
@@ -12,6 +14,8 @@ import { escClient } from "../../../provider/esc/client";
 import { EscConflictError, EscError } from "../../../provider/errors";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
+
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures");
 
 describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
   let api: EscStandIn;
@@ -152,6 +156,70 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     );
     expect(checked.failures!.map((f) => f.reason)).to.have.length(3);
     expect(api.requests.length).to.equal(before);
+  });
+
+  it("stores both seed documents so that, re-read, they are what the seed prescribes", async () => {
+    const seedCredentials = parse(
+      fs.readFileSync(path.join(FIXTURES, "seed-credentials.yaml"), "utf8"),
+    );
+    const seedRotator = parse(fs.readFileSync(path.join(FIXTURES, "seed-rotator.yaml"), "utf8"));
+    const built = [
+      credentialsEnvironmentYaml({
+        managingUser: { username: "managing_user", password: "managing-password" },
+        awsLogin: { roleArn: "arn:aws:iam::1234567890:role/esc-rotator" },
+      }),
+      rotatorEnvironmentYaml({
+        credentials: { project: "rotatorExample", environment: "managingCredentials" },
+        database: {
+          host: "rotator-example.cluster-x.us-east-1.rds.amazonaws.com",
+          port: 5432,
+          database: "rotator_example_db",
+        },
+        lambdaArn:
+          "arn:aws:lambda:us-east-1:111111111111:function:PulumiEscSecretRotatorLambda-Function-x",
+        rotateUsers: { username1: "user1", username2: "user2" },
+        state: {
+          current: { username: "user1", password: "password-one" },
+          previous: { username: "user2", password: "password-two" },
+        },
+      }),
+    ];
+    for (const [yaml, seed] of [
+      [built[0], seedCredentials],
+      [built[1], seedRotator],
+    ] as const) {
+      const i = inputs(yaml);
+      await esc.create(i);
+      const reread = parse((await escClient({ ...i, environment: i.name }).read())!.yaml);
+      // Stored secrets come back as ciphertext; everything else exactly as the seed has it.
+      const plain = JSON.parse(
+        JSON.stringify(reread, (_k, v) =>
+          v && typeof v === "object" && typeof v["fn::secret"]?.ciphertext === "string"
+            ? { "fn::secret": "<secret>" }
+            : v,
+        ),
+      );
+      const seedPlain = JSON.parse(
+        JSON.stringify(seed, (_k, v) =>
+          v && typeof v === "object" && typeof v["fn::secret"] === "string"
+            ? { "fn::secret": "<secret>" }
+            : v,
+        ),
+      );
+      expect(plain).to.deep.equal(seedPlain);
+    }
+  });
+
+  it("turns ESC's diagnostics into a clear error", async () => {
+    const i = inputs(credentials);
+    await esc.create(i);
+    const client = escClient({ ...i, environment: i.name });
+    const { etag } = (await client.read())!;
+    const error = await rejection(client.update("values: [unclosed\n", etag));
+    expect(error).to.be.instanceOf(EscError);
+    expect(error.message).to.match(
+      /updating ESC environment acme\/payments\/env-\d+ failed \(HTTP 400\): .+/,
+    );
   });
 
   it("deletes the environment, and a second delete is fine", async () => {
