@@ -3,6 +3,7 @@
  * against a real PostgreSQL server. The steps build on each other, in order, on one stack.
  */
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -168,5 +169,32 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
       ]),
     );
     expect(roles.rowCount).to.equal(2);
+  });
+});
+
+describe("the root Pulumi.yaml", function () {
+  this.timeout(5 * 60_000);
+  const ROOT = path.join(__dirname, "..", "..");
+  let program: LocalProgramStack | undefined;
+  after(() => {
+    program?.remove();
+    fs.rmSync(path.join(ROOT, "Pulumi.root-check.yaml"), { force: true });
+  });
+
+  it("runs examples/quickstart (a preview plans the rotation)", async function () {
+    this.timeout(40 * 60_000);
+    program = await localProgramStack({ programDir: ROOT, inPlace: true, stackName: "root-check" });
+    await program.stack.setAllConfig({
+      host: { value: "127.0.0.1" },
+      database: { value: "app" },
+      managingUser: { value: "rotation_manager" },
+      managingPassword: { value: "not-used-by-a-preview", secret: true },
+      username1: { value: "app_user_1" },
+      username2: { value: "app_user_2" },
+      rotationTrigger: { value: "1" },
+    });
+    const preview = await program.stack.preview();
+    expect(preview.changeSummary).to.deep.equal({ create: 2 });
+    expect(preview.stdout).to.include("postgres-rotator:PostgresRotation");
   });
 });
