@@ -10,19 +10,28 @@ import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiS
 import { installPackedPackage, type InstalledPackage } from "../support/installedPackage";
 import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
 import { expectNoSecrets } from "../support/secrets";
+import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startAwsStandIn } from "../support/awsStandIn";
+import type * as HandlerModule from "../../provider/connector/lambdaHandler";
+
+const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bundle = require(BUNDLE) as typeof HandlerModule;
 
 const PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
 const { PostgresRotation } = require("pulumi-postgres-rotator");
 
 const config = new pulumi.Config();
+const lambdaArn = config.get("lambdaArn");
 const rotation = new PostgresRotation("db", {
   database: {
     host: config.require("host"),
     port: config.requireNumber("port"),
     database: config.require("database"),
     managingUser: { username: config.require("managingUser"), password: config.requireSecret("managingPassword") },
-    ssl: { mode: "disable" },
+    ...(lambdaArn
+      ? { connector: { awsLambda: { lambdaArn, endpoint: config.require("lambdaEndpoint") } } }
+      : { ssl: { mode: "disable" } }),
   },
   rotateUsers: { username1: config.require("username1"), username2: config.require("username2") },
   rotationTrigger: config.require("rotationTrigger"),
@@ -56,6 +65,59 @@ describe("a separate Pulumi program using the packed package", function () {
   after(() => {
     program?.remove();
     installed?.remove();
+  });
+
+  it("rotates through connector.awsLambda from the real provider host", async () => {
+    const aws = await startAwsStandIn();
+    const arn = "arn:aws:lambda:eu-west-1:123456789012:function:pg-rotator";
+    aws.functions.set(arn, (event) =>
+      bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined),
+    );
+    const viaLambda = await localProgramStack({
+      programDir: installed.projectDir,
+      inPlace: true,
+      stackName: "lambda",
+      env: {
+        AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+    });
+    try {
+      const { username1, username2 } = await pg.createPair();
+      const { stack } = viaLambda;
+      await stack.setAllConfig({
+        host: { value: pg.server.host },
+        port: { value: String(pg.server.port) },
+        database: { value: pg.database.database },
+        managingUser: { value: pg.manager.username },
+        managingPassword: { value: pg.manager.password, secret: true },
+        username1: { value: username1 },
+        username2: { value: username2 },
+        rotationTrigger: { value: "a" },
+        lambdaArn: { value: arn },
+        lambdaEndpoint: { value: aws.endpoint },
+      });
+      await stack.up();
+      await stack.setConfig("rotationTrigger", { value: "b" });
+      await stack.up();
+      const current = (await stack.outputs()).current.value as {
+        username: string;
+        password: string;
+      };
+      expect(current.username).to.equal(username2);
+      expect(await pg.canLogin(username2, current.password)).to.equal(true);
+      expect(aws.requests.filter((r) => r.service === "lambda")).to.have.length(2);
+      expectNoSecrets(viaLambda.backendText(), [
+        current.password,
+        pg.manager.password,
+        SECRET_ACCESS_KEY,
+      ]);
+      await stack.destroy();
+    } finally {
+      viaLambda.remove();
+      await aws.close();
+    }
   });
 
   it("rotates on a config bump and keeps every password out of the state", async () => {
