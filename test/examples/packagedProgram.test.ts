@@ -14,7 +14,7 @@ import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startAwsStandIn } from "../support/aw
 import type * as HandlerModule from "../../provider/connector/lambdaHandler";
 
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const bundle = require(BUNDLE) as typeof HandlerModule;
 
 const PROGRAM = `
