@@ -17,15 +17,10 @@ import type { Credential, ResolvedInputs, RotationInputs, RotationState } from "
 import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "./core/validate";
 import { RotationError } from "./errors";
 import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
-import { rotate, verifyCurrent, type RotationDeps } from "./rotation";
+import { verifyCurrent, type RotationDeps } from "./rotation";
 import { lambdaShell } from "./connector/lambdaShell";
-import { escStateStore, type EscStateSnapshot, type EscStateStore } from "./esc/stateStore";
-import {
-  AuthenticationError,
-  CurrentCredentialsError,
-  EscConflictError,
-  StateMismatchError,
-} from "./errors";
+import { rotateKeepingEscState } from "./esc/escRotation";
+import { escStateStore } from "./esc/stateStore";
 
 /** Direct, or through the connector Lambda when `database.connector` is given. */
 function shellFor(
@@ -66,80 +61,6 @@ function repaired(inputs: ResolvedInputs, olds: RotationOutputs): RotatedState {
   };
 }
 
-/**
- * One rotation from `base`; with `esc`, from ESC's newer state instead, which must log in, and
- * the result written back to exactly the revision it was read from.
- */
-async function rotateWithEsc(
-  resolved: ResolvedInputs,
-  base: RotatedState | undefined,
-  shell: PostgresShell,
-): Promise<{ state: RotatedState; rotatedAt: string }> {
-  if (!resolved.esc) return rotate(base, resolved.rotateUsers, deps(resolved, shell));
-  const store = escStateStore(resolved.esc, knownPasswords(resolved, base));
-  const snapshot = await store.read(resolved.rotateUsers);
-  let start = base;
-  if (snapshot.state) {
-    await verifyEscState(store, snapshot, shell);
-    start = adopted(resolved, snapshot.state);
-  }
-  const result = await rotate(start, resolved.rotateUsers, deps(resolved, shell));
-  try {
-    await store.write(snapshot, result.state);
-  } catch (error) {
-    if (error instanceof EscConflictError)
-      await reconcile(store, resolved, result.state, shell, error);
-    throw error;
-  }
-  return result;
-}
-
-function knownPasswords(resolved: ResolvedInputs, base: RotatedState | undefined) {
-  return [resolved.esc?.accessToken, base?.current.password, base?.previous.password];
-}
-
-/** ESC's state must log in before it is built on: otherwise ESC and the database disagree. */
-async function verifyEscState(
-  store: EscStateStore,
-  snapshot: EscStateSnapshot,
-  shell: PostgresShell,
-) {
-  try {
-    await verifyCurrent(snapshot.state!.current, shell);
-  } catch (error) {
-    if (!(error instanceof CurrentCredentialsError)) throw error;
-    throw new StateMismatchError(
-      `the current credentials in ESC environment ${store.name} ("${snapshot.state!.current.username}") ` +
-        `do not log in: ESC and the database disagree, so nothing was changed. Fix ESC's state ` +
-        `(or the role's password) so that its current credentials work, then run again`,
-      { cause: error.cause },
-    );
-  }
-}
-
-/**
- * ESC changed between our read and our write (it rotated, probably). The database change we
- * made must not break what ESC now serves: if ESC's current user is the one we just changed,
- * give it back ESC's password. The caller then reports the conflict; nothing was overwritten.
- */
-async function reconcile(
-  store: EscStateStore,
-  resolved: ResolvedInputs,
-  ours: RotatedState,
-  shell: PostgresShell,
-  conflict: EscConflictError,
-): Promise<void> {
-  const now = (await store.read(resolved.rotateUsers)).state;
-  if (!now || now.current.username !== ours.current.username) return;
-  try {
-    await shell.checkLogin(now.current);
-  } catch (error) {
-    if (!(error instanceof AuthenticationError)) throw error;
-    await shell.changePassword(now.current.username, now.current.password);
-    conflict.message += ` Our change to "${ours.current.username}" was undone: it has ESC's password again.`;
-  }
-}
-
 export async function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -177,7 +98,7 @@ export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.Cre
       outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined),
     };
   }
-  const result = await rotateWithEsc(resolved, undefined, shell);
+  const result = await rotateKeepingEscState(resolved, undefined, deps(resolved, shell));
   return { id: randomUUID(), outs: buildOutputs(resolved, result.state, result.rotatedAt) };
 }
 
@@ -203,7 +124,7 @@ export async function update(
     rotatedAt = undefined;
   }
   if (steps.rotate) {
-    const result = await rotateWithEsc(resolved, state, shell);
+    const result = await rotateKeepingEscState(resolved, state, deps(resolved, shell));
     state = result.state;
     rotatedAt = result.rotatedAt;
   }
