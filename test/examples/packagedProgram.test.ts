@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
 import { installPackedPackage, type InstalledPackage } from "../support/installedPackage";
 import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
@@ -67,6 +68,18 @@ describe("a separate Pulumi program using the packed package", function () {
     installed?.remove();
   });
 
+  /** The program's config for `pair` on the test server, trigger "a". */
+  const config = (pair: { username1: string; username2: string }): ConfigMap => ({
+    host: { value: pg.server.host },
+    port: { value: String(pg.server.port) },
+    database: { value: pg.database.database },
+    managingUser: { value: pg.manager.username },
+    managingPassword: { value: pg.manager.password, secret: true },
+    username1: { value: pair.username1 },
+    username2: { value: pair.username2 },
+    rotationTrigger: { value: "a" },
+  });
+
   it("rotates through connector.awsLambda from the real provider host", async () => {
     const aws = await startAwsStandIn();
     const arn = "arn:aws:lambda:eu-west-1:123456789012:function:pg-rotator";
@@ -87,14 +100,7 @@ describe("a separate Pulumi program using the packed package", function () {
       const { username1, username2 } = await pg.createPair();
       const { stack } = viaLambda;
       await stack.setAllConfig({
-        host: { value: pg.server.host },
-        port: { value: String(pg.server.port) },
-        database: { value: pg.database.database },
-        managingUser: { value: pg.manager.username },
-        managingPassword: { value: pg.manager.password, secret: true },
-        username1: { value: username1 },
-        username2: { value: username2 },
-        rotationTrigger: { value: "a" },
+        ...config({ username1, username2 }),
         lambdaArn: { value: arn },
         lambdaEndpoint: { value: aws.endpoint },
       });
@@ -123,16 +129,7 @@ describe("a separate Pulumi program using the packed package", function () {
   it("rotates on a config bump and keeps every password out of the state", async () => {
     const { username1, username2 } = await pg.createPair();
     const { stack } = program;
-    await stack.setAllConfig({
-      host: { value: pg.server.host },
-      port: { value: String(pg.server.port) },
-      database: { value: pg.database.database },
-      managingUser: { value: pg.manager.username },
-      managingPassword: { value: pg.manager.password, secret: true },
-      username1: { value: username1 },
-      username2: { value: username2 },
-      rotationTrigger: { value: "a" },
-    });
+    await stack.setAllConfig(config({ username1, username2 }));
     const passwords: string[] = [pg.manager.password];
     const current = async () => {
       const value = (await stack.outputs()).current.value as { username: string; password: string };

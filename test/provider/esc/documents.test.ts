@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import {
@@ -10,12 +8,9 @@ import {
   stateFromOpenedValue,
   withRotatorInputs,
   withRotatorState,
-  type RotatorEnvironmentSpec,
 } from "../../../provider/esc/documents";
+import { SEED_CREDENTIALS, SEED_ROTATOR, seedYaml } from "../../fixtures/seed";
 import { EscError } from "../../../provider/errors";
-
-const FIXTURES = path.join(__dirname, "..", "..", "fixtures");
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 
 /** Every key path of a parsed document, in document order. */
 function keyPaths(value: unknown, prefix = ""): string[] {
@@ -26,36 +21,17 @@ function keyPaths(value: unknown, prefix = ""): string[] {
   ]);
 }
 
-const SEED_ROTATOR: RotatorEnvironmentSpec = {
-  credentials: { project: "rotatorExample", environment: "managingCredentials" },
-  database: {
-    host: "rotator-example.cluster-x.us-east-1.rds.amazonaws.com",
-    port: 5432,
-    database: "rotator_example_db",
-  },
-  lambdaArn:
-    "arn:aws:lambda:us-east-1:111111111111:function:PulumiEscSecretRotatorLambda-Function-x",
-  rotateUsers: { username1: "user1", username2: "user2" },
-  state: {
-    current: { username: "user1", password: "password-one" },
-    previous: { username: "user2", password: "password-two" },
-  },
-};
-
 describe("ESC environment documents", () => {
   it("builds the seed's credentials environment key for key, value for value", () => {
-    const built = credentialsEnvironmentYaml({
-      managingUser: { username: "managing_user", password: "managing-password" },
-      awsLogin: { roleArn: "arn:aws:iam::1234567890:role/esc-rotator" },
-    });
-    const seed = parse(fixture("seed-credentials.yaml"));
+    const built = credentialsEnvironmentYaml(SEED_CREDENTIALS);
+    const seed = parse(seedYaml("credentials"));
     expect(keyPaths(parse(built))).to.deep.equal(keyPaths(seed));
     expect(parse(built)).to.deep.equal(seed);
   });
 
   it("builds the seed's rotator environment key for key, value for value", () => {
     const built = rotatorEnvironmentYaml(SEED_ROTATOR);
-    const seed = parse(fixture("seed-rotator.yaml"));
+    const seed = parse(seedYaml("rotator"));
     expect(keyPaths(parse(built))).to.deep.equal(keyPaths(seed));
     expect(parse(built)).to.deep.equal(seed);
     expect(built).to.include("login: ${environments.rotatorExample.managingCredentials.awsLogin}");
@@ -81,7 +57,7 @@ describe("ESC environment documents", () => {
   });
 
   it("replaces the state and keeps the inputs, comments and other values", () => {
-    const original = `# owned by the platform team\n${fixture("seed-rotator.yaml")}  other: kept # note\n`;
+    const original = `# owned by the platform team\n${seedYaml("rotator")}  other: kept # note\n`;
     const next = withRotatorState(original, "dbRotator", {
       current: { username: "user2", password: "password-three" },
       previous: { username: "user1", password: "password-one" },
@@ -99,7 +75,7 @@ describe("ESC environment documents", () => {
   });
 
   it("replaces the inputs and never touches a (newer) state", () => {
-    const stored = fixture("seed-rotator.yaml").replace(
+    const stored = seedYaml("rotator").replace(
       "fn::secret: password-one",
       "fn::secret:\n              ciphertext: ZXNjeAAAAAE=",
     );

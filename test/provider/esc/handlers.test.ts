@@ -1,6 +1,4 @@
 /** `EscEnvironment`'s provider against the local ESC stand-in, through the real `@pulumi/esc-sdk`. */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import * as esc from "../../../provider/esc/handlers";
@@ -14,8 +12,7 @@ import { escClient } from "../../../provider/esc/client";
 import { EscConflictError, EscError } from "../../../provider/errors";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
-
-const FIXTURES = path.join(__dirname, "..", "..", "fixtures");
+import { SEED_CREDENTIALS, SEED_ROTATOR, seedYaml } from "../../fixtures/seed";
 
 describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
   let api: EscStandIn;
@@ -159,30 +156,11 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
   });
 
   it("stores both seed documents so that, re-read, they are what the seed prescribes", async () => {
-    const seedCredentials = parse(
-      fs.readFileSync(path.join(FIXTURES, "seed-credentials.yaml"), "utf8"),
-    );
-    const seedRotator = parse(fs.readFileSync(path.join(FIXTURES, "seed-rotator.yaml"), "utf8"));
+    const seedCredentials = parse(seedYaml("credentials"));
+    const seedRotator = parse(seedYaml("rotator"));
     const built = [
-      credentialsEnvironmentYaml({
-        managingUser: { username: "managing_user", password: "managing-password" },
-        awsLogin: { roleArn: "arn:aws:iam::1234567890:role/esc-rotator" },
-      }),
-      rotatorEnvironmentYaml({
-        credentials: { project: "rotatorExample", environment: "managingCredentials" },
-        database: {
-          host: "rotator-example.cluster-x.us-east-1.rds.amazonaws.com",
-          port: 5432,
-          database: "rotator_example_db",
-        },
-        lambdaArn:
-          "arn:aws:lambda:us-east-1:111111111111:function:PulumiEscSecretRotatorLambda-Function-x",
-        rotateUsers: { username1: "user1", username2: "user2" },
-        state: {
-          current: { username: "user1", password: "password-one" },
-          previous: { username: "user2", password: "password-two" },
-        },
-      }),
+      credentialsEnvironmentYaml(SEED_CREDENTIALS),
+      rotatorEnvironmentYaml(SEED_ROTATOR),
     ];
     for (const [yaml, seed] of [
       [built[0], seedCredentials],
