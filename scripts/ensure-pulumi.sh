@@ -41,16 +41,19 @@ mkdir -p "$bin" "$cache"
 
 # --- the CLI -------------------------------------------------------------------------
 cli_dir="$cache/pulumi-v$PULUMI_VERSION"
-found_cli=""
-if [[ "${PULUMI_ROTATOR_IGNORE_PATH:-}" != "1" ]]; then
-  # Skip our own bin directory when looking on PATH.
+on_path() {
+  # on_path <command>: its first location on PATH outside our own bin directory, if any.
+  [[ "${PULUMI_ROTATOR_IGNORE_PATH:-}" == "1" ]] && return 0
+  local candidate
   while IFS= read -r candidate; do
     if [[ "$(dirname "$candidate")" != "$bin" ]]; then
-      found_cli="$candidate"
-      break
+      echo "$candidate"
+      return 0
     fi
-  done < <(type -ap pulumi 2>/dev/null || true)
-fi
+  done < <(type -ap "$1" 2>/dev/null || true)
+}
+
+found_cli="$(on_path pulumi)"
 
 if [[ -z "$found_cli" && -x "$cli_dir/pulumi" ]]; then
   found_cli="$cli_dir/pulumi"
@@ -120,17 +123,8 @@ place() {
   fi
 }
 
-host=""
-if [[ -x "$cli_home/pulumi-language-nodejs" ]]; then
-  host="$cli_home/pulumi-language-nodejs"
-elif [[ "${PULUMI_ROTATOR_IGNORE_PATH:-}" != "1" ]]; then
-  while IFS= read -r candidate; do
-    if [[ "$(dirname "$candidate")" != "$bin" ]]; then
-      host="$candidate"
-      break
-    fi
-  done < <(type -ap pulumi-language-nodejs 2>/dev/null || true)
-fi
+host="$cli_home/pulumi-language-nodejs"
+[[ -x "$host" ]] || host="$(on_path pulumi-language-nodejs)"
 if [[ -z "$host" ]]; then
   host_dir="$cache/language-nodejs-v$LANGUAGE_HOST_SDK_VERSION"
   host="$host_dir/pulumi-language-nodejs"
