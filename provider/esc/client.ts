@@ -4,6 +4,7 @@
  * Failures become `EscError` / `EscConflictError` with every known secret removed.
  */
 import { EscError, EscConflictError, redact } from "../errors";
+import { secretsIn } from "./documents";
 
 export const DEFAULT_API_URL = "https://api.pulumi.com";
 
@@ -96,6 +97,9 @@ export function escClient(
       }
     },
     async update(yaml, etag) {
+      // ESC's diagnostics may quote the document: keep its plaintext secrets out of messages.
+      const fail = (action: string, error: unknown) =>
+        translate(action, name, error, [...known, ...secretsIn(yaml)]);
       try {
         await api.updateEnvironmentYaml(org, project, env, yaml, {
           headers: { "Content-Type": "application/x-yaml", ETag: etag },

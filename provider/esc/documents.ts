@@ -152,6 +152,26 @@ function rotatorDocument(yamlText: string, key: string) {
   return doc;
 }
 
+/** Every plaintext `fn::secret` value in `yamlText` (to keep out of messages); [] if unparsable. */
+export function secretsIn(yamlText: string): string[] {
+  const found: string[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === "object") {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === "fn::secret" && typeof v === "string") found.push(v);
+        else visit(v);
+      }
+    }
+  };
+  try {
+    visit(parseDocument(yamlText).toJSON());
+  } catch {
+    // Not YAML: nothing to collect; the caller redacts the whole text anyway.
+  }
+  return found;
+}
+
 /**
  * The rotator's opened value (`{current, previous}` with secrets revealed) as a state, or
  * undefined when it has none yet. Throws on anything else.

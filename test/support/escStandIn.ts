@@ -47,6 +47,8 @@ export interface EscStandIn {
   beforePatch?: (name: string) => void | Promise<void>;
   /** `POST …/rotate` over HTTP (the service's scheduled or manual rotation of every rotator). */
   rotate(name: string): Promise<void>;
+  /** Diagnostics to refuse a PATCH body with (HTTP 400), as the service does for bad documents. */
+  patchDiagnostics?: (body: string) => string[] | undefined;
   /** Performs rotations (the service's call to the connector Lambda). */
   connector?: Connector;
   /** The newest stored YAML of `org/project/env`. */
@@ -287,6 +289,9 @@ export async function startEscStandIn(): Promise<EscStandIn> {
         if (etag !== undefined && etag !== latest.etag) {
           return json(409, { code: 409, message: "Conflict: environment has been modified" });
         }
+        const refused = standIn.patchDiagnostics?.(body);
+        if (refused?.length)
+          return json(400, { diagnostics: refused.map((summary) => ({ summary })) });
         const doc = parseDocument(body);
         if (doc.errors.length > 0) {
           return json(400, { diagnostics: doc.errors.map((e) => ({ summary: e.message })) });

@@ -5,6 +5,7 @@ import {
   rotatorEnvironmentYaml,
   rotatorInputs,
   rotatorStateNode,
+  secretsIn,
   stateFromOpenedValue,
   withRotatorInputs,
   withRotatorState,
@@ -109,6 +110,15 @@ describe("ESC environment documents", () => {
       previous: { username: "user2" },
     });
     expect(() => stateFromOpenedValue({ current: { username: "u" } })).to.throw(EscError);
+  });
+
+  it("finds every plaintext fn::secret value, and none in ciphertext or unparsable text", () => {
+    expect(secretsIn(rotatorEnvironmentYaml(SEED_ROTATOR)).sort()).to.deep.equal([
+      "password-one",
+      "password-two",
+    ]);
+    expect(secretsIn("values:\n  a:\n    fn::secret:\n      ciphertext: ZXNj\n")).to.deep.equal([]);
+    expect(secretsIn("a: [")).to.deep.equal([]);
   });
 
   it("refuses to edit a document without the rotator", () => {

@@ -200,6 +200,21 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     );
   });
 
+  it("keeps the document's secrets out of ESC's diagnostics", async () => {
+    const i = inputs(credentials);
+    await esc.create(i);
+    const client = escClient({ ...i, environment: i.name });
+    const { etag } = (await client.read())!;
+    const leaky = "values:\n  a:\n    fn::secret: leaky-password-123\n  b: fn::nope\n";
+    // A service that quotes the offending part of the document back.
+    api.patchDiagnostics = (body) => [`cannot evaluate: ${body.split("\n")[2].trim()}`];
+    const error = await rejection(client.update(leaky, etag)).finally(
+      () => (api.patchDiagnostics = undefined),
+    );
+    expect(error).to.be.instanceOf(EscError);
+    expectNoSecrets(renderings(error), ["leaky-password-123"]);
+  });
+
   it("deletes the environment, and a second delete is fine", async () => {
     const i = inputs(credentials);
     const { outs } = await esc.create(i);
