@@ -11,7 +11,7 @@
  * file the tests can read. initdb and postgres refuse to run as root, so when we are root they
  * run as an unprivileged OS user (created on first use).
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly tls?: TlsFiles;
   /** Extra `postgresql.conf` settings. */
   readonly settings?: Readonly<Record<string, string | number>>;
+  /** Where to find the binaries: `node_modules` directories to search, and root's shared cache. */
+  readonly binaries?: { readonly searchPaths?: readonly string[]; readonly cache?: string };
 }
 
 export interface EmbeddedPostgres {
@@ -66,11 +68,14 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Directory holding `bin/` and `lib/` of one major's binaries. */
-export function binariesFor(major: PostgresMajor): string {
+/** Directory holding `bin/` and `lib/` of one major's binaries, as npm installed them. */
+export function binariesFor(
+  major: PostgresMajor,
+  searchPaths: readonly string[] = require.resolve.paths(`postgres-${major}`) ?? [],
+): string {
   // The package's "exports" hides its files from require.resolve: look in node_modules ourselves.
   const name = `postgres-${major}`;
-  const native = (require.resolve.paths(name) ?? [])
+  const native = searchPaths
     .map((dir) => path.join(dir, name, "native"))
     .find((dir) => fs.existsSync(path.join(dir, "bin", "postgres")));
   if (!native) {
@@ -85,6 +90,72 @@ export function binariesFor(major: PostgresMajor): string {
     );
   }
   return native;
+}
+
+/**
+ * Where root keeps copies of the binaries that the service user can run: the checkout may sit
+ * in a directory only root may enter (root's home is mode 700 in most containers), and the
+ * server refuses to run as root. Override with `PG_ROTATOR_BINARY_CACHE`.
+ */
+export function sharedBinaryCache(): string {
+  return process.env.PG_ROTATOR_BINARY_CACHE ?? "/var/cache/pulumi-postgres-rotator";
+}
+
+/** True when `runAs` may run `file` (every directory on the way traversable, the file executable). */
+function canRun(file: string, runAs: RunAs): boolean {
+  return spawnSync("test", ["-x", file], { ...runAs, stdio: "ignore" }).status === 0;
+}
+
+/**
+ * `native` itself when `runAs` can run its programs; otherwise a copy in the shared cache,
+ * made once per package version (complete or not at all) and readable by everyone.
+ * Throws, naming the directory and the permission, when no copy can be made usable.
+ */
+export function binariesReachableBy(
+  native: string,
+  runAs: RunAs | undefined,
+  cache: string = sharedBinaryCache(),
+): string {
+  if (!runAs || canRun(path.join(native, "bin", "initdb"), runAs)) return native;
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(native, "..", "package.json"), "utf8")) as {
+      version: string;
+    }
+  ).version;
+  const copy = path.join(cache, `postgres-${version}`);
+  if (!fs.existsSync(path.join(copy, ".complete"))) {
+    try {
+      fs.mkdirSync(cache, { recursive: true, mode: 0o755 });
+      fs.chmodSync(cache, 0o755);
+      const scratch = fs.mkdtempSync(path.join(cache, `.postgres-${version}-`));
+      try {
+        fs.cpSync(native, scratch, { recursive: true, verbatimSymlinks: true });
+        fs.writeFileSync(path.join(scratch, ".complete"), "");
+        fs.chmodSync(scratch, 0o755);
+        fs.rmSync(copy, { recursive: true, force: true });
+        fs.renameSync(scratch, copy);
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
+    } catch (error) {
+      throw new Error(
+        `the PostgreSQL binaries in ${native} are not reachable by the OS user ${SERVICE_USER} ` +
+          `(a directory above them lacks the execute permission for others), and copying them to ` +
+          `${copy} failed: ${(error as Error).message}. Make ${cache} writable by root (or set ` +
+          `PG_ROTATOR_BINARY_CACHE to a directory that ${SERVICE_USER} can enter), or run ` +
+          `chmod o+x on each directory above ${native}`,
+        { cause: error },
+      );
+    }
+  }
+  if (!canRun(path.join(copy, "bin", "initdb"), runAs)) {
+    throw new Error(
+      `the OS user ${SERVICE_USER} cannot run ${path.join(copy, "bin", "initdb")}: a directory ` +
+        `above it lacks the execute permission for others (chmod o+x), or set ` +
+        `PG_ROTATOR_BINARY_CACHE to a directory that ${SERVICE_USER} can enter`,
+    );
+  }
+  return copy;
 }
 
 interface RunAs {
@@ -157,8 +228,12 @@ function confValue(value: string | number): string {
 
 /** Starts a fresh server of the given major; resolves once it accepts logins. */
 export async function startPostgres(options: StartOptions): Promise<EmbeddedPostgres> {
-  const native = binariesFor(options.major);
   const runAs = serviceUser();
+  const native = binariesReachableBy(
+    binariesFor(options.major, options.binaries?.searchPaths),
+    runAs,
+    options.binaries?.cache,
+  );
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `pg${options.major}-`));
   const dataDir = path.join(base, "data");
   const socketDir = path.join(base, "socket");
@@ -171,6 +246,14 @@ export async function startPostgres(options: StartOptions): Promise<EmbeddedPost
   fs.writeFileSync(pwFile, superuser.password, { mode: 0o600 });
   if (runAs) {
     for (const p of [base, socketDir, pwFile]) fs.chownSync(p, runAs.uid, runAs.gid);
+    if (!canRun(base, runAs)) {
+      fs.rmSync(base, { recursive: true, force: true });
+      throw new Error(
+        `the OS user ${SERVICE_USER} cannot enter the temporary directory ${os.tmpdir()} ` +
+          `(a directory on the way lacks the execute permission for others): point TMPDIR at ` +
+          `a directory it can enter, such as /tmp`,
+      );
+    }
   }
 
   let stopped = false;
