@@ -14,6 +14,7 @@
  * (used by refresh and by adopting a given state). Replies may carry `error`, the name of this package's error class,
  * so a failure through the Lambda is the same error as a direct one.
  */
+import { identifierProblems } from "../core/validate";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -87,7 +88,7 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
   if (!(typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535)) {
     problems.push("port must be an integer from 1 to 65535");
   }
-  text(value.database, "database", problems);
+  name(value.database, "database", problems);
   const rotating = value.rotateUser !== undefined;
   const login = value.loginUser !== undefined;
   if (!login || value.managingUser !== undefined)
@@ -135,6 +136,18 @@ function text(value: unknown, path: string, problems: string[], allowEmpty = fal
   }
 }
 
+/**
+ * A role or database name: also refused when PostgreSQL would truncate it (over 63 bytes), for
+ * then the checks would look at one role and `ALTER ROLE` would change another.
+ */
+function name(value: unknown, path: string, problems: string[]): void {
+  if (typeof value !== "string" || value.length === 0) {
+    problems.push(`${path} must be a non-empty string`);
+    return;
+  }
+  problems.push(...identifierProblems(value, path));
+}
+
 function user(
   value: unknown,
   path: string,
@@ -145,7 +158,7 @@ function user(
     problems.push(`${path} must be an object {username, password}`);
     return;
   }
-  text(value.username, `${path}.username`, problems);
+  name(value.username, `${path}.username`, problems);
   // The rotated user's old password is unknown before its first rotation: empty or absent.
   if (options.emptyPassword && (value.password === undefined || value.password === null)) return;
   text(value.password, `${path}.password`, problems, options.emptyPassword);

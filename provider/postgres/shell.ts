@@ -3,11 +3,13 @@
  * password safely. The rotation core decides *what* to do; this file only does it.
  */
 import type { Client } from "pg";
+import { identifierProblems } from "../core/validate";
 import {
   ForbiddenRoleError,
   PermissionDeniedError,
   RoleNotFoundError,
   RotationError,
+  ValidationError,
   VerificationError,
   sanitizeCause,
 } from "../errors";
@@ -54,6 +56,7 @@ export function postgresShell(
     probeLogin(database, timeouts, credential, knownSecrets);
 
   async function changePassword(target: string, newPassword: string): Promise<void> {
+    assertFullName(target, "the role to rotate");
     const secrets = [...knownSecrets, newPassword];
     const manager = await connect(database, database.managingUser, timeouts, {
       secrets,
@@ -158,6 +161,7 @@ export async function probeLogin(
   credential: Credential,
   knownSecrets: readonly (string | undefined)[] = [],
 ): Promise<void> {
+  assertFullName(credential.username, "the role to log in as");
   const secrets = [...knownSecrets, credential.password];
   const client = await connect(target, credential, timeouts, { secrets });
   try {
@@ -179,6 +183,15 @@ export async function probeLogin(
   } finally {
     closeQuietly(client);
   }
+}
+
+/**
+ * Refuses a name PostgreSQL would truncate before any SQL: the checks would look at one role
+ * and `ALTER ROLE` would change another (the managing user, even).
+ */
+export function assertFullName(name: string, what: string): void {
+  const problems = identifierProblems(name, what);
+  if (problems.length > 0) throw new ValidationError(problems);
 }
 
 /** Ends a session without waiting for the server's goodbye; errors on the way out are moot. */

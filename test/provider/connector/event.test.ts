@@ -39,6 +39,28 @@ describe("connector event", () => {
     }
   });
 
+  it("refuses names PostgreSQL would truncate (over 63 bytes), and takes 63 bytes of UTF-8", () => {
+    const long = "é".repeat(31) + "xy"; // 64 bytes
+    const found = problems({
+      ...EVENT,
+      database: long,
+      managingUser: { ...EVENT.managingUser, username: long },
+      rotateUser: { ...EVENT.rotateUser, username: long },
+    });
+    for (const field of ["database", "managingUser.username", "rotateUser.username"]) {
+      expect(found).to.include(`${field} is 64 bytes long; PostgreSQL names are at most 63 bytes`);
+    }
+    const { rotateUser: _r, ...rest } = EVENT;
+    void _r;
+    expect(problems({ ...rest, loginUser: { username: long, password: "p" } })).to.deep.equal([
+      "loginUser.username is 64 bytes long; PostgreSQL names are at most 63 bytes",
+    ]);
+    const limit = "é".repeat(31) + "x"; // 63 bytes
+    expect(() =>
+      parseConnectorEvent({ ...EVENT, rotateUser: { ...EVENT.rotateUser, username: limit } }),
+    ).to.not.throw();
+  });
+
   it("names every bad field and never echoes a value", () => {
     const found = problems({
       type: "pg",
@@ -75,7 +97,8 @@ describe("connector event", () => {
   it("refuses non-objects, NUL bytes and overlong fields", () => {
     for (const junk of [null, 1, "x", [], "[1]"]) expect(problems(junk)).to.have.length(1);
     expect(problems({ ...EVENT, host: "a\0b" })[0]).to.match(/without NUL/);
-    expect(problems({ ...EVENT, database: "d".repeat(2000) })[0]).to.match(/at most 1024/);
+    expect(problems({ ...EVENT, host: "d".repeat(2000) })[0]).to.match(/at most 1024/);
+    expect(problems({ ...EVENT, database: "d".repeat(2000) })[0]).to.match(/at most 63 bytes/);
   });
 
   it("reads replies strictly", () => {

@@ -96,6 +96,25 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     expect(await pg.canLogin(pg.manager.username, pg.manager.password)).to.equal(true);
   });
 
+  it("never changes the managing user's password through a name PostgreSQL would truncate", async () => {
+    // A managing user whose name is exactly 63 bytes; the target is that name plus one byte,
+    // which PostgreSQL would silently truncate to the managing user's name.
+    const manager = {
+      username: `m${uniqueName("")}`.padEnd(63, "m"),
+      password: generatePassword(),
+    };
+    await pg.asSuperuser((c) => c.query(`CREATE ROLE "${manager.username}" LOGIN CREATEROLE`));
+    await pg.setPassword(manager.username, manager.password);
+    const event = {
+      ...escEvent(pg, `${manager.username}x`, generatePassword()),
+      managingUser: manager,
+    };
+    const reply = await invoke(event);
+    expect(reply).to.include({ code: 400, error: "ValidationError" });
+    expect(reply.message).to.include("rotateUser.username is 64 bytes long");
+    expect(await pg.canLogin(manager.username, manager.password)).to.equal(true);
+  });
+
   it("rotates users with hostile names", async () => {
     for (const name of [`x"; DROP ROLE app; --`, "sp ace", "ünï'cødé"]) {
       const { username1 } = await pg.createPair(`${name}${uniqueName("")}`);

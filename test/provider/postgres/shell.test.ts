@@ -6,6 +6,7 @@ import {
   PermissionDeniedError,
   RoleNotFoundError,
   StatementTimeoutError,
+  ValidationError,
 } from "../../../provider/errors";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
@@ -55,6 +56,20 @@ for (const major of TEST_MAJORS) {
       expect(error).to.be.instanceOf(ForbiddenRoleError);
       expect(error.message).to.include("managing user itself");
       expect(await pg.canLogin(pg.manager.username, pg.manager.password)).to.equal(true);
+    });
+
+    it("refuses a name PostgreSQL would truncate before any SQL, even one naming the manager", async () => {
+      const pair = await pg.createPair();
+      const before = pg.server.readLog().length;
+      const long = `${pg.manager.username}${"x".repeat(64 - pg.manager.username.length)}`;
+      const error = await rejection(shellFor(pair).changePassword(long, generatePassword()));
+      expect(error).to.be.instanceOf(ValidationError);
+      expect(error.message).to.include("the role to rotate is 64 bytes long");
+      const login = await rejection(
+        shellFor(pair).checkLogin({ username: long, password: pg.manager.password }),
+      );
+      expect(login).to.be.instanceOf(ValidationError);
+      expect(pg.server.readLog().slice(before)).to.not.include("connection authorized");
     });
 
     it("names a role that does not exist", async () => {
