@@ -1,7 +1,7 @@
 /**
  * pulumi-postgres-rotator: zero-downtime PostgreSQL password rotation for Pulumi programs.
  */
-export { PostgresRotation, SECRET_OUTPUTS } from "./provider/postgresRotation";
+export { PostgresRotation, SECRET_OUTPUTS } from "./provider/postgresRotation/postgresRotation";
 export type {
   CredentialArgs,
   DatabaseArgs,
@@ -12,8 +12,8 @@ export type {
   EscStateArgs,
   ConnectorArgs,
   AwsLambdaConnectorArgs,
-} from "./provider/postgresRotation";
-export { postgresRotationProvider } from "./provider/postgresRotationProvider";
+} from "./provider/postgresRotation/postgresRotation";
+export { postgresRotationProvider } from "./provider/postgresRotation/postgresRotationProvider";
 export { planRotation, type PlanRotationInput, type RotationPlan } from "./provider/core/plan";
 export {
   generatePassword,
@@ -59,8 +59,8 @@ export {
   EscEnvironment,
   ESC_SECRET_OUTPUTS,
   type EscEnvironmentArgs,
-} from "./provider/esc/escEnvironment";
-export { escEnvironmentProvider } from "./provider/esc/escEnvironmentProvider";
+} from "./provider/escEnvironment/escEnvironment";
+export { escEnvironmentProvider } from "./provider/escEnvironment/escEnvironmentProvider";
 export {
   credentialsEnvironmentYaml,
   rotatorEnvironmentYaml,

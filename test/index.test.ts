@@ -24,6 +24,20 @@ describe("package root", () => {
     expect(require.resolve("pulumi-postgres-rotator")).to.match(/\/dist\/index\.js$/);
   });
 
+  it("still serves the handler paths that providers serialized by 0.1.0 load by name", () => {
+    // Stacks deployed with 0.1.0 keep these names in their state; they must keep loading.
+    const moves = {
+      "pulumi-postgres-rotator/provider/handlers":
+        "pulumi-postgres-rotator/provider/postgresRotation/handlers",
+      "pulumi-postgres-rotator/provider/esc/handlers":
+        "pulumi-postgres-rotator/provider/escEnvironment/handlers",
+    };
+    for (const [old, now] of Object.entries(moves)) {
+      expect(require.resolve(old)).to.equal(require.resolve(now));
+      expect(require(old)).to.include.keys("check", "diff", "create", "update", "read");
+    }
+  });
+
   it("exports the resource, its provider and the pure helpers", () => {
     expect(root.PostgresRotation).to.be.a("function");
     expect(root.postgresRotationProvider).to.include.keys(

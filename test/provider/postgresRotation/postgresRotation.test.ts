@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { PostgresRotation, SECRET_OUTPUTS } from "../../provider/postgresRotation";
-import { mockAndRecord, SECRET_SIG, type Registration } from "../support/pulumiMocks";
+import {
+  PostgresRotation,
+  SECRET_OUTPUTS,
+} from "../../../provider/postgresRotation/postgresRotation";
+import { mockAndRecord, SECRET_SIG, type Registration } from "../../support/pulumiMocks";
 
 const MANAGER_PASSWORD = "manager-password-9f3c";
 const STATE_PASSWORD = "state-password-2b7e";

@@ -2,10 +2,10 @@
  * The rotation engine: plan with the pure core, carry the plan out through a `PostgresShell`,
  * and return the new state. Nothing here knows SQL or Pulumi.
  */
-import { AuthenticationError, CurrentCredentialsError } from "./errors";
-import { planRotation, type RotatedState } from "./core/plan";
-import type { Credential, RotationState, UserPair } from "./core/types";
-import type { PostgresShell } from "./postgres/shell";
+import { AuthenticationError, CurrentCredentialsError } from "../errors";
+import { planRotation, type RotatedState } from "../core/plan";
+import type { Credential, RotationState, UserPair } from "../core/types";
+import type { PostgresShell } from "../postgres/shell";
 
 export interface RotationDeps {
   readonly shell: PostgresShell;

@@ -5,8 +5,8 @@
  */
 import * as path from "node:path";
 import { expect } from "chai";
-import * as handlers from "../../../provider/handlers";
-import * as escHandlers from "../../../provider/esc/handlers";
+import * as handlers from "../../../provider/postgresRotation/handlers";
+import * as escHandlers from "../../../provider/escEnvironment/handlers";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import type { RotationOutputs } from "../../../provider/core/outputs";
 import type { RotationInputs } from "../../../provider/core/types";

@@ -12,8 +12,8 @@ import {
   StateMismatchError,
 } from "../errors";
 import type { PostgresShell } from "../postgres/shell";
-import { rotate, verifyCurrent, type RotationDeps, type RotationResult } from "../rotation";
-import { escStateStore, type EscStateSnapshot, type EscStateStore } from "./stateStore";
+import { rotate, verifyCurrent, type RotationDeps, type RotationResult } from "./rotation";
+import { escStateStore, type EscStateSnapshot, type EscStateStore } from "../esc/stateStore";
 
 /**
  * One rotation from `base`; with `esc`, from ESC's newer state instead, which must log in, and

@@ -3,8 +3,11 @@
  * installed package's serialized provider creating an environment from a separate process.
  */
 import { expect } from "chai";
-import { EscEnvironment, ESC_SECRET_OUTPUTS } from "../../../provider/esc/escEnvironment";
-import { ESC_HANDLERS_MODULE } from "../../../provider/esc/escEnvironmentProvider";
+import {
+  EscEnvironment,
+  ESC_SECRET_OUTPUTS,
+} from "../../../provider/escEnvironment/escEnvironment";
+import { ESC_HANDLERS_MODULE } from "../../../provider/escEnvironment/escEnvironmentProvider";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import {
   installPackedPackage,

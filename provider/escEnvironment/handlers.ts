@@ -13,7 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { parseDocument, isMap } from "yaml";
 import { EscConflictError, EscError, ValidationError } from "../errors";
 import { escLocationProblems, isUnknown } from "../core/validate";
-import { escClient, type EscClient, type EscLocation } from "./client";
+import { escClient, type EscClient, type EscLocation } from "../esc/client";
 
 export interface EscEnvironmentInputs {
   readonly organization: string;

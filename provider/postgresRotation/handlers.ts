@@ -5,22 +5,22 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { otherUser, planChange, sameJson, type RotatedState } from "./core/plan";
+import { otherUser, planChange, sameJson, type RotatedState } from "../core/plan";
 import {
   buildOutputs,
   changeViewOfInputs,
   changeViewOfOutputs,
   type RotationOutputs,
-} from "./core/outputs";
-import { generatePassword } from "./core/password";
-import type { Credential, ResolvedInputs, RotationInputs, RotationState } from "./core/types";
-import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "./core/validate";
-import { RotationError } from "./errors";
-import { postgresShell, probeLogin, type PostgresShell } from "./postgres/shell";
+} from "../core/outputs";
+import { generatePassword } from "../core/password";
+import type { Credential, ResolvedInputs, RotationInputs, RotationState } from "../core/types";
+import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "../core/validate";
+import { RotationError } from "../errors";
+import { postgresShell, probeLogin, type PostgresShell } from "../postgres/shell";
 import { verifyCurrent, type RotationDeps } from "./rotation";
-import { lambdaShell } from "./connector/lambdaShell";
-import { rotateKeepingEscState } from "./esc/escRotation";
-import { escStateStore } from "./esc/stateStore";
+import { lambdaShell } from "../connector/lambdaShell";
+import { rotateKeepingEscState } from "./escRotation";
+import { escStateStore } from "../esc/stateStore";
 
 /** Direct, or through the connector Lambda when `database.connector` is given. */
 function shellFor(

@@ -13,7 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as Handlers from "./handlers";
 
 /** The package subpath (package.json "exports") the provider host loads the code from; `loadHandlers` spells it out because the serializer cannot follow an exported constant. */
-export const HANDLERS_MODULE = "pulumi-postgres-rotator/provider/handlers";
+export const HANDLERS_MODULE = "pulumi-postgres-rotator/provider/postgresRotation/handlers";
 
 /**
  * Pulumi's serializer never captures `__filename` and `require`: here they are this module's
@@ -22,7 +22,7 @@ export const HANDLERS_MODULE = "pulumi-postgres-rotator/provider/handlers";
 function loadHandlers(): typeof Handlers {
   return /postgresRotationProvider\.[cm]?[jt]s$/.test(__filename)
     ? require("./handlers")
-    : require("pulumi-postgres-rotator/provider/handlers");
+    : require("pulumi-postgres-rotator/provider/postgresRotation/handlers");
 }
 
 export const postgresRotationProvider: pulumi.dynamic.ResourceProvider = {

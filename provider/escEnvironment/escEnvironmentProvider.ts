@@ -7,12 +7,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as Handlers from "./handlers";
 
 /** The package subpath the provider host loads the handlers from. */
-export const ESC_HANDLERS_MODULE = "pulumi-postgres-rotator/provider/esc/handlers";
+export const ESC_HANDLERS_MODULE = "pulumi-postgres-rotator/provider/escEnvironment/handlers";
 
 function loadHandlers(): typeof Handlers {
   return /escEnvironmentProvider\.[cm]?[jt]s$/.test(__filename)
     ? require("./handlers")
-    : require("pulumi-postgres-rotator/provider/esc/handlers");
+    : require("pulumi-postgres-rotator/provider/escEnvironment/handlers");
 }
 
 export const escEnvironmentProvider: pulumi.dynamic.ResourceProvider = {

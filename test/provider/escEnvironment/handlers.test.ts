@@ -1,8 +1,11 @@
 /** `EscEnvironment`'s provider against the local ESC stand-in, through the real `@pulumi/esc-sdk`. */
 import { expect } from "chai";
 import { parse } from "yaml";
-import * as esc from "../../../provider/esc/handlers";
-import type { EscEnvironmentInputs, EscEnvironmentOutputs } from "../../../provider/esc/handlers";
+import * as esc from "../../../provider/escEnvironment/handlers";
+import type {
+  EscEnvironmentInputs,
+  EscEnvironmentOutputs,
+} from "../../../provider/escEnvironment/handlers";
 import {
   credentialsEnvironmentYaml,
   rotatorEnvironmentYaml,

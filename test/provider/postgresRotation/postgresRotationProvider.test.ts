@@ -5,24 +5,24 @@ import {
   CurrentCredentialsError,
   ValidationError,
   VerificationError,
-} from "../../provider/errors";
-import type { RotationOutputs } from "../../provider/core/outputs";
-import type { RotationInputs } from "../../provider/core/types";
-import { generatePassword } from "../../provider/core/password";
-import { quoteIdentifier } from "../../provider/postgres/sql";
+} from "../../../provider/errors";
+import type { RotationOutputs } from "../../../provider/core/outputs";
+import type { RotationInputs } from "../../../provider/core/types";
+import { generatePassword } from "../../../provider/core/password";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
 import {
   HANDLERS_MODULE,
   postgresRotationProvider as provider,
-} from "../../provider/postgresRotationProvider";
+} from "../../../provider/postgresRotation/postgresRotationProvider";
 import {
   installPackedPackage,
   providerHostScript,
   serializeProviderScript,
   type InstalledPackage,
-} from "../support/installedPackage";
-import { Lifecycle } from "../support/provider";
-import { expectNoSecrets, rejection, renderings } from "../support/secrets";
-import { TEST_MAJORS, cluster, type TestCluster } from "../support/servers";
+} from "../../support/installedPackage";
+import { Lifecycle } from "../../support/provider";
+import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
+import { TEST_MAJORS, cluster, type TestCluster } from "../../support/servers";
 
 for (const major of TEST_MAJORS) {
   describe(`postgresRotationProvider on PostgreSQL ${major}`, function () {

@@ -10,7 +10,7 @@ import type {
   PreviousCredential,
   SslMode,
   Timeouts,
-} from "./core/types";
+} from "../core/types";
 import { postgresRotationProvider } from "./postgresRotationProvider";
 
 export interface CredentialArgs {
