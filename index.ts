@@ -14,6 +14,13 @@ export type {
   AwsLambdaConnectorArgs,
 } from "./provider/postgresRotation/postgresRotation";
 export { postgresRotationProvider } from "./provider/postgresRotation/postgresRotationProvider";
+export {
+  PostgresUserPair,
+  USER_PAIR_SECRET_OUTPUTS,
+  type PostgresUserPairArgs,
+} from "./provider/postgresUserPair/postgresUserPair";
+export { postgresUserPairProvider } from "./provider/postgresUserPair/postgresUserPairProvider";
+export type { RoleSnapshot, UserPairOutputs } from "./provider/core/userPair";
 export { planRotation, type PlanRotationInput, type RotationPlan } from "./provider/core/plan";
 export {
   generatePassword,

@@ -9,12 +9,19 @@
  *       rotateUser: {username, password, newPassword} }
  *     → { code: 200, message: "ok" } | { code: 400, message }
  *
- * One extension, which the ESC service never sends: `loginUser: {username, password}` instead
- * of `rotateUser` (and no `managingUser`) asks the handler to log in as that user and report
- * (used by refresh and by adopting a given state). Replies may carry `error`, the name of this package's error class,
- * so a failure through the Lambda is the same error as a direct one.
+ * Extensions, which the ESC service never sends (Pulumi's official connector answers them
+ * with a 400, "no password provided"):
+ * - `loginUser: {username, password}` instead of `rotateUser` (and no `managingUser`) asks the
+ *   handler to log in as that user and report (refresh, adopting a given state);
+ * - `userPair: {action: "observe" | "apply" | "drop", …}` instead of `rotateUser` asks it to
+ *   look at, set up or drop the two users of `PostgresUserPair`; the reply carries the result
+ *   in `userPair`.
+ * Replies may carry `error`, the name of this package's error class, so a failure through the
+ * Lambda is the same error as a direct one.
  */
 import { identifierProblems } from "../core/validate";
+import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
+import type { UserPair } from "../core/types";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -46,19 +53,50 @@ export interface LoginEvent extends EventBase {
   readonly loginUser: ConnectorUser;
 }
 
-export type ConnectorEvent = RotateEvent | LoginEvent;
+/** This package's extension: `PostgresUserPair`'s work, done inside the VPC. */
+export interface UserPairEvent extends EventBase {
+  readonly managingUser: ConnectorUser;
+  readonly userPair: UserPairAction;
+}
+
+export type UserPairAction =
+  | { readonly action: "observe"; readonly users: UserPair; readonly memberOf: readonly string[] }
+  | {
+      readonly action: "apply";
+      readonly request: PairRequest;
+      /** The password of each user that may need creating (used only for users created). */
+      readonly passwords: Readonly<Record<string, string>>;
+      /** PBKDF2 iterations of the verifiers. @default 4096 */
+      readonly scramIterations?: number;
+    }
+  | { readonly action: "drop"; readonly usernames: readonly string[] };
+
+/** What a `userPair` event's reply carries besides `{code: 200, message: "ok"}`. */
+export interface UserPairResult {
+  readonly observation?: PairObservation;
+  readonly created?: readonly string[];
+  readonly dropped?: readonly string[];
+}
+
+export type ConnectorEvent = RotateEvent | LoginEvent | UserPairEvent;
 
 export interface ConnectorReply {
   readonly code: 200 | 400;
   readonly message: string;
   /** Name of this package's error class on failure (an extension; ESC reads code and message). */
   readonly error?: string;
+  /** The result of a `userPair` event (an extension). */
+  readonly userPair?: UserPairResult;
 }
 
 export const OK_REPLY: ConnectorReply = { code: 200, message: "ok" };
 
 export function isLoginEvent(event: ConnectorEvent): event is LoginEvent {
   return "loginUser" in event;
+}
+
+export function isUserPairEvent(event: ConnectorEvent): event is UserPairEvent {
+  return "userPair" in event;
 }
 
 const MAX_FIELD_LENGTH = 1024;
@@ -91,14 +129,18 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
   name(value.database, "database", problems);
   const rotating = value.rotateUser !== undefined;
   const login = value.loginUser !== undefined;
+  const pair = value.userPair !== undefined;
   if (!login || value.managingUser !== undefined)
     user(value.managingUser, "managingUser", problems);
-  if (rotating === login) {
+  const kinds = [rotating, login, pair].filter(Boolean).length;
+  if (kinds !== 1) {
     problems.push(
-      login
-        ? "give rotateUser or loginUser, not both"
+      kinds > 1
+        ? "give one of rotateUser, loginUser and userPair"
         : "rotateUser {username, password, newPassword} is required",
     );
+  } else if (pair) {
+    problems.push(...userPairProblems(value.userPair));
   } else if (rotating) {
     user(value.rotateUser, "rotateUser", problems, { emptyPassword: true });
     if (isObject(value.rotateUser)) {
@@ -111,13 +153,58 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
   return value as unknown as ConnectorEvent;
 }
 
+function userPairProblems(value: unknown): string[] {
+  if (!isObject(value)) return ["userPair must be an object {action, …}"];
+  const problems: string[] = [];
+  const names = (list: unknown, path: string) => {
+    if (!Array.isArray(list)) problems.push(`${path} must be a list of role names`);
+    else list.forEach((item, i) => name(item, `${path}[${i}]`, problems));
+  };
+  switch (value.action) {
+    case "observe":
+      if (!isObject(value.users)) problems.push("userPair.users must be {username1, username2}");
+      else {
+        name(value.users.username1, "userPair.users.username1", problems);
+        name(value.users.username2, "userPair.users.username2", problems);
+      }
+      names(value.memberOf, "userPair.memberOf");
+      break;
+    case "apply": {
+      problems.push(...pairRequestProblems(value.request, "userPair.request"));
+      const passwords = value.passwords;
+      if (!isObject(passwords)) problems.push("userPair.passwords must be an object");
+      else {
+        for (const [username, password] of Object.entries(passwords)) {
+          name(username, "userPair.passwords (a user name)", problems);
+          text(password, "userPair.passwords (a password)", problems);
+        }
+      }
+      const iterations = value.scramIterations;
+      if (
+        iterations !== undefined &&
+        !(Number.isInteger(iterations) && (iterations as number) >= 4096)
+      ) {
+        problems.push("userPair.scramIterations must be a whole number from 4096");
+      }
+      break;
+    }
+    case "drop":
+      names(value.usernames, "userPair.usernames");
+      break;
+    default:
+      problems.push('userPair.action must be "observe", "apply" or "drop"');
+  }
+  return problems;
+}
+
 /** The reply checked; throws `ValidationError` when it is not `{code: 200|400, message}`. */
 export function parseConnectorReply(value: unknown): ConnectorReply {
   if (
     isObject(value) &&
     (value.code === 200 || value.code === 400) &&
     typeof value.message === "string" &&
-    (value.error === undefined || typeof value.error === "string")
+    (value.error === undefined || typeof value.error === "string") &&
+    (value.userPair === undefined || isObject(value.userPair))
   ) {
     return value as unknown as ConnectorReply;
   }

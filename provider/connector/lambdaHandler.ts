@@ -21,12 +21,16 @@ import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
 import { SSL_MODES, type ResolvedInputs, type SslConfig, type SslMode } from "../core/types";
 import { postgresShell } from "../postgres/shell";
+import { postgresUserPairShell } from "../postgres/userPairShell";
 import {
   OK_REPLY,
   isLoginEvent,
+  isUserPairEvent,
   parseConnectorEvent,
   type ConnectorEvent,
   type ConnectorReply,
+  type UserPairEvent,
+  type UserPairResult,
 } from "./event";
 
 /** The CA bundle every AWS Lambda Node.js runtime ships (Amazon's CAs, RDS included). */
@@ -49,16 +53,21 @@ export async function handleEvent(
     const parsed = parseConnectorEvent(event);
     secrets = eventSecrets(parsed);
     const inputs = inputsFor(parsed, env);
-    const shell = postgresShell(
-      inputs,
-      secrets.map((s) => s ?? undefined),
-    );
-    const where = `${parsed.host}:${parsed.port}/${parsed.database}`;
+    const known = secrets.map((s) => s ?? undefined);
+    // Every value from the event is logged JSON-escaped: a newline in a name cannot forge a line.
+    const where = quoted(`${parsed.host}:${parsed.port}/${parsed.database}`);
+    if (isUserPairEvent(parsed)) {
+      log(`${parsed.userPair.action} user pair on ${where}`);
+      const userPair = await runUserPair(parsed, inputs, known);
+      log("ok");
+      return { ...OK_REPLY, userPair };
+    }
+    const shell = postgresShell(inputs, known);
     if (isLoginEvent(parsed)) {
-      log(`checking that "${parsed.loginUser.username}" logs in on ${where}`);
+      log(`checking that ${quoted(parsed.loginUser.username)} logs in on ${where}`);
       await shell.checkLogin(parsed.loginUser);
     } else {
-      log(`rotating "${parsed.rotateUser.username}" on ${where}`);
+      log(`rotating ${quoted(parsed.rotateUser.username)} on ${where}`);
       await shell.changePassword(parsed.rotateUser.username, parsed.rotateUser.newPassword);
     }
     log("ok");
@@ -70,7 +79,46 @@ export async function handleEvent(
   }
 }
 
+/** `text` as a JSON string: quotes, backslashes and control characters escaped. */
+function quoted(text: string): string {
+  return JSON.stringify(text);
+}
+
+async function runUserPair(
+  event: UserPairEvent,
+  inputs: ResolvedInputs,
+  secrets: readonly (string | undefined)[],
+): Promise<UserPairResult> {
+  const work = event.userPair;
+  const shell = postgresUserPairShell(
+    {
+      database: inputs.database,
+      timeouts: inputs.timeouts,
+      scramIterations:
+        work.action === "apply"
+          ? (work.scramIterations ?? inputs.scramIterations)
+          : inputs.scramIterations,
+    },
+    secrets,
+  );
+  switch (work.action) {
+    case "observe":
+      return { observation: await shell.observe(work.users, work.memberOf) };
+    case "apply": {
+      const { created, observation } = await shell.apply(work.request, work.passwords);
+      return { created, observation };
+    }
+    case "drop":
+      return { dropped: await shell.drop(work.usernames) };
+  }
+}
+
 function eventSecrets(event: ConnectorEvent): (string | undefined | null)[] {
+  if (isUserPairEvent(event)) {
+    const passwords =
+      event.userPair.action === "apply" ? Object.values(event.userPair.passwords) : [];
+    return [event.managingUser.password, ...passwords];
+  }
   return isLoginEvent(event)
     ? [event.managingUser?.password, event.loginUser.password]
     : [event.managingUser.password, event.rotateUser.password, event.rotateUser.newPassword];
@@ -87,7 +135,11 @@ function failure(error: unknown, secrets: readonly (string | undefined | null)[]
 
 /** What the shell needs, from the event and the environment; `ValidationError` on bad settings. */
 export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
-  const target = isLoginEvent(event) ? event.loginUser.username : event.rotateUser.username;
+  const target = isLoginEvent(event)
+    ? event.loginUser.username
+    : isUserPairEvent(event)
+      ? event.managingUser.username
+      : event.rotateUser.username;
   return {
     database: {
       host: event.host,

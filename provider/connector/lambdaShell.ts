@@ -15,7 +15,14 @@ import type {
   Timeouts,
 } from "../core/types";
 import type { PostgresShell } from "../postgres/shell";
-import { parseConnectorReply, type ConnectorEvent, type ConnectorReply } from "./event";
+import type { UserPairShell, UserPairTarget } from "../postgres/userPairShell";
+import {
+  parseConnectorReply,
+  type ConnectorEvent,
+  type ConnectorReply,
+  type UserPairAction,
+  type UserPairResult,
+} from "./event";
 
 /** Sends one event to the function and returns the raw result. */
 type Invoke = (event: ConnectorEvent) => Promise<InvokeCommandOutput>;
@@ -62,13 +69,85 @@ export function lambdaShell(
   };
 }
 
+/**
+ * `PostgresUserPair`'s work through this package's connector Lambda (the `userPair` event
+ * extension). Pulumi's official connector cannot do it: its answer becomes a clear
+ * `ConnectorError` saying so.
+ */
+export function lambdaUserPairShell(
+  target: UserPairTarget & { readonly database: LambdaTarget & { managingUser: Credential } },
+  otherSecrets: readonly (string | undefined)[] = [],
+): UserPairShell {
+  const { database } = target;
+  const lambda = database.connector.awsLambda;
+  const invoke = lambdaInvoker(lambda, target.timeouts);
+  const secrets = [database.managingUser.password, ...otherSecrets];
+  const run = async (userPair: UserPairAction, who: string): Promise<UserPairResult> => {
+    const event = {
+      type: "postgres" as const,
+      host: database.host,
+      port: database.port,
+      database: database.database,
+      managingUser: database.managingUser,
+      userPair,
+    };
+    const reply = await send(invoke, lambda, event, who, secrets, {
+      officialRefusal:
+        `the connector Lambda ${lambda.lambdaArn} cannot set up users: it answered "no password ` +
+        `provided", as Pulumi's official connector does to events it does not know. Deploy this ` +
+        `package's connector (LambdaConnector) to create users through a Lambda, or create them ` +
+        `yourself and leave PostgresUserPair out`,
+    });
+    if (!reply.userPair) {
+      throw new LambdaInvocationError(
+        `the connector Lambda ${lambda.lambdaArn} answered ok without the user pair's result; ` +
+          `is it an older version of this package's connector?`,
+      );
+    }
+    return reply.userPair;
+  };
+  return {
+    async observe(users, memberOf) {
+      const result = await run(
+        { action: "observe", users, memberOf },
+        `${users.username1}", "${users.username2}`,
+      );
+      if (!result.observation) throw new LambdaInvocationError("the reply holds no observation");
+      return result.observation;
+    },
+    async apply(request, passwords) {
+      const result = await run(
+        { action: "apply", request, passwords, scramIterations: target.scramIterations },
+        `${request.users.username1}", "${request.users.username2}`,
+      );
+      if (!result.observation) throw new LambdaInvocationError("the reply holds no observation");
+      return { created: result.created ?? [], observation: result.observation };
+    },
+    async drop(usernames) {
+      const result = await run({ action: "drop", usernames }, usernames.join('", "'));
+      return result.dropped ?? [];
+    },
+  };
+}
+
+/**
+ * Pulumi's official connector answers every event it does not know (this package's
+ * extensions) with a 400 "no password provided", and never names an error class.
+ */
+export function isOfficialConnectorRefusal(reply: ConnectorReply): boolean {
+  return (
+    reply.code === 400 && reply.error === undefined && /no password provided/i.test(reply.message)
+  );
+}
+
 async function send(
   invoke: Invoke,
   lambda: AwsLambdaConnector,
   event: ConnectorEvent,
   username: string,
   secrets: readonly (string | undefined)[],
-): Promise<void> {
+  options: { readonly officialRefusal?: string } = {},
+): Promise<ConnectorReply> {
   const what = `invoking the connector Lambda ${lambda.lambdaArn} for "${username}"`;
   let output: InvokeCommandOutput;
   try {
@@ -93,7 +172,13 @@ async function send(
         `is ${lambda.lambdaArn} a PostgreSQL rotation connector?`,
     );
   }
-  if (reply.code !== 200) throw replyError(reply, username, secrets);
+  if (reply.code !== 200) {
+    if (options.officialRefusal && isOfficialConnectorRefusal(reply)) {
+      throw new errors.ConnectorError(options.officialRefusal);
+    }
+    throw replyError(reply, username, secrets);
+  }
+  return reply;
 }
 
 /** Failures the handler reports by class name, rebuilt as the class a direct rotation throws. */

@@ -56,30 +56,40 @@ export interface RotationOutputs extends PublicSettings {
   readonly rotatedAt?: string;
 }
 
-type Lenient<T> = { readonly [K in keyof T]?: unknown };
+export type Lenient<T> = { readonly [K in keyof T]?: unknown };
+
+/** The non-secret part of a possibly incomplete `database` input, defaults filled in. */
+export function publicDatabase(value: unknown): PublicSettings["database"] {
+  const database = (value ?? {}) as Partial<RotationInputs["database"]>;
+  const ssl = (database.ssl ?? {}) as { mode?: SslMode; ca?: string };
+  return {
+    host: database.host as string,
+    port: database.port ?? DEFAULT_PORT,
+    database: database.database as string,
+    managingUser: { username: database.managingUser?.username as string },
+    ssl: { mode: ssl.mode ?? "verify-full", ...(ssl.ca ? { ca: ssl.ca } : {}) },
+    ...(connectorOf(database.connector) ?? {}),
+  };
+}
+
+/** `timeouts` of possibly incomplete inputs, defaults filled in. */
+export function publicTimeouts(value: unknown): Required<Timeouts> {
+  const timeouts = (value ?? {}) as Timeouts;
+  return {
+    connectSeconds: timeouts.connectSeconds ?? DEFAULT_TIMEOUTS.connectSeconds,
+    statementSeconds: timeouts.statementSeconds ?? DEFAULT_TIMEOUTS.statementSeconds,
+    lockSeconds: timeouts.lockSeconds ?? DEFAULT_TIMEOUTS.lockSeconds,
+  };
+}
 
 /** Non-secret settings of possibly incomplete inputs (values unknown in a preview included). */
 export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings {
-  const database = (inputs.database ?? {}) as Partial<RotationInputs["database"]>;
-  const ssl = (database.ssl ?? {}) as { mode?: SslMode; ca?: string };
-  const timeouts = (inputs.timeouts ?? {}) as Timeouts;
   return {
-    database: {
-      host: database.host as string,
-      port: database.port ?? DEFAULT_PORT,
-      database: database.database as string,
-      managingUser: { username: database.managingUser?.username as string },
-      ssl: { mode: ssl.mode ?? "verify-full", ...(ssl.ca ? { ca: ssl.ca } : {}) },
-      ...(connectorOf(database.connector) ?? {}),
-    },
+    database: publicDatabase(inputs.database),
     ...escOf(inputs.esc),
     passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
-    timeouts: {
-      connectSeconds: timeouts.connectSeconds ?? DEFAULT_TIMEOUTS.connectSeconds,
-      statementSeconds: timeouts.statementSeconds ?? DEFAULT_TIMEOUTS.statementSeconds,
-      lockSeconds: timeouts.lockSeconds ?? DEFAULT_TIMEOUTS.lockSeconds,
-    },
+    timeouts: publicTimeouts(inputs.timeouts),
   };
 }
 

@@ -8,8 +8,11 @@ import { DEFAULT_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } 
 import {
   SSL_MODES,
   type Connector,
+  type DatabaseConfig,
+  type ResolvedDatabase,
   type ResolvedInputs,
   type RotationInputs,
+  type Timeouts,
   type UserPair,
 } from "./types";
 
@@ -49,6 +52,22 @@ export function identifierProblems(value: unknown, path: string): Problems {
   return [];
 }
 
+/**
+ * Problems with the name of a role this package creates or rotates: a usable identifier, and
+ * not one PostgreSQL reserves (`public`, `none`, names starting with `pg_`).
+ */
+export function roleNameProblems(value: unknown, path: string): Problems {
+  const problems = identifierProblems(value, path);
+  if (problems.length > 0 || typeof value !== "string" || isUnknown(value)) return problems;
+  if (value === "public" || value === "none") {
+    return [`${path} "${value}" is a name PostgreSQL reserves`];
+  }
+  if (value.startsWith("pg_")) {
+    return [`${path} must not start with "pg_" (PostgreSQL reserves those names)`];
+  }
+  return [];
+}
+
 function passwordProblems(value: unknown, path: string): Problems {
   if (isUnknown(value)) return [];
   if (typeof value !== "string" || value.length === 0)
@@ -84,7 +103,7 @@ function secondsProblems(value: unknown, path: string): Problems {
     : [`${path} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`];
 }
 
-function databaseProblems(database: unknown): Problems {
+export function databaseProblems(database: unknown): Problems {
   if (isUnknown(database)) return [];
   if (!isObject(database)) return ["database is required: {host, port, database, managingUser}"];
   const problems = [
@@ -221,12 +240,13 @@ function escProblems(esc: unknown): Problems {
   return problems;
 }
 
-function usersProblems(users: unknown, manager: unknown): Problems {
+/** Problems with `rotateUsers` (two distinct roles, neither the managing user). */
+export function usersProblems(users: unknown, manager: unknown): Problems {
   if (isUnknown(users)) return [];
   if (!isObject(users)) return ["rotateUsers is required: {username1, username2}"];
   const problems = [
-    ...identifierProblems(users.username1, "rotateUsers.username1"),
-    ...identifierProblems(users.username2, "rotateUsers.username2"),
+    ...roleNameProblems(users.username1, "rotateUsers.username1"),
+    ...roleNameProblems(users.username2, "rotateUsers.username2"),
   ];
   const known = (v: unknown): v is string => typeof v === "string" && !isUnknown(v);
   if (known(users.username1) && users.username1 === users.username2) {
@@ -314,6 +334,23 @@ export function inputProblems(inputs: unknown): Problems {
   ) {
     problems.push("rotationTrigger must be a string or a number");
   }
+  problems.push(...passwordSettingsProblems(inputs), ...timeoutsProblems(inputs.timeouts));
+  return problems;
+}
+
+export function timeoutsProblems(timeouts: unknown): Problems {
+  if (timeouts === undefined || isUnknown(timeouts)) return [];
+  if (!isObject(timeouts)) {
+    return ["timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}"];
+  }
+  return (["connectSeconds", "statementSeconds", "lockSeconds"] as const).flatMap((key) =>
+    secondsProblems(timeouts[key], `timeouts.${key}`),
+  );
+}
+
+/** Problems with `passwordPolicy` and `scramIterations`, shared by every resource that sets passwords. */
+export function passwordSettingsProblems(inputs: Record<string, unknown>): Problems {
+  const problems: Problems = [];
   const policy = inputs.passwordPolicy;
   if (policy !== undefined && !isUnknown(policy)) {
     if (!isObject(policy)) problems.push("passwordPolicy must be an object {length?, characters?}");
@@ -327,18 +364,6 @@ export function inputProblems(inputs: unknown): Problems {
       MAX_SCRAM_ITERATIONS,
     ),
   );
-  const timeouts = inputs.timeouts;
-  if (timeouts !== undefined && !isUnknown(timeouts)) {
-    if (!isObject(timeouts)) {
-      problems.push(
-        "timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}",
-      );
-    } else {
-      for (const key of ["connectSeconds", "statementSeconds", "lockSeconds"] as const) {
-        problems.push(...secondsProblems(timeouts[key], `timeouts.${key}`));
-      }
-    }
-  }
   return problems;
 }
 
@@ -348,22 +373,8 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
   const unknownAt = findUnknown(inputs);
   if (unknownAt) problems.push(`${unknownAt} is not known yet; it must be known to rotate`);
   if (problems.length > 0) throw new ValidationError(problems);
-  const { database } = inputs;
   return {
-    database: {
-      host: database.host,
-      port: database.port ?? DEFAULT_PORT,
-      database: database.database,
-      managingUser: {
-        username: database.managingUser.username,
-        password: database.managingUser.password,
-      },
-      ssl: {
-        mode: database.ssl?.mode ?? "verify-full",
-        ...(database.ssl?.ca ? { ca: database.ssl.ca } : {}),
-      },
-      ...(database.connector ? { connector: resolveConnector(database.connector) } : {}),
-    },
+    database: resolveDatabase(inputs.database),
     rotateUsers: {
       username1: inputs.rotateUsers.username1,
       username2: inputs.rotateUsers.username2,
@@ -373,8 +384,30 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
-    timeouts: { ...DEFAULT_TIMEOUTS, ...definedOnly(inputs.timeouts ?? {}) },
+    timeouts: resolveTimeouts(inputs.timeouts),
   };
+}
+
+/** `database` (validated) with every default filled in. */
+export function resolveDatabase(database: DatabaseConfig): ResolvedDatabase {
+  return {
+    host: database.host,
+    port: database.port ?? DEFAULT_PORT,
+    database: database.database,
+    managingUser: {
+      username: database.managingUser.username,
+      password: database.managingUser.password,
+    },
+    ssl: {
+      mode: database.ssl?.mode ?? "verify-full",
+      ...(database.ssl?.ca ? { ca: database.ssl.ca } : {}),
+    },
+    ...(database.connector ? { connector: resolveConnector(database.connector) } : {}),
+  };
+}
+
+export function resolveTimeouts(timeouts: Timeouts | undefined): Required<Timeouts> {
+  return { ...DEFAULT_TIMEOUTS, ...definedOnly(timeouts ?? {}) };
 }
 
 /** The connector with its region filled in from the ARN. */
@@ -395,7 +428,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 /** Path of the first value still unknown, e.g. "database.managingUser.password". */
-function findUnknown(value: unknown, path = ""): string | undefined {
+export function findUnknown(value: unknown, path = ""): string | undefined {
   if (isUnknown(value)) return path || "inputs";
   if (!isObject(value)) return undefined;
   for (const [key, child] of Object.entries(value)) {

@@ -36,6 +36,8 @@ export interface TestCluster {
     username1?: string,
     username2?: string,
   ): Promise<{ username1: string; username2: string }>;
+  /** Creates a fresh group role the README way (for `PostgresUserPair`); returns its name. */
+  createGroup(group?: string): Promise<string>;
   /** Runs SQL as the superuser (setup and inspection only). */
   asSuperuser<T>(work: (client: Client) => Promise<T>): Promise<T>;
   /** Sets a password as the superuser, sent as a verifier. */
@@ -125,6 +127,15 @@ async function startCluster(options: StartOptions): Promise<TestCluster> {
         }
       });
       return { username1, username2 };
+    },
+    async createGroup(group = uniqueName("app_users")) {
+      const tags = options.major >= 16 ? ["group", "group:16+"] : ["group"];
+      await asSuperuser(async (c) => {
+        for (const tag of tags) {
+          for (const sql of setupSql(tag, names("u1", "u2", group))) await c.query(sql);
+        }
+      });
+      return group;
     },
     async canLogin(username, password) {
       if (password === undefined) return false;

@@ -1,0 +1,565 @@
+/**
+ * The two rotated users as a pair that `PostgresUserPair` creates and keeps identical: what is
+ * asked for, what the server holds, and the steps between the two. Pure: the shell observes the
+ * server, this module decides, the shell executes; no SQL, no I/O.
+ */
+import { otherUser, sameJson, type RotatedState } from "./plan";
+import { resolvePasswordPolicy } from "./password";
+import { DEFAULT_SCRAM_ITERATIONS } from "./scram";
+import type { DatabaseConfig, PasswordPolicy, ResolvedDatabase, Timeouts, UserPair } from "./types";
+import {
+  databaseProblems,
+  findUnknown,
+  identifierProblems,
+  isUnknown,
+  passwordSettingsProblems,
+  resolveDatabase,
+  resolveTimeouts,
+  timeoutsProblems,
+  usersProblems,
+} from "./validate";
+import { ValidationError } from "../errors";
+import { publicDatabase, publicTimeouts, type PublicSettings } from "./outputs";
+
+/** `PostgresUserPair`'s inputs as the provider receives them (secrets unwrapped). */
+export interface UserPairInputs {
+  readonly database: DatabaseConfig;
+  readonly rotateUsers: UserPair;
+  /** NOLOGIN group roles both users belong to, and no others. @default [] */
+  readonly memberOf?: readonly string[];
+  /** `CONNECTION LIMIT` of both users; left as it is when absent (-1, none, for new users). */
+  readonly connectionLimit?: number;
+  /** `ALTER ROLE … SET name = value` on both users (every database); others are left alone. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Drop the users this resource created when it is deleted. @default false */
+  readonly deleteUsersOnDestroy?: boolean;
+  readonly passwordPolicy?: PasswordPolicy;
+  readonly scramIterations?: number;
+  readonly timeouts?: Timeouts;
+}
+
+/** `UserPairInputs` validated, defaults filled in, `memberOf` sorted without repeats. */
+export interface ResolvedUserPairInputs {
+  readonly database: ResolvedDatabase;
+  readonly rotateUsers: UserPair;
+  readonly memberOf: readonly string[];
+  readonly connectionLimit?: number;
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly deleteUsersOnDestroy: boolean;
+  readonly passwordPolicy: Required<PasswordPolicy>;
+  readonly scramIterations: number;
+  readonly timeouts: Required<Timeouts>;
+}
+
+/** One role as the server holds it. */
+export interface RoleObservation {
+  readonly canLogin: boolean;
+  readonly superuser: boolean;
+  /** -1: no limit. */
+  readonly connectionLimit: number;
+  /** The roles it is a member of, sorted. */
+  readonly memberOf: readonly string[];
+  /** Who granted each membership (PostgreSQL 16+ revokes only a grantor's own grants). */
+  readonly grantors?: Readonly<Record<string, readonly string[]>>;
+  /** Its settings for every database, as stored (`pg_db_role_setting`), by name. */
+  readonly settings: Readonly<Record<string, string>>;
+  /**
+   * PostgreSQL 16+: the managing user's membership in this role (ADMIN lets it change the
+   * password; INHERIT or SET would let it use the role's privileges). Absent: no membership.
+   */
+  readonly managerGrant?: {
+    readonly admin: boolean;
+    readonly inherit: boolean;
+    readonly set: boolean;
+  };
+}
+
+/** A group role named in `memberOf`, as the server holds it. */
+export interface GroupObservation {
+  readonly canLogin: boolean;
+  readonly superuser: boolean;
+  /** PostgreSQL 16+: the managing user holds the ADMIN option on it (needed to grant it). */
+  readonly managerAdmin: boolean;
+}
+
+/** The pair, its groups and the managing user, seen in one query. */
+export interface PairObservation {
+  readonly serverVersionNum: number;
+  readonly manager: string;
+  readonly managerSuperuser: boolean;
+  /** By name; `null` when the role does not exist. */
+  readonly users: Readonly<Record<string, RoleObservation | null>>;
+  readonly groups: Readonly<Record<string, GroupObservation | null>>;
+}
+
+/** What the pair must look like after an apply. */
+export interface PairRequest {
+  readonly users: UserPair;
+  readonly memberOf: readonly string[];
+  readonly connectionLimit?: number;
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Settings an earlier deployment set that are no longer asked for. */
+  readonly resetSettings?: readonly string[];
+  /**
+   * The users whose memberships outside `memberOf` are drift to revoke (users this resource
+   * already manages); such memberships of any other user are refused (adopting a user never
+   * takes its privileges away silently).
+   */
+  readonly revokeOtherMembershipsOf: readonly string[];
+}
+
+export type PairStep =
+  | { readonly kind: "create"; readonly username: string; readonly connectionLimit?: number }
+  | { readonly kind: "connectionLimit"; readonly username: string; readonly limit: number }
+  | { readonly kind: "reset"; readonly username: string; readonly name: string }
+  | {
+      readonly kind: "set";
+      readonly username: string;
+      readonly name: string;
+      readonly value: string;
+    }
+  | { readonly kind: "revoke"; readonly group: string; readonly username: string }
+  | { readonly kind: "grant"; readonly group: string; readonly username: string };
+
+/** Why a pair cannot be set up as asked; the shell words each with the SQL that fixes it. */
+export type PairRefusal =
+  | { readonly kind: "user-superuser"; readonly username: string }
+  | { readonly kind: "user-nologin"; readonly username: string }
+  | { readonly kind: "manager-lacks-admin-on-user"; readonly username: string }
+  | { readonly kind: "manager-uses-user"; readonly username: string }
+  | { readonly kind: "group-missing"; readonly group: string }
+  | { readonly kind: "group-can-login"; readonly group: string }
+  | { readonly kind: "group-superuser"; readonly group: string }
+  | { readonly kind: "manager-lacks-admin-on-group"; readonly group: string }
+  | {
+      readonly kind: "membership-granted-by-other";
+      readonly username: string;
+      readonly group: string;
+      readonly grantors: readonly string[];
+    }
+  | {
+      readonly kind: "other-memberships";
+      readonly username: string;
+      readonly groups: readonly string[];
+    };
+
+export interface PairPlan {
+  readonly refusals: readonly PairRefusal[];
+  readonly steps: readonly PairStep[];
+}
+
+/** PostgreSQL 16 made CREATEROLE need the ADMIN option on each role it manages. */
+export const ADMIN_OPTION_VERSION = 160000;
+
+/** Settings that would change who a session is; never set on a rotated user. */
+const FORBIDDEN_SETTINGS = ["role", "session_authorization"];
+const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+const MAX_SETTING_VALUE = 4096;
+const MAX_CONNECTION_LIMIT = 1_000_000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function memberOfProblems(memberOf: unknown, users: unknown, manager: unknown): string[] {
+  if (memberOf === undefined || isUnknown(memberOf)) return [];
+  if (!Array.isArray(memberOf)) return ["memberOf must be a list of group role names"];
+  const problems = memberOf.flatMap((group, i) => identifierProblems(group, `memberOf[${i}]`));
+  const pair = isObject(users) ? [users.username1, users.username2] : [];
+  const managerName = isObject(manager) ? manager.username : undefined;
+  memberOf.forEach((group, i) => {
+    if (typeof group !== "string" || isUnknown(group)) return;
+    if (group === "public" || group === "none") {
+      problems.push(`memberOf[${i}] "${group}" is not a role`);
+    } else if (pair.includes(group)) {
+      problems.push(
+        `memberOf[${i}] "${group}" is one of the pair: never make the users members of each other`,
+      );
+    } else if (group === managerName) {
+      problems.push(`memberOf[${i}] "${group}" is the managing user`);
+    } else if (memberOf.indexOf(group) !== i) {
+      problems.push(`memberOf[${i}] "${group}" is listed twice`);
+    }
+  });
+  return problems;
+}
+
+function settingsProblems(settings: unknown): string[] {
+  if (settings === undefined || isUnknown(settings)) return [];
+  if (!isObject(settings)) return ["settings must be an object of setting names to values"];
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(settings)) {
+    if (!SETTING_NAME.test(name)) {
+      problems.push(
+        `settings: "${name.slice(0, 64)}" is not a setting name (lower-case letters, digits, '_', one optional '.')`,
+      );
+    } else if (FORBIDDEN_SETTINGS.includes(name)) {
+      problems.push(`settings.${name} would change who the users' sessions are; it is refused`);
+    }
+    if (isUnknown(value)) continue;
+    if (typeof value !== "string") problems.push(`settings.${name} must be a string`);
+    else if (value.includes("\0") || value.length > MAX_SETTING_VALUE) {
+      problems.push(`settings.${name} must be at most ${MAX_SETTING_VALUE} characters, no NUL`);
+    }
+  }
+  return problems;
+}
+
+/** Every problem with `PostgresUserPair`'s inputs, unknown values skipped; `[]` when usable. */
+export function userPairInputProblems(inputs: unknown): string[] {
+  if (!isObject(inputs)) return ["inputs must be an object"];
+  const database = isObject(inputs.database) ? inputs.database : undefined;
+  const problems = [
+    ...databaseProblems(inputs.database),
+    ...usersProblems(inputs.rotateUsers, database?.managingUser),
+    ...memberOfProblems(inputs.memberOf, inputs.rotateUsers, database?.managingUser),
+    ...settingsProblems(inputs.settings),
+    ...passwordSettingsProblems(inputs),
+    ...timeoutsProblems(inputs.timeouts),
+  ];
+  const limit = inputs.connectionLimit;
+  if (
+    limit !== undefined &&
+    !isUnknown(limit) &&
+    !(
+      Number.isInteger(limit) &&
+      (limit as number) >= -1 &&
+      (limit as number) <= MAX_CONNECTION_LIMIT
+    )
+  ) {
+    problems.push(
+      `connectionLimit must be a whole number from -1 (no limit) to ${MAX_CONNECTION_LIMIT}`,
+    );
+  }
+  if (typeof limit === "number" && limit === 0) {
+    problems.push("connectionLimit 0 would keep both users from logging in; use -1 or at least 1");
+  }
+  const drop = inputs.deleteUsersOnDestroy;
+  if (drop !== undefined && !isUnknown(drop) && typeof drop !== "boolean") {
+    problems.push("deleteUsersOnDestroy must be true or false");
+  }
+  return problems;
+}
+
+/** Validates fully known inputs and fills in every default; throws `ValidationError`. */
+export function resolveUserPairInputs(inputs: UserPairInputs): ResolvedUserPairInputs {
+  const problems = userPairInputProblems(inputs);
+  const unknownAt = findUnknown(inputs);
+  if (unknownAt) problems.push(`${unknownAt} is not known yet; it must be known to set up users`);
+  if (problems.length > 0) throw new ValidationError(problems);
+  return {
+    database: resolveDatabase(inputs.database),
+    rotateUsers: {
+      username1: inputs.rotateUsers.username1,
+      username2: inputs.rotateUsers.username2,
+    },
+    memberOf: [...new Set(inputs.memberOf ?? [])].sort(),
+    ...(inputs.connectionLimit !== undefined ? { connectionLimit: inputs.connectionLimit } : {}),
+    ...(inputs.settings !== undefined ? { settings: { ...inputs.settings } } : {}),
+    deleteUsersOnDestroy: inputs.deleteUsersOnDestroy ?? false,
+    passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
+    scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
+    timeouts: resolveTimeouts(inputs.timeouts),
+  };
+}
+
+/**
+ * The steps that make the server hold `request`, or the reasons it cannot. Refusals come from
+ * the observation alone, so nothing is changed when there is one.
+ */
+export function planUserPair(observation: PairObservation, request: PairRequest): PairPlan {
+  const refusals: PairRefusal[] = [];
+  const modern = observation.serverVersionNum >= ADMIN_OPTION_VERSION;
+  const checkAdmin = modern && !observation.managerSuperuser;
+  for (const group of request.memberOf) {
+    const seen = observation.groups[group];
+    if (!seen) refusals.push({ kind: "group-missing", group });
+    else if (seen.superuser) refusals.push({ kind: "group-superuser", group });
+    else if (seen.canLogin) refusals.push({ kind: "group-can-login", group });
+  }
+
+  const steps: PairStep[] = [];
+  const later: PairStep[] = [];
+  for (const username of [request.users.username1, request.users.username2]) {
+    const seen = observation.users[username];
+    if (!seen) {
+      steps.push({
+        kind: "create",
+        username,
+        ...(request.connectionLimit !== undefined && request.connectionLimit !== -1
+          ? { connectionLimit: request.connectionLimit }
+          : {}),
+      });
+      for (const [name, value] of Object.entries(request.settings ?? {})) {
+        later.push({ kind: "set", username, name, value });
+      }
+      for (const group of request.memberOf) later.push({ kind: "grant", group, username });
+      continue;
+    }
+    if (seen.superuser) {
+      refusals.push({ kind: "user-superuser", username });
+      continue;
+    }
+    if (!seen.canLogin) refusals.push({ kind: "user-nologin", username });
+    if (checkAdmin && !seen.managerGrant?.admin) {
+      refusals.push({ kind: "manager-lacks-admin-on-user", username });
+    } else if (checkAdmin && (seen.managerGrant?.inherit || seen.managerGrant?.set)) {
+      refusals.push({ kind: "manager-uses-user", username });
+    }
+    const others = seen.memberOf.filter((group) => !request.memberOf.includes(group));
+    const repair = request.revokeOtherMembershipsOf.includes(username);
+    if (others.length > 0 && !repair) {
+      refusals.push({ kind: "other-memberships", username, groups: others });
+    }
+    if (request.connectionLimit !== undefined && seen.connectionLimit !== request.connectionLimit) {
+      steps.push({ kind: "connectionLimit", username, limit: request.connectionLimit });
+    }
+    for (const name of request.resetSettings ?? []) {
+      if (name in seen.settings && !(name in (request.settings ?? {}))) {
+        steps.push({ kind: "reset", username, name });
+      }
+    }
+    for (const [name, value] of Object.entries(request.settings ?? {})) {
+      if (seen.settings[name] !== value) steps.push({ kind: "set", username, name, value });
+    }
+    if (repair) {
+      for (const group of others) {
+        const by = (seen.grantors?.[group] ?? []).filter((g) => g !== observation.manager);
+        if (checkAdmin && by.length > 0) {
+          refusals.push({ kind: "membership-granted-by-other", username, group, grantors: by });
+        }
+        steps.push({ kind: "revoke", group, username });
+      }
+    }
+    for (const group of request.memberOf) {
+      if (!seen.memberOf.includes(group)) steps.push({ kind: "grant", group, username });
+    }
+  }
+  const all = [...steps, ...later];
+  if (checkAdmin) {
+    // Granting or revoking a group takes the ADMIN option on it; ask only when a step needs it.
+    const needed = new Set(
+      all.flatMap((s) => (s.kind === "grant" || s.kind === "revoke" ? [s.group] : [])),
+    );
+    for (const group of needed) {
+      const seen = observation.groups[group];
+      if (seen && !seen.managerAdmin && !seen.superuser && !seen.canLogin) {
+        refusals.push({ kind: "manager-lacks-admin-on-group", group });
+      }
+    }
+  }
+  return { refusals, steps: refusals.length > 0 ? [] : all };
+}
+
+/** One user as last applied or refreshed: what drift is measured against. */
+export interface RoleSnapshot {
+  readonly exists: boolean;
+  readonly canLogin: boolean;
+  readonly connectionLimit: number;
+  readonly memberOf: readonly string[];
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+export function snapshotOf(observation: PairObservation, users: UserPair) {
+  const snapshot: Record<string, RoleSnapshot> = {};
+  for (const username of [users.username1, users.username2]) {
+    const seen = observation.users[username];
+    snapshot[username] = seen
+      ? {
+          exists: true,
+          canLogin: seen.canLogin,
+          connectionLimit: seen.connectionLimit,
+          memberOf: [...seen.memberOf],
+          settings: { ...seen.settings },
+        }
+      : { exists: false, canLogin: false, connectionLimit: -1, memberOf: [], settings: {} };
+  }
+  return snapshot;
+}
+
+/** What changed outside Pulumi since `before`, one readable line per change. */
+export function pairDrift(
+  before: Readonly<Record<string, RoleSnapshot>>,
+  now: Readonly<Record<string, RoleSnapshot>>,
+): string[] {
+  const lines: string[] = [];
+  for (const [username, was] of Object.entries(before)) {
+    const is = now[username];
+    if (!is) continue;
+    if (was.exists && !is.exists) {
+      lines.push(`"${username}" no longer exists`);
+      continue;
+    }
+    if (!was.exists && is.exists) lines.push(`"${username}" exists again`);
+    if (was.canLogin && !is.canLogin) lines.push(`"${username}" can no longer log in (NOLOGIN)`);
+    for (const group of is.memberOf.filter((g) => !was.memberOf.includes(g))) {
+      lines.push(`"${username}" is now also a member of "${group}"`);
+    }
+    for (const group of was.memberOf.filter((g) => !is.memberOf.includes(g))) {
+      lines.push(`"${username}" is no longer a member of "${group}"`);
+    }
+    if (was.connectionLimit !== is.connectionLimit) {
+      lines.push(
+        `"${username}" has CONNECTION LIMIT ${is.connectionLimit} (was ${was.connectionLimit})`,
+      );
+    }
+    const names = new Set([...Object.keys(was.settings), ...Object.keys(is.settings)]);
+    for (const name of [...names].sort()) {
+      if (was.settings[name] !== is.settings[name]) {
+        lines.push(`"${username}" setting ${name} changed outside Pulumi`);
+      }
+    }
+  }
+  return lines;
+}
+
+/** Everything a `PostgresUserPair` records; `passwords` and `initialState` are secret. */
+export interface UserPairOutputs {
+  readonly database: PublicSettings["database"];
+  /** The managing user's password (secret), for refresh and delete, which get only outputs. */
+  readonly managingPassword: string;
+  readonly rotateUsers: UserPair;
+  readonly username1: string;
+  readonly username2: string;
+  /** The group roles both users belong to, as applied (sorted). */
+  readonly memberOf: readonly string[];
+  readonly connectionLimit?: number;
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly deleteUsersOnDestroy: boolean;
+  readonly passwordPolicy: Required<PasswordPolicy>;
+  readonly scramIterations: number;
+  readonly timeouts: Required<Timeouts>;
+  /** The users this resource created (the only ones `deleteUsersOnDestroy` drops). */
+  readonly created: readonly string[];
+  /** The random initial password of each user this resource created (secret). */
+  readonly passwords: Readonly<Record<string, string>>;
+  /**
+   * `{current: username1, previous: username2}` with their initial passwords, when this
+   * resource created both users: `PostgresRotation`'s `state`. Absent otherwise (secret).
+   */
+  readonly initialState?: RotatedState;
+  /** Both users as last applied or refreshed. */
+  readonly observed: Readonly<Record<string, RoleSnapshot>>;
+  /** What `pulumi refresh` found changed outside Pulumi; the next `up` repairs it. */
+  readonly drift: readonly string[];
+}
+
+/** The non-secret inputs that decide what an update does, defaults filled in. */
+function comparable(inputs: Record<string, unknown>) {
+  return {
+    database: publicDatabase(inputs.database),
+    memberOf: Array.isArray(inputs.memberOf) ? [...new Set(inputs.memberOf)].sort() : [],
+    connectionLimit: inputs.connectionLimit,
+    settings: inputs.settings,
+    deleteUsersOnDestroy: inputs.deleteUsersOnDestroy ?? false,
+    passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
+    scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
+    timeouts: publicTimeouts(inputs.timeouts),
+  };
+}
+
+export type PairChange = "none" | "update" | "replace";
+
+/**
+ * What moving from `olds` to `news` means. A pair with no user in common with the old one is a
+ * new resource; any other change, drift found by a refresh included, is an update.
+ */
+export function planPairChange(olds: UserPairOutputs, news: Record<string, unknown>): PairChange {
+  const pair = news.rotateUsers as UserPair | undefined;
+  if (!sameJson(olds.rotateUsers, pair)) {
+    const known =
+      typeof pair?.username1 === "string" &&
+      typeof pair?.username2 === "string" &&
+      !isUnknown(pair.username1) &&
+      !isUnknown(pair.username2);
+    const oldNames = [olds.rotateUsers.username1, olds.rotateUsers.username2];
+    if (known && !oldNames.includes(pair.username1) && !oldNames.includes(pair.username2)) {
+      return "replace";
+    }
+    return "update";
+  }
+  if (olds.drift.length > 0) return "update";
+  const database = news.database as { managingUser?: { password?: unknown } } | undefined;
+  const password = database?.managingUser?.password;
+  if (password !== undefined && password !== olds.managingPassword) return "update";
+  const before = comparable(olds as unknown as Record<string, unknown>);
+  return sameJson(before, comparable(news)) ? "none" : "update";
+}
+
+/** The outputs after an apply. */
+export function buildUserPairOutputs(
+  inputs: ResolvedUserPairInputs,
+  record: {
+    readonly created: readonly string[];
+    readonly passwords: Readonly<Record<string, string>>;
+    readonly initialState?: RotatedState;
+    readonly observed: Readonly<Record<string, RoleSnapshot>>;
+  },
+): UserPairOutputs {
+  return {
+    database: publicDatabase(inputs.database),
+    managingPassword: inputs.database.managingUser.password,
+    rotateUsers: inputs.rotateUsers,
+    username1: inputs.rotateUsers.username1,
+    username2: inputs.rotateUsers.username2,
+    memberOf: inputs.memberOf,
+    ...(inputs.connectionLimit !== undefined ? { connectionLimit: inputs.connectionLimit } : {}),
+    ...(inputs.settings !== undefined ? { settings: inputs.settings } : {}),
+    deleteUsersOnDestroy: inputs.deleteUsersOnDestroy,
+    passwordPolicy: inputs.passwordPolicy,
+    scramIterations: inputs.scramIterations,
+    timeouts: inputs.timeouts,
+    created: [...record.created],
+    passwords: { ...record.passwords },
+    ...(record.initialState ? { initialState: record.initialState } : {}),
+    observed: record.observed,
+    drift: [],
+  };
+}
+
+/** The starting state when both users were just created: username1 current, as the seed says. */
+export function initialStateOf(
+  users: UserPair,
+  passwords: Readonly<Record<string, string>>,
+): RotatedState | undefined {
+  const first = passwords[users.username1];
+  const second = passwords[users.username2];
+  if (first === undefined || second === undefined) return undefined;
+  return {
+    current: { username: users.username1, password: first },
+    previous: { username: otherUser(users, users.username1), password: second },
+  };
+}
+
+/**
+ * Problems with a `PairRequest` received from outside (the connector event), each naming the
+ * path under `path`; `[]` when it is well formed.
+ */
+export function pairRequestProblems(value: unknown, path: string): string[] {
+  if (!isObject(value)) return [`${path} must be an object`];
+  const users = value.users;
+  const problems: string[] = [];
+  if (!isObject(users)) problems.push(`${path}.users must be {username1, username2}`);
+  else {
+    problems.push(
+      ...identifierProblems(users.username1, `${path}.users.username1`),
+      ...identifierProblems(users.username2, `${path}.users.username2`),
+    );
+  }
+  problems.push(...memberOfProblems(value.memberOf ?? [], users, undefined));
+  problems.push(...settingsProblems(value.settings));
+  const limit = value.connectionLimit;
+  if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= -1)) {
+    problems.push(`${path}.connectionLimit must be a whole number from -1`);
+  }
+  for (const key of ["resetSettings", "revokeOtherMembershipsOf"] as const) {
+    const list = value[key];
+    if (key === "resetSettings" && list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) {
+      problems.push(`${path}.${key} must be a list of names`);
+    }
+  }
+  return problems.map((p) =>
+    p.startsWith("memberOf") || p.startsWith("settings") ? `${path}.${p}` : p,
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * `PostgresUserPair`: the two users a rotation takes turns on, created (or adopted) and kept
+ * identical: both LOGIN roles, members of exactly the same NOLOGIN group roles, with the same
+ * connection limit and settings. No password of the pair is ever unknown.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { PasswordPolicy, PreviousCredential, Credential, Timeouts } from "../core/types";
+import type { RoleSnapshot } from "../core/userPair";
+import { withSecretPassword, type DatabaseArgs, type UserPairArgs } from "../args";
+import { postgresUserPairProvider } from "./postgresUserPairProvider";
+
+export interface PostgresUserPairArgs {
+  /**
+   * Where the database is and who creates the users: a role with `CREATEROLE` (on PostgreSQL
+   * 16+ also the ADMIN option on every group role in `memberOf`; see the README's setup SQL).
+   * Directly, or through the connector Lambda with `connector.awsLambda`, as `PostgresRotation`.
+   */
+  readonly database: pulumi.Input<DatabaseArgs>;
+  /**
+   * The two users. A missing one is created with a random password (sent as a SCRAM verifier);
+   * an existing one is adopted without touching its password. A new pair with no user in common
+   * with the old one is a new resource; one sharing a user is an update, and the user that left
+   * the pair is kept as it is.
+   * @example { username1: "app_user_1", username2: "app_user_2" }
+   */
+  readonly rotateUsers: pulumi.Input<UserPairArgs>;
+  /**
+   * The NOLOGIN group roles both users belong to, and no others: grant privileges to these
+   * groups, never to one user. Changes grant and revoke exactly the difference. The groups must
+   * exist; adopting a user that belongs to a group not listed here is refused.
+   * @default []
+   * @example ["app_users"]
+   */
+  readonly memberOf?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * `CONNECTION LIMIT` of both users (-1: none). Leave room for the login test each rotation
+   * makes. Left as it is when absent.
+   * @default unchanged (-1 for users it creates)
+   * @example 20
+   */
+  readonly connectionLimit?: pulumi.Input<number>;
+  /**
+   * Settings of both users in every database (`ALTER ROLE … SET name = value`). Names removed
+   * here later are reset; settings never listed here are left alone.
+   * @default {}
+   * @example { statement_timeout: "30s", search_path: "app" }
+   */
+  readonly settings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * Drop the users this resource created when it is deleted (users it adopted are never
+   * dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+   * @default false (deleting the resource keeps both users and their passwords)
+   */
+  readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
+  /** How initial passwords are generated. @default { length: 32, characters: URL-safe } */
+  readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
+  /** PBKDF2 iterations of the SCRAM-SHA-256 verifiers. @default 4096 */
+  readonly scramIterations?: pulumi.Input<number>;
+  /** @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
+  readonly timeouts?: pulumi.Input<Timeouts>;
+}
+
+/** Outputs that hold a password: encrypted in the state whatever the program does. */
+export const USER_PAIR_SECRET_OUTPUTS = ["passwords", "initialState", "managingPassword"];
+
+/**
+ * Creates (or adopts) the two users that a `PostgresRotation` takes turns on, keeps them
+ * identical, and hands over their initial passwords as the rotation's starting state.
+ *
+ * @example
+ * const users = new PostgresUserPair("app-users", {
+ *   database: { host: "db.internal", database: "app",
+ *               managingUser: { username: "rotation_manager", password: managerPassword } },
+ *   rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
+ *   memberOf: ["app_users"],
+ * });
+ * new PostgresRotation("app-db", { ...same database and rotateUsers...,
+ *   state: users.initialState, rotationTrigger: config.require("rotationTrigger") });
+ */
+export class PostgresUserPair extends pulumi.dynamic.Resource {
+  declare readonly username1: pulumi.Output<string>;
+  declare readonly username2: pulumi.Output<string>;
+  /** The group roles both users belong to, as applied (sorted). */
+  declare readonly memberOf: pulumi.Output<string[]>;
+  /** The users this resource created (the only ones `deleteUsersOnDestroy` drops). */
+  declare readonly created: pulumi.Output<string[]>;
+  /** The initial password of each user it created, by name (secret). */
+  declare readonly passwords: pulumi.Output<Record<string, string>>;
+  /**
+   * `{current: username1, previous: username2}` with both initial passwords when it created
+   * both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
+   * password it does not know (secret).
+   */
+  declare readonly initialState: pulumi.Output<
+    { current: Credential; previous: PreviousCredential } | undefined
+  >;
+  /** Both users as last applied. */
+  declare readonly observed: pulumi.Output<Record<string, RoleSnapshot>>;
+  /** Changes made outside Pulumi that the last `pulumi refresh` found; the next `up` repairs them. */
+  declare readonly drift: pulumi.Output<string[]>;
+
+  constructor(name: string, args: PostgresUserPairArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      postgresUserPairProvider,
+      name,
+      {
+        ...args,
+        database: withSecretPassword(args.database),
+        username1: undefined,
+        username2: undefined,
+        memberOf: args.memberOf,
+        created: undefined,
+        passwords: undefined,
+        initialState: undefined,
+        managingPassword: undefined,
+        observed: undefined,
+        drift: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: USER_PAIR_SECRET_OUTPUTS }),
+      "postgres-rotator",
+      "PostgresUserPair",
+    );
+  }
+}

@@ -1,0 +1,373 @@
+import { expect } from "chai";
+import {
+  initialStateOf,
+  pairDrift,
+  pairRequestProblems,
+  planPairChange,
+  planUserPair,
+  resolveUserPairInputs,
+  userPairInputProblems,
+  type PairObservation,
+  type PairRequest,
+  type RoleObservation,
+  type RoleSnapshot,
+  type UserPairOutputs,
+} from "../../../provider/core/userPair";
+import { UNKNOWN } from "../../../provider/core/validate";
+import { ValidationError } from "../../../provider/errors";
+
+const USERS = { username1: "app_user_1", username2: "app_user_2" };
+const DATABASE = {
+  host: "db.internal",
+  database: "app",
+  managingUser: { username: "rotation_manager", password: "m-secret" },
+};
+
+const adoptable: RoleObservation = {
+  canLogin: true,
+  superuser: false,
+  connectionLimit: -1,
+  memberOf: ["app_users"],
+  settings: {},
+  managerGrant: { admin: true, inherit: false, set: false },
+};
+
+function observation(overrides: Partial<PairObservation> = {}): PairObservation {
+  return {
+    serverVersionNum: 180004,
+    manager: "rotation_manager",
+    managerSuperuser: false,
+    users: {},
+    groups: { app_users: { canLogin: false, superuser: false, managerAdmin: true } },
+    ...overrides,
+  };
+}
+
+function request(overrides: Partial<PairRequest> = {}): PairRequest {
+  return { users: USERS, memberOf: ["app_users"], revokeOtherMembershipsOf: [], ...overrides };
+}
+
+describe("core/userPair", () => {
+  describe("planUserPair", () => {
+    it("creates both missing users, then grants them exactly memberOf", () => {
+      const plan = planUserPair(observation(), request({ connectionLimit: 5 }));
+      expect(plan.refusals).to.deep.equal([]);
+      expect(plan.steps).to.deep.equal([
+        { kind: "create", username: "app_user_1", connectionLimit: 5 },
+        { kind: "create", username: "app_user_2", connectionLimit: 5 },
+        { kind: "grant", group: "app_users", username: "app_user_1" },
+        { kind: "grant", group: "app_users", username: "app_user_2" },
+      ]);
+    });
+
+    it("adopts an existing user as it is: no step when it already fits", () => {
+      const plan = planUserPair(
+        observation({ users: { app_user_1: adoptable, app_user_2: adoptable } }),
+        request(),
+      );
+      expect(plan).to.deep.equal({ refusals: [], steps: [] });
+    });
+
+    it("grants and revokes exactly the difference for the users it manages", () => {
+      const seen = { ...adoptable, memberOf: ["app_users", "old_group"] };
+      const plan = planUserPair(
+        observation({
+          users: { app_user_1: seen, app_user_2: seen },
+          groups: {
+            app_users: { canLogin: false, superuser: false, managerAdmin: true },
+            readers: { canLogin: false, superuser: false, managerAdmin: true },
+          },
+        }),
+        request({
+          memberOf: ["app_users", "readers"],
+          revokeOtherMembershipsOf: ["app_user_1", "app_user_2"],
+        }),
+      );
+      expect(plan.steps).to.deep.equal([
+        { kind: "revoke", group: "old_group", username: "app_user_1" },
+        { kind: "grant", group: "readers", username: "app_user_1" },
+        { kind: "revoke", group: "old_group", username: "app_user_2" },
+        { kind: "grant", group: "readers", username: "app_user_2" },
+      ]);
+    });
+
+    it("refuses to adopt a user holding memberships memberOf does not list", () => {
+      const seen = { ...adoptable, memberOf: ["app_users", "admins"] };
+      const plan = planUserPair(observation({ users: { app_user_1: seen } }), request());
+      expect(plan.steps).to.deep.equal([]);
+      expect(plan.refusals).to.deep.equal([
+        { kind: "other-memberships", username: "app_user_1", groups: ["admins"] },
+      ]);
+    });
+
+    it("refuses every impossible part at once and plans no step then", () => {
+      const plan = planUserPair(
+        observation({
+          users: {
+            app_user_1: { ...adoptable, superuser: true },
+            app_user_2: { ...adoptable, canLogin: false, managerGrant: undefined },
+          },
+          groups: {
+            login_group: { canLogin: true, superuser: false, managerAdmin: true },
+            no_admin: { canLogin: false, superuser: false, managerAdmin: false },
+            su_group: { canLogin: false, superuser: true, managerAdmin: true },
+          },
+        }),
+        request({ memberOf: ["app_users_gone", "login_group", "no_admin", "su_group"] }),
+      );
+      expect(plan.steps).to.deep.equal([]);
+      expect(plan.refusals).to.deep.equal([
+        { kind: "group-missing", group: "app_users_gone" },
+        { kind: "group-can-login", group: "login_group" },
+        { kind: "group-superuser", group: "su_group" },
+        { kind: "user-superuser", username: "app_user_1" },
+        { kind: "user-nologin", username: "app_user_2" },
+        { kind: "manager-lacks-admin-on-user", username: "app_user_2" },
+        { kind: "other-memberships", username: "app_user_2", groups: ["app_users"] },
+        { kind: "manager-lacks-admin-on-group", group: "no_admin" },
+      ]);
+    });
+
+    it("asks for the ADMIN option on a group only when a grant or revoke needs it", () => {
+      const groups = { app_users: { canLogin: false, superuser: false, managerAdmin: false } };
+      const members = observation({
+        users: { app_user_1: adoptable, app_user_2: adoptable },
+        groups,
+      });
+      expect(planUserPair(members, request())).to.deep.equal({ refusals: [], steps: [] });
+      const missing = observation({ users: { app_user_1: adoptable }, groups });
+      expect(planUserPair(missing, request()).refusals).to.deep.equal([
+        { kind: "manager-lacks-admin-on-group", group: "app_users" },
+      ]);
+    });
+
+    it("refuses to revoke, on 16+, a membership another role granted (only it can revoke it)", () => {
+      const seen = {
+        ...adoptable,
+        memberOf: ["app_users", "intruder"],
+        grantors: { app_users: ["rotation_manager"], intruder: ["postgres"] },
+      };
+      const groups = {
+        app_users: { canLogin: false, superuser: false, managerAdmin: true },
+        intruder: { canLogin: false, superuser: false, managerAdmin: true },
+      };
+      const repair = request({ revokeOtherMembershipsOf: ["app_user_1", "app_user_2"] });
+      const plan = planUserPair(observation({ users: { app_user_1: seen }, groups }), repair);
+      expect(plan.refusals).to.deep.equal([
+        {
+          kind: "membership-granted-by-other",
+          username: "app_user_1",
+          group: "intruder",
+          grantors: ["postgres"],
+        },
+      ]);
+      const old = observation({ serverVersionNum: 150018, users: { app_user_1: seen }, groups });
+      expect(planUserPair(old, repair).steps).to.deep.include({
+        kind: "revoke",
+        group: "intruder",
+        username: "app_user_1",
+      });
+    });
+
+    it("refuses a manager that could use an adopted user's privileges (INHERIT or SET)", () => {
+      const seen = { ...adoptable, managerGrant: { admin: true, inherit: true, set: false } };
+      const plan = planUserPair(observation({ users: { app_user_1: seen } }), request());
+      expect(plan.refusals).to.deep.equal([{ kind: "manager-uses-user", username: "app_user_1" }]);
+    });
+
+    it("asks for no ADMIN option on PostgreSQL 13-15, nor from a superuser manager", () => {
+      const noAdmin = { ...adoptable, managerGrant: undefined };
+      const groups = { app_users: { canLogin: false, superuser: false, managerAdmin: false } };
+      for (const obs of [
+        observation({ serverVersionNum: 150018, users: { app_user_1: noAdmin }, groups }),
+        observation({ managerSuperuser: true, users: { app_user_1: noAdmin }, groups }),
+      ]) {
+        expect(planUserPair(obs, request()).refusals).to.deep.equal([]);
+      }
+    });
+
+    it("sets the connection limit and settings that differ, and resets the dropped ones", () => {
+      const seen = { ...adoptable, connectionLimit: 3, settings: { work_mem: "4MB", old: "x" } };
+      const plan = planUserPair(
+        observation({ users: { app_user_1: seen, app_user_2: adoptable } }),
+        request({
+          connectionLimit: 3,
+          settings: { work_mem: "8MB" },
+          resetSettings: ["old"],
+          revokeOtherMembershipsOf: ["app_user_1", "app_user_2"],
+        }),
+      );
+      expect(plan.steps).to.deep.equal([
+        { kind: "reset", username: "app_user_1", name: "old" },
+        { kind: "set", username: "app_user_1", name: "work_mem", value: "8MB" },
+        { kind: "connectionLimit", username: "app_user_2", limit: 3 },
+        { kind: "set", username: "app_user_2", name: "work_mem", value: "8MB" },
+      ]);
+    });
+  });
+
+  describe("pairDrift", () => {
+    const applied: Record<string, RoleSnapshot> = {
+      app_user_1: {
+        exists: true,
+        canLogin: true,
+        connectionLimit: -1,
+        memberOf: ["g"],
+        settings: {},
+      },
+      app_user_2: {
+        exists: true,
+        canLogin: true,
+        connectionLimit: -1,
+        memberOf: ["g"],
+        settings: {},
+      },
+    };
+
+    it("is empty when nothing changed", () => {
+      expect(pairDrift(applied, applied)).to.deep.equal([]);
+    });
+
+    it("names a dropped user, a membership changed outside, a limit and a setting", () => {
+      const now = {
+        app_user_1: {
+          exists: false,
+          canLogin: false,
+          connectionLimit: -1,
+          memberOf: [],
+          settings: {},
+        },
+        app_user_2: {
+          exists: true,
+          canLogin: false,
+          connectionLimit: 2,
+          memberOf: ["admins"],
+          settings: { search_path: "x" },
+        },
+      };
+      expect(pairDrift(applied, now)).to.deep.equal([
+        '"app_user_1" no longer exists',
+        '"app_user_2" can no longer log in (NOLOGIN)',
+        '"app_user_2" is now also a member of "admins"',
+        '"app_user_2" is no longer a member of "g"',
+        '"app_user_2" has CONNECTION LIMIT 2 (was -1)',
+        '"app_user_2" setting search_path changed outside Pulumi',
+      ]);
+    });
+  });
+
+  describe("planPairChange", () => {
+    const olds = {
+      ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf: ["g"] }),
+      database: {
+        ...DATABASE,
+        port: 5432,
+        managingUser: { username: "rotation_manager" },
+        ssl: { mode: "verify-full" },
+      },
+      managingPassword: "m-secret",
+      username1: USERS.username1,
+      username2: USERS.username2,
+      created: [],
+      passwords: {},
+      observed: {},
+      drift: [],
+    } as unknown as UserPairOutputs;
+    const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["g"] };
+
+    it("is nothing when nothing changed", () => {
+      expect(planPairChange(olds, news)).to.equal("none");
+    });
+
+    it("replaces only for a pair with no user in common", () => {
+      const other = { username1: "x1", username2: "x2" };
+      expect(planPairChange(olds, { ...news, rotateUsers: other })).to.equal("replace");
+      const shared = { username1: "app_user_2", username2: "x2" };
+      expect(planPairChange(olds, { ...news, rotateUsers: shared })).to.equal("update");
+      const swapped = { username1: "app_user_2", username2: "app_user_1" };
+      expect(planPairChange(olds, { ...news, rotateUsers: swapped })).to.equal("update");
+      const unknown = { username1: UNKNOWN, username2: "x2" };
+      expect(planPairChange(olds, { ...news, rotateUsers: unknown })).to.equal("update");
+    });
+
+    it("updates for drift, memberOf, a new managing password and other settings", () => {
+      expect(planPairChange({ ...olds, drift: ["x"] }, news)).to.equal("update");
+      expect(planPairChange(olds, { ...news, memberOf: ["g", "h"] })).to.equal("update");
+      expect(planPairChange(olds, { ...news, memberOf: ["g", "g"] })).to.equal("none");
+      const password = { ...DATABASE, managingUser: { ...DATABASE.managingUser, password: "new" } };
+      expect(planPairChange(olds, { ...news, database: password })).to.equal("update");
+      expect(planPairChange(olds, { ...news, connectionLimit: 4 })).to.equal("update");
+      expect(planPairChange(olds, { ...news, deleteUsersOnDestroy: true })).to.equal("update");
+    });
+  });
+
+  describe("inputs", () => {
+    it("names every problem, before anything is contacted", () => {
+      const problems = userPairInputProblems({
+        database: DATABASE,
+        rotateUsers: { username1: "pg_app", username2: "x".repeat(64) },
+        memberOf: ["app_user_x", "rotation_manager", "public", "g", "g"],
+        connectionLimit: 0,
+        settings: { "Bad Name": "1", role: "admin", work_mem: 4 },
+        deleteUsersOnDestroy: "yes",
+      });
+      expect(problems).to.deep.equal([
+        'rotateUsers.username1 must not start with "pg_" (PostgreSQL reserves those names)',
+        "rotateUsers.username2 is 64 bytes long; PostgreSQL names are at most 63 bytes",
+        'memberOf[1] "rotation_manager" is the managing user',
+        'memberOf[2] "public" is not a role',
+        'memberOf[4] "g" is listed twice',
+        "settings: \"Bad Name\" is not a setting name (lower-case letters, digits, '_', one optional '.')",
+        "settings.role would change who the users' sessions are; it is refused",
+        "settings.work_mem must be a string",
+        "connectionLimit 0 would keep both users from logging in; use -1 or at least 1",
+        "deleteUsersOnDestroy must be true or false",
+      ]);
+    });
+
+    it("refuses a pair member as a group", () => {
+      const problems = userPairInputProblems({
+        database: DATABASE,
+        rotateUsers: USERS,
+        memberOf: ["app_user_2"],
+      });
+      expect(problems).to.deep.equal([
+        'memberOf[0] "app_user_2" is one of the pair: never make the users members of each other',
+      ]);
+    });
+
+    it("resolves defaults, sorts memberOf, and throws ValidationError on bad input", () => {
+      const resolved = resolveUserPairInputs({
+        database: DATABASE,
+        rotateUsers: USERS,
+        memberOf: ["b", "a"],
+      });
+      expect(resolved.memberOf).to.deep.equal(["a", "b"]);
+      expect(resolved.deleteUsersOnDestroy).to.equal(false);
+      expect(resolved.database.ssl.mode).to.equal("verify-full");
+      expect(() =>
+        resolveUserPairInputs({ database: DATABASE, rotateUsers: { ...USERS, username2: "" } }),
+      ).to.throw(ValidationError);
+    });
+
+    it("checks a request received from outside", () => {
+      expect(pairRequestProblems(request(), "r")).to.deep.equal([]);
+      expect(
+        pairRequestProblems({ users: { username1: "", username2: "b" }, memberOf: "x" }, "r"),
+      ).to.deep.equal([
+        "r.users.username1 must be a non-empty string",
+        "r.memberOf must be a list of group role names",
+        "r.revokeOtherMembershipsOf must be a list of names",
+      ]);
+    });
+  });
+
+  it("gives an initial state only when both users were created", () => {
+    expect(initialStateOf(USERS, { app_user_1: "p1", app_user_2: "p2" })).to.deep.equal({
+      current: { username: "app_user_1", password: "p1" },
+      previous: { username: "app_user_2", password: "p2" },
+    });
+    expect(initialStateOf(USERS, { app_user_1: "p1" })).to.equal(undefined);
+    expect(initialStateOf(USERS, {})).to.equal(undefined);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * `PostgresUserPair`'s provider handlers against real PostgreSQL 13-18, with the least-privilege
+ * managing user and the group role set up by the README's SQL: create, adopt, memberships,
+ * drift, delete, refusals, and no password anywhere the server writes.
+ */
+import { expect } from "chai";
+import type { Client } from "pg";
+import { Client as PgClient } from "pg";
+import * as handlers from "../../../provider/postgresUserPair/handlers";
+import type { UserPairInputs, UserPairOutputs } from "../../../provider/core/userPair";
+import { generatePassword } from "../../../provider/core/password";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
+import {
+  ForbiddenRoleError,
+  PermissionDeniedError,
+  ValidationError,
+} from "../../../provider/errors";
+import { rejection } from "../../support/secrets";
+import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
+
+/** A resource's life as the engine drives it. */
+class PairLife {
+  id = "";
+  outputs?: UserPairOutputs;
+  async create(inputs: UserPairInputs): Promise<UserPairOutputs> {
+    const checked = await handlers.check({}, inputs as unknown as Record<string, unknown>);
+    expect(checked.failures).to.deep.equal([]);
+    const result = await handlers.create(checked.inputs as UserPairInputs);
+    this.id = result.id;
+    return (this.outputs = result.outs as UserPairOutputs);
+  }
+  async apply(inputs: UserPairInputs): Promise<string> {
+    const news = inputs as unknown as Record<string, unknown>;
+    const diff = await handlers.diff(this.id, this.outputs!, news);
+    if (diff.replaces?.length) return "replace";
+    if (!diff.changes) return "none";
+    this.outputs = (await handlers.update(this.id, this.outputs!, inputs)).outs as UserPairOutputs;
+    return "update";
+  }
+  async refresh(): Promise<UserPairOutputs> {
+    return (this.outputs = (await handlers.read(this.id, this.outputs!)).props as UserPairOutputs);
+  }
+  async delete(): Promise<void> {
+    await handlers.remove(this.id, this.outputs!);
+  }
+}
+
+for (const major of TEST_MAJORS) {
+  describe(`PostgresUserPair handlers on PostgreSQL ${major}`, function () {
+    let pg: TestCluster;
+    before(async () => {
+      pg = await cluster(major);
+    });
+
+    const names = () => ({ username1: uniqueName("pair_a"), username2: uniqueName("pair_b") });
+    const inputs = (
+      rotateUsers: { username1: string; username2: string },
+      memberOf: string[],
+      extra: Partial<UserPairInputs> = {},
+    ): UserPairInputs => ({ database: pg.database, rotateUsers, memberOf, ...extra });
+
+    const membershipsOf = (username: string) =>
+      pg.asSuperuser(async (c: Client) => {
+        const { rows } = await c.query<{ g: string }>(
+          `SELECT DISTINCT g.rolname AS g FROM pg_auth_members m
+           JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+           WHERE u.rolname = $1 ORDER BY 1`,
+          [username],
+        );
+        return rows.map((r) => r.g);
+      });
+    const exists = (username: string) =>
+      pg.asSuperuser(
+        async (c: Client) =>
+          (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [username])).rowCount === 1,
+      );
+
+    it("creates both users with known passwords that log in, members of exactly memberOf", async () => {
+      const group = await pg.createGroup();
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [group]));
+      expect(out.created).to.deep.equal([users.username1, users.username2]);
+      expect(out.initialState).to.deep.equal({
+        current: { username: users.username1, password: out.passwords[users.username1] },
+        previous: { username: users.username2, password: out.passwords[users.username2] },
+      });
+      for (const username of [users.username1, users.username2]) {
+        expect(await pg.canLogin(username, out.passwords[username])).to.equal(true);
+        expect(await membershipsOf(username)).to.deep.equal([group]);
+      }
+      expect(out.memberOf).to.deep.equal([group]);
+      expect(out.drift).to.deep.equal([]);
+      // The server saw verifiers only.
+      const log = pg.server.readLog();
+      for (const password of Object.values(out.passwords)) expect(log).to.not.include(password);
+    });
+
+    if (major >= 16) {
+      it("leaves the managing user ADMIN and nothing more, whatever createrole_self_grant says", async () => {
+        const manager = quoteIdentifier(pg.manager.username);
+        await pg.asSuperuser((c) =>
+          c.query(`ALTER ROLE ${manager} SET createrole_self_grant = 'set, inherit'`),
+        );
+        try {
+          const users = names();
+          await new PairLife().create(inputs(users, [await pg.createGroup()]));
+          const grants = await pg.asSuperuser(async (c) => {
+            const { rows } = await c.query(
+              `SELECT u.rolname AS role, admin_option, inherit_option, set_option
+               FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.roleid
+               JOIN pg_roles mg ON mg.oid = m.member
+               WHERE mg.rolname = $1 AND u.rolname = ANY($2) ORDER BY 1`,
+              [pg.manager.username, [users.username1, users.username2]],
+            );
+            return rows;
+          });
+          expect(grants).to.deep.equal(
+            [users.username1, users.username2].map((role) => ({
+              role,
+              admin_option: true,
+              inherit_option: false,
+              set_option: false,
+            })),
+          );
+        } finally {
+          await pg.asSuperuser((c) => c.query(`ALTER ROLE ${manager} RESET createrole_self_grant`));
+        }
+      });
+
+      it("names the grant it lacks on a group role, with the SQL that fixes it, creating nothing", async () => {
+        const group = uniqueName("no_admin");
+        await pg.asSuperuser((c) => c.query(`CREATE ROLE ${quoteIdentifier(group)} NOLOGIN`));
+        const users = names();
+        const error = await rejection(new PairLife().create(inputs(users, [group])));
+        expect(error).to.be.instanceOf(PermissionDeniedError);
+        expect(error.message).to.include(
+          `GRANT "${group}" TO "${pg.manager.username}" WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`,
+        );
+        expect(await exists(users.username1)).to.equal(false);
+      });
+    }
+
+    it("adopts existing users without touching their passwords", async () => {
+      const users = await pg.createPair();
+      const group = (await membershipsOf(users.username1))[0];
+      const p1 = generatePassword();
+      await pg.setPassword(users.username1, p1);
+      const out = await new PairLife().create(inputs(users, [group]));
+      expect(out.created).to.deep.equal([]);
+      expect(out.passwords).to.deep.equal({});
+      expect(out.initialState).to.equal(undefined);
+      expect(await pg.canLogin(users.username1, p1)).to.equal(true);
+    });
+
+    it("creates the missing user of a half-existing pair and gives no initial state", async () => {
+      const existing = await pg.createPair();
+      const group = (await membershipsOf(existing.username1))[0];
+      if (major >= 16) {
+        // The new user must be granted the group: the README's group SQL lets the manager.
+        const sql = `GRANT ${quoteIdentifier(group)} TO ${quoteIdentifier(pg.manager.username)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`;
+        await pg.asSuperuser((c) => c.query(sql));
+      }
+      const users = { username1: existing.username1, username2: uniqueName("pair_new") };
+      const out = await new PairLife().create(inputs(users, [group]));
+      expect(out.created).to.deep.equal([users.username2]);
+      expect(Object.keys(out.passwords)).to.deep.equal([users.username2]);
+      expect(out.initialState).to.equal(undefined);
+      expect(await pg.canLogin(users.username2, out.passwords[users.username2])).to.equal(true);
+    });
+
+    it("refuses to adopt a user holding a group memberOf does not list; nothing changes", async () => {
+      const existing = await pg.createPair();
+      const other = await pg.createGroup();
+      const users = { username1: existing.username1, username2: uniqueName("pair_new") };
+      const error = await rejection(new PairLife().create(inputs(users, [other])));
+      expect(error).to.be.instanceOf(ForbiddenRoleError);
+      expect(error.message).to.include("which memberOf does not list");
+      expect(error.message).to.include("nothing was changed");
+      expect(await exists(users.username2)).to.equal(false);
+      expect(await membershipsOf(existing.username1)).to.not.include(other);
+    });
+
+    it("grants and revokes exactly the difference when memberOf changes", async () => {
+      const [g1, g2, g3] = [await pg.createGroup(), await pg.createGroup(), await pg.createGroup()];
+      const users = names();
+      const life = new PairLife();
+      await life.create(inputs(users, [g1, g2]));
+      expect(await life.apply(inputs(users, [g2, g3]))).to.equal("update");
+      for (const username of [users.username1, users.username2]) {
+        expect(await membershipsOf(username)).to.deep.equal([g2, g3].sort());
+      }
+      expect(await life.apply(inputs(users, [g3, g2]))).to.equal("none");
+    });
+
+    it("reports drift on refresh, and the next update repairs it", async () => {
+      const [group, intruder] = [await pg.createGroup(), await pg.createGroup()];
+      const users = names();
+      const life = new PairLife();
+      await life.create(inputs(users, [group]));
+      await pg.asSuperuser(async (c) => {
+        await c.query(`DROP ROLE ${quoteIdentifier(users.username2)}`);
+        await c.query(`GRANT ${quoteIdentifier(intruder)} TO ${quoteIdentifier(users.username1)}`);
+      });
+      const refreshed = await life.refresh();
+      expect(refreshed.drift).to.deep.equal([
+        `"${users.username1}" is now also a member of "${intruder}"`,
+        `"${users.username2}" no longer exists`,
+      ]);
+      // Refreshing again reports the same drift: it stays until an update repairs it.
+      expect((await life.refresh()).drift).to.have.length(2);
+      if (major >= 16) {
+        // Only the role that granted a membership can revoke it on 16+: say so, change nothing.
+        const error = await rejection(life.apply(inputs(users, [group])));
+        expect(error).to.be.instanceOf(PermissionDeniedError);
+        const revoke = `REVOKE ${quoteIdentifier(intruder)} FROM ${quoteIdentifier(users.username1)};`;
+        expect(error.message).to.include(`"${pg.server.superuser.username}"`);
+        expect(error.message).to.include(revoke);
+        expect(await exists(users.username2)).to.equal(false);
+        await pg.asSuperuser((c) => c.query(revoke));
+      }
+      expect(await life.apply(inputs(users, [group]))).to.equal("update");
+      expect(life.outputs!.drift).to.deep.equal([]);
+      expect(await membershipsOf(users.username1)).to.deep.equal([group]);
+      const recreated = life.outputs!.passwords[users.username2];
+      expect(await pg.canLogin(users.username2, recreated)).to.equal(true);
+      expect(await membershipsOf(users.username2)).to.deep.equal([group]);
+    });
+
+    it("keeps both users on delete by default", async () => {
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [await pg.createGroup()]));
+      await life.delete();
+      expect(await pg.canLogin(users.username1, out.passwords[users.username1])).to.equal(true);
+      expect(await pg.canLogin(users.username2, out.passwords[users.username2])).to.equal(true);
+    });
+
+    it("with deleteUsersOnDestroy drops them, refusing while one has a session or owns objects", async () => {
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(
+        inputs(users, [await pg.createGroup()], { deleteUsersOnDestroy: true }),
+      );
+      const session = new PgClient({
+        host: pg.server.host,
+        port: pg.server.port,
+        database: "app",
+        user: users.username1,
+        password: out.passwords[users.username1],
+      });
+      await session.connect();
+      try {
+        const busy = await rejection(life.delete());
+        expect(busy).to.be.instanceOf(ForbiddenRoleError);
+        expect(busy.message).to.include(`"${users.username1}" has 1 open session(s)`);
+      } finally {
+        await session.end();
+      }
+      const table = quoteIdentifier(uniqueName("owned"));
+      await pg.asSuperuser((c) =>
+        c.query(
+          `CREATE TABLE ${table} (); ALTER TABLE ${table} OWNER TO ${quoteIdentifier(users.username2)}`,
+        ),
+      );
+      const owner = await rejection(life.delete());
+      expect(owner).to.be.instanceOf(ForbiddenRoleError);
+      expect(owner.message).to.include(`REASSIGN OWNED BY "${users.username2}"`);
+      expect(await exists(users.username1)).to.equal(true);
+      await pg.asSuperuser((c) => c.query(`DROP TABLE ${table}`));
+      await life.delete();
+      expect(await exists(users.username1)).to.equal(false);
+      expect(await exists(users.username2)).to.equal(false);
+    });
+
+    it("refuses a missing group role with the SQL that creates it; nothing changes", async () => {
+      const users = names();
+      const missing = uniqueName("missing_group");
+      const error = await rejection(new PairLife().create(inputs(users, [missing])));
+      expect(error).to.be.instanceOf(ForbiddenRoleError);
+      expect(error.message).to.include(`CREATE ROLE "${missing}" NOLOGIN;`);
+      expect(await exists(users.username1)).to.equal(false);
+    });
+
+    it("refuses bad input before the server sees a connection", async () => {
+      const before = pg.server.readLog().length;
+      const bad = inputs({ username1: "x".repeat(64), username2: "pg_y" }, ["g"]);
+      const checked = await handlers.check({}, bad as unknown as Record<string, unknown>);
+      expect(checked.failures!.map((f) => f.reason)).to.have.length(2);
+      expect(await rejection(handlers.create(bad))).to.be.instanceOf(ValidationError);
+      expect(pg.server.readLog().slice(before)).to.not.include("connection received");
+    });
+  });
+}
