@@ -74,14 +74,23 @@ export async function handleEvent(
     return OK_REPLY;
   } catch (error) {
     const reply = failure(error, secrets);
-    log(`failed: ${reply.message}`);
+    log(`failed: ${controlsEscaped(reply.message)}`);
     return reply;
   }
 }
 
-/** `text` as a JSON string: quotes, backslashes and control characters escaped. */
+/** `text` with control characters (newlines included) written as JSON escapes. */
+function controlsEscaped(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what is escaped
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** `text` as a JSON string, every control and line-separator character escaped. */
 function quoted(text: string): string {
-  return JSON.stringify(text);
+  return controlsEscaped(JSON.stringify(text));
 }
 
 async function runUserPair(

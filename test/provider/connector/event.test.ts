@@ -90,7 +90,7 @@ describe("connector event", () => {
       "rotateUser {username, password, newPassword} is required",
     ]);
     expect(problems({ ...EVENT, loginUser: EVENT.managingUser })).to.deep.equal([
-      "give rotateUser or loginUser, not both",
+      "give one of rotateUser, loginUser and userPair",
     ]);
   });
 

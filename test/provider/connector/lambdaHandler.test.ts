@@ -169,10 +169,66 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     expect(wrong).to.include({ code: 400, error: "AuthenticationError" });
   });
 
-  it("writes log lines that name users but hold no secret", () => {
-    expect(logs.join("\n")).to.include("rotating");
-    expectNoSecrets(logs.join("\n"), [pg.manager.password]);
-    expect(logs.join("\n")).to.not.match(/SCRAM-SHA-256\$/);
+  it("sets up, observes and drops a user pair for the userPair extension", async () => {
+    const group = await pg.createGroup();
+    const users = { username1: uniqueName("ev_a"), username2: uniqueName("ev_b") };
+    const passwords = {
+      [users.username1]: generatePassword(),
+      [users.username2]: generatePassword(),
+    };
+    const base = { ...escEvent(pg, "unused", "unused") };
+    const { rotateUser: _r, ...rest } = base;
+    void _r;
+    const request = { users, memberOf: [group], revokeOtherMembershipsOf: [] };
+    const applied = await invoke({ ...rest, userPair: { action: "apply", request, passwords } });
+    expect(applied).to.include({ code: 200, message: "ok" });
+    expect(applied.userPair!.created).to.deep.equal([users.username1, users.username2]);
+    expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(true);
+    expect(pg.server.readLog()).to.not.include(passwords[users.username1]);
+
+    const observed = await invoke({
+      ...rest,
+      userPair: { action: "observe", users, memberOf: [group] },
+    });
+    expect(observed.userPair!.observation!.users[users.username2]!.memberOf).to.deep.equal([group]);
+
+    const dropped = await invoke({
+      ...rest,
+      userPair: { action: "drop", usernames: [users.username1, users.username2] },
+    });
+    expect(dropped.userPair!.dropped).to.deep.equal([users.username1, users.username2]);
+    expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(false);
+
+    const bad = await invoke({ ...rest, userPair: { action: "apply", request: {}, passwords: 1 } });
+    expect(bad).to.include({ code: 400, error: "ValidationError" });
+    expect(bad.message).to.include("userPair.request.users");
+    expectNoSecrets(JSON.stringify(logs), Object.values(passwords));
+  });
+
+  it("escapes every value it logs: a newline in a name cannot forge a log line", async () => {
+    const forged = 'x\nok\nrotating "admin"';
+    logs.length = 0;
+    await invoke(escEvent(pg, forged, generatePassword()));
+    expect(logs.every((line) => !line.includes("\n"))).to.equal(true);
+    expect(logs[0]).to.equal(
+      `rotating ${JSON.stringify(forged)} on ${JSON.stringify(`${pg.server.host}:${pg.server.port}/app`)}`,
+    );
+  });
+
+  it("writes log lines that name users but hold no secret", async () => {
+    const { username1 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username1, old);
+    const newPassword = generatePassword();
+    logs.length = 0;
+    expect(await invoke(escEvent(pg, username1, newPassword, old))).to.include({ code: 200 });
+    const failing = generatePassword();
+    await invoke({ ...escEvent(pg, username1, failing, old), port: 1 });
+    const text = logs.join("\n");
+    expect(text).to.include(`rotating ${JSON.stringify(username1)}`);
+    expect(text).to.include("failed:");
+    expectNoSecrets(text, [pg.manager.password, old, newPassword, failing]);
+    expect(text).to.not.match(/SCRAM-SHA-256\$/);
   });
 
   it("refuses a bad PGSSLMODE before connecting", async () => {

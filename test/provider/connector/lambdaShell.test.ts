@@ -6,11 +6,15 @@
 import * as path from "node:path";
 import { expect } from "chai";
 import * as handlers from "../../../provider/postgresRotation/handlers";
+import * as pairHandlers from "../../../provider/postgresUserPair/handlers";
+import type { UserPairInputs, UserPairOutputs } from "../../../provider/core/userPair";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import type { RotationOutputs } from "../../../provider/core/outputs";
 import type { RotationInputs } from "../../../provider/core/types";
 import {
   AuthenticationError,
+  ConnectorError,
   CurrentCredentialsError,
   LambdaInvocationError,
   RoleNotFoundError,
@@ -283,5 +287,96 @@ describe("rotation through connector.awsLambda (local Invoke stand-in)", functio
     expect(problems).to.include("database.connector.awsLambda.roleArn must be an IAM role ARN");
     expect(problems).to.include("database.ssl has no effect with database.connector");
     expect(aws.requests).to.have.length(0);
+  });
+});
+
+describe("PostgresUserPair through connector.awsLambda (local Invoke stand-in)", function () {
+  let pg: TestCluster;
+  let aws: AwsStandIn;
+  const saved: Record<string, string | undefined> = {};
+  const OFFICIAL = "arn:aws:lambda:eu-west-1:123456789012:function:official";
+
+  before(async () => {
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    aws = await startAwsStandIn();
+    aws.functions.set(ARN, (event) =>
+      bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined),
+    );
+    // Pulumi's official connector answers any event without rotateUser.newPassword like this.
+    aws.functions.set(OFFICIAL, async (event) =>
+      (event as { rotateUser?: { newPassword?: string } }).rotateUser?.newPassword
+        ? { code: 200, message: "ok" }
+        : { code: 400, message: "no password provided" },
+    );
+    for (const [name, value] of Object.entries(AWS_ENV)) {
+      saved[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  after(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await aws?.close();
+  });
+
+  function pairInputs(
+    rotateUsers: { username1: string; username2: string },
+    memberOf: string[],
+    lambdaArn = ARN,
+  ): UserPairInputs {
+    const { ssl: _direct, ...database } = pg.database;
+    void _direct;
+    return {
+      database: { ...database, connector: { awsLambda: { lambdaArn, endpoint: aws.endpoint } } },
+      rotateUsers,
+      memberOf,
+      deleteUsersOnDestroy: true,
+      timeouts: { connectSeconds: 2, statementSeconds: 2, lockSeconds: 1 },
+    };
+  }
+
+  it("creates, updates, refreshes and drops the pair inside the VPC, as directly", async () => {
+    const [g1, g2] = [await pg.createGroup(), await pg.createGroup()];
+    const users = { username1: uniqueName("vpc_a"), username2: uniqueName("vpc_b") };
+    aws.requests.length = 0;
+    const created = await pairHandlers.create(pairInputs(users, [g1]));
+    const outs = created.outs as UserPairOutputs;
+    expect(outs.created).to.deep.equal([users.username1, users.username2]);
+    for (const username of [users.username1, users.username2]) {
+      expect(await pg.canLogin(username, outs.passwords[username])).to.equal(true);
+    }
+    const event = JSON.parse(aws.requests[0].body) as Record<string, unknown>;
+    expect(Object.keys(event)).to.deep.equal([
+      "type",
+      "host",
+      "port",
+      "database",
+      "managingUser",
+      "userPair",
+    ]);
+    expect((event.userPair as { action: string }).action).to.equal("apply");
+
+    const updated = (await pairHandlers.update(created.id, outs, pairInputs(users, [g2])))
+      .outs as UserPairOutputs;
+    expect(updated.observed[users.username1].memberOf).to.deep.equal([g2]);
+
+    await pg.asSuperuser((c) => c.query(`DROP ROLE ${quoteIdentifier(users.username2)}`));
+    const read = (await pairHandlers.read(created.id, updated)).props as UserPairOutputs;
+    expect(read.drift).to.deep.equal([`"${users.username2}" no longer exists`]);
+
+    await pairHandlers.remove(created.id, updated);
+    expect(await pg.canLogin(users.username1, outs.passwords[users.username1])).to.equal(false);
+  });
+
+  it("says clearly that Pulumi's official connector cannot set up users", async () => {
+    const users = { username1: uniqueName("off_a"), username2: uniqueName("off_b") };
+    const error = await rejection(pairHandlers.create(pairInputs(users, [], OFFICIAL)));
+    expect(error).to.be.instanceOf(ConnectorError);
+    expect(error.message).to.include("cannot set up users");
+    expect(error.message).to.include("LambdaConnector");
+    expectNoSecrets(renderings(error), [pg.manager.password]);
   });
 });
