@@ -61,7 +61,7 @@ export interface PostgresRotationArgs {
    * right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
    * it again. Stored encrypted.
    */
-  readonly state?: pulumi.Input<StateArgs>;
+  readonly state?: pulumi.Input<StateArgs | undefined>;
   /**
    * Any value; whenever it changes, the previous role gets a new password and becomes current.
    * Rotate by bumping it, e.g. `pulumi config set rotationTrigger 2026-11-26 && pulumi up`.
