@@ -1,5 +1,6 @@
 /**
- * scripts/ensure-node.sh: the pinned Node.js versions CI runs the suites under.
+ * scripts/ensure-node.sh: the pinned Node.js versions CI runs the suites under, and the claims
+ * that must name exactly those (package.json `engines`, the README, the @pulumi/pulumi peer).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,6 +10,11 @@ import { expect } from "chai";
 
 const ROOT = path.join(__dirname, "..", "..");
 const SCRIPT = path.join(ROOT, "scripts", "ensure-node.sh");
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  engines: { node: string };
+  peerDependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 function run(script: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync("bash", [script, ...args], {
@@ -31,6 +37,48 @@ describe("scripts/ensure-node.sh", function () {
   it("pins one version of each of Node.js 20, 22 and 24", () => {
     expect(pinned.map((v) => v.split(".")[0])).to.deep.equal(["20", "22", "24"]);
     for (const version of pinned) expect(version).to.match(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("package.json engines names exactly the pinned versions, each up to its next major", () => {
+    expect(PACKAGE.engines.node).to.equal(pinned.map((v) => `^${v}`).join(" || "));
+  });
+
+  it("the @pulumi/pulumi peer range starts at the version the suites run", () => {
+    expect(PACKAGE.peerDependencies["@pulumi/pulumi"]).to.equal(
+      `^${PACKAGE.devDependencies["@pulumi/pulumi"]}`,
+    );
+  });
+
+  it("the README's two commands section names the pinned versions and the peer range", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## The two commands"),
+      readme.indexOf("\n## ", readme.indexOf("## The two commands") + 1),
+    );
+    for (const version of pinned) expect(section).to.include(`| ${version} |`);
+    expect(section).to.include(PACKAGE.engines.node);
+    expect(section).to.include(PACKAGE.peerDependencies["@pulumi/pulumi"]);
+    expect(section).to.include(`\`@pulumi/pulumi\` ${PACKAGE.devDependencies["@pulumi/pulumi"]}`);
+  });
+
+  it("the README's table says what .ci/run runs under each Node.js", () => {
+    const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+    const full = /^FULL_NODE=(\d+)$/m.exec(ci)?.[1];
+    const newestOnly = /^NEWEST_PG_ONLY_NODES=\(([\d ]+)\)$/m.exec(ci)?.[1].split(" ");
+    expect([full, ...(newestOnly ?? [])].sort()).to.deep.equal(["20", "22", "24"]);
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const row = (major: string) => {
+      const version = pinned.find((v) => v.startsWith(`${major}.`))!;
+      return new RegExp(`^\\| ${version.replace(/\./g, "\\.")} \\| (.*?) *\\|$`, "m").exec(
+        readme,
+      )?.[1];
+    };
+    expect(row(full!)).to.equal("every suite on PostgreSQL 13-18");
+    const [first, ...rest] = newestOnly!;
+    expect(row(first)).to.equal(
+      "every suite, end to end included, on the newest PostgreSQL (18) only",
+    );
+    for (const major of rest) expect(row(major)).to.equal(`the same as on ${first}`);
   });
 
   it("unpacks a pinned Node.js into the cache once, and only its finished binary", () => {
