@@ -51,7 +51,10 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
   const currents: string[] = [];
   let allLoggedIn = true;
   try {
-    step("preparing the Pulumi CLI (built once from its Go module if not installed)");
+    step(
+      "preparing the Pulumi CLI (if none is installed, a one-time build from its Go module: " +
+        "usually 8-9 minutes on 2 cores)",
+    );
     ensurePulumiCli();
     step(`starting PostgreSQL ${MAJOR} on 127.0.0.1 (SCRAM-SHA-256 passwords, throwaway data)`);
     server = await startPostgres({ major: MAJOR, logStatements: false });

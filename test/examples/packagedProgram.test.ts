@@ -39,6 +39,16 @@ const rotation = new PostgresRotation("db", {
 });
 exports.currentUsername = rotation.currentUsername;
 exports.current = rotation.current;
+
+// Which Node.js ran the program (the language host's \`node\` on PATH) and a dynamic provider
+// (the provider host's).
+const nodeProbe = new pulumi.dynamic.Resource(
+  { create: async () => ({ id: "node", outs: { version: process.version } }) },
+  "node-probe",
+  { version: undefined },
+);
+exports.programNode = process.version;
+exports.providerNode = nodeProbe.version;
 `;
 
 describe("a separate Pulumi program using the packed package", function () {
@@ -140,6 +150,12 @@ describe("a separate Pulumi program using the packed package", function () {
     await stack.up();
     const first = await current();
     expect(first.username).to.equal(username1);
+    // The Node.js on PATH runs the program and the provider: the one running these tests.
+    const outputs = await stack.outputs();
+    expect([outputs.programNode.value, outputs.providerNode.value]).to.deep.equal([
+      process.version,
+      process.version,
+    ]);
     await stack.setConfig("rotationTrigger", { value: "b" });
     await stack.up();
     const second = await current();
