@@ -50,6 +50,16 @@ export type {
 } from "./provider/core/types";
 export * from "./provider/errors";
 export {
+  RotatedPostgresCredentials,
+  type RotatedPostgresCredentialsArgs,
+  type CredentialsDatabaseArgs,
+  type CredentialsEscArgs,
+  type ExistingConnectorArgs,
+  type CreateConnectorArgs,
+  type ConnectorCreateArgs,
+  type RotationSchedule,
+} from "./components/rotatedPostgresCredentials";
+export {
   LambdaConnector,
   type LambdaConnectorArgs,
   escTrustPolicy,

@@ -11,14 +11,28 @@ export interface Registration {
   /** The inputs as sent on the wire, secrets still wrapped in `SECRET_SIG` objects. */
   object: Record<string, unknown>;
   additionalSecretOutputs: string[];
+  /** URN of the parent resource ("" for none). */
+  parent: string;
+  /** URNs this resource was registered as depending on. */
+  dependencies: string[];
+}
+
+export interface MockOptions {
+  /** Extra outputs of a new resource, by its args (echoing the inputs is the default). */
+  readonly outputsFor?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+  /** Results of invokes (data sources); the invoke's inputs by default. */
+  readonly call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
 }
 
 /** Installs echoing mocks and returns the list every registration is appended to. */
-export async function mockAndRecord(): Promise<Registration[]> {
+export async function mockAndRecord(options: MockOptions = {}): Promise<Registration[]> {
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-      call: (args) => args.inputs,
+      newResource: (args) => ({
+        id: `${args.name}-id`,
+        state: { ...args.inputs, ...(options.outputsFor?.(args) ?? {}) },
+      }),
+      call: (args) => options.call?.(args) ?? args.inputs,
     },
     "project",
     "stack",
@@ -34,14 +48,18 @@ export async function mockAndRecord(): Promise<Registration[]> {
     const r = req as {
       getType(): string;
       getName(): string;
-      getObject(): { toJavaScript(): Record<string, unknown> };
+      getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
       getAdditionalsecretoutputsList(): string[];
+      getParent(): string;
+      getDependenciesList(): string[];
     };
     registrations.push({
       type: r.getType(),
       name: r.getName(),
-      object: r.getObject().toJavaScript(),
+      object: r.getObject()?.toJavaScript() ?? {},
       additionalSecretOutputs: r.getAdditionalsecretoutputsList(),
+      parent: r.getParent(),
+      dependencies: r.getDependenciesList(),
     });
     original(req, callback);
   };

@@ -1,0 +1,543 @@
+/**
+ * `RotatedPostgresCredentials`: the whole rotation set-up in one component. It creates (or
+ * adopts) the two users, optionally deploys the connector Lambda, writes both Pulumi ESC
+ * environments of the seed's layout, and rotates the pair whenever `rotationTrigger` changes,
+ * with the state kept in ESC when ESC is configured.
+ *
+ * The constructor reads as a table of contents: validate, then one helper per part
+ * (`createUsers`, `resolveConnector`, `createEnvironments`, `createRotation`), then the outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type {
+  Credential,
+  PasswordPolicy,
+  PreviousCredential,
+  SslMode,
+  Timeouts,
+} from "../provider/core/types";
+import { escLocationProblems } from "../provider/core/validate";
+import {
+  DEFAULT_ROTATOR_KEY,
+  credentialsEnvironmentYaml,
+  rotatorEnvironmentYaml,
+} from "../provider/esc/documents";
+import type { CredentialArgs, UserPairArgs } from "../provider/args";
+import { EscEnvironment } from "../provider/escEnvironment/escEnvironment";
+import { PostgresRotation, type StateArgs } from "../provider/postgresRotation/postgresRotation";
+import { PostgresUserPair } from "../provider/postgresUserPair/postgresUserPair";
+import { LambdaConnector, type LambdaConnectorArgs } from "./lambdaConnector";
+
+/** `LambdaConnector`'s inputs without the ESC location, which the component fills in. */
+export type ConnectorCreateArgs = Omit<
+  LambdaConnectorArgs,
+  "escOrganization" | "escProject" | "escEnvironment"
+>;
+
+export interface CredentialsDatabaseArgs {
+  /**
+   * Host name or IP address of the server, as `pulumi up` reaches it (directly) or as the
+   * connector Lambda and ESC reach it (with a connector).
+   * @example "app-db.cluster-abc.eu-west-1.rds.amazonaws.com"
+   */
+  readonly host: pulumi.Input<string>;
+  /** @default 5432 */
+  readonly port?: pulumi.Input<number>;
+  /** Database to connect to (the users are cluster-wide). @example "app" */
+  readonly database: pulumi.Input<string>;
+  /**
+   * A role with `CREATEROLE` (on PostgreSQL 16+ also `ADMIN` on the `memberOf` groups; see the
+   * README's setup SQL). Its password is kept encrypted in the Pulumi state and, with `esc`, as
+   * `fn::secret` in the credentials environment.
+   * @example { username: "rotation_manager", password: config.requireSecret("managerPassword") }
+   */
+  readonly managingUser: pulumi.Input<CredentialArgs>;
+  /**
+   * TLS of direct connections, as libpq's `sslmode`. With a connector, TLS is the Lambda's
+   * setting (`connector.create.sslMode`), so leave this out.
+   * @default { mode: "verify-full" }
+   */
+  readonly ssl?: pulumi.Input<{ mode: pulumi.Input<SslMode>; ca?: pulumi.Input<string> }>;
+}
+
+/** A connector Lambda that already exists (this package's, or Pulumi's official one). */
+export interface ExistingConnectorArgs {
+  /** @example "arn:aws:lambda:eu-west-1:123456789012:function:pg-rotator" */
+  readonly lambdaArn: pulumi.Input<string>;
+  /**
+   * The role ESC's `fn::open::aws-login` assumes (OIDC) to invoke the function; required with
+   * `esc`. `pulumi up` itself invokes with the default AWS credential chain.
+   * @example "arn:aws:iam::123456789012:role/pg-rotator-invocation"
+   */
+  readonly invocationRoleArn?: pulumi.Input<string>;
+  /** @default the region in `lambdaArn` */
+  readonly region?: pulumi.Input<string>;
+  /** Lambda API endpoint (a VPC interface endpoint, say). @default AWS's public endpoint */
+  readonly endpoint?: pulumi.Input<string>;
+}
+
+/** A new `LambdaConnector` for this database, trusted by exactly this rotator environment. */
+export interface CreateConnectorArgs {
+  readonly create: ConnectorCreateArgs;
+}
+
+export type RotationSchedule =
+  /** A 5-field cron expression, at most daily (ESC's minimum). @example "0 3 * * *" */
+  | { readonly cron: pulumi.Input<string> }
+  /** One rotation at this ISO 8601 time. @example "2026-12-01T03:00:00Z" */
+  | { readonly once: pulumi.Input<string> };
+
+export interface CredentialsEscArgs {
+  /** Pulumi Cloud organization. @example "acme" */
+  readonly organization: pulumi.Input<string>;
+  /** ESC project holding both environments. @example "payments" */
+  readonly project: pulumi.Input<string>;
+  /**
+   * The credentials environment (admins only): the managing user, and with a connector the
+   * OIDC login ESC uses to invoke it.
+   * @default "<component name>-credentials"
+   */
+  readonly credentialsEnvironment?: string;
+  /**
+   * The rotator environment holding `fn::rotate::postgres` and the state apps read
+   * (`${environments.<project>.<rotator>.<key>.current}`).
+   * @default "<component name>-rotator"
+   */
+  readonly rotatorEnvironment?: string;
+  /** Key under `values` of the `fn::rotate::postgres`. @default "dbRotator" */
+  readonly rotatorKey?: string;
+  /** Pulumi access token (stored encrypted). @default the `PULUMI_ACCESS_TOKEN` of `pulumi up` */
+  readonly accessToken?: pulumi.Input<string>;
+  /** Pulumi Cloud API URL (self-hosted). @default "https://api.pulumi.com" */
+  readonly apiUrl?: pulumi.Input<string>;
+  /**
+   * Let ESC rotate on a schedule too (an ESC rotation schedule on the rotator environment).
+   * Rotate no more often than your apps re-read their credentials.
+   * @default none: rotations happen when `rotationTrigger` changes (or from ESC by hand)
+   * @example { cron: "0 3 * * 1" }
+   */
+  readonly rotationSchedule?: RotationSchedule;
+}
+
+export interface RotatedPostgresCredentialsArgs {
+  /** Where the database is and who manages its users. */
+  readonly database: CredentialsDatabaseArgs;
+  /**
+   * The two users apps take turns on. Missing ones are created with random passwords (sent as
+   * SCRAM verifiers); existing ones are adopted without touching their passwords.
+   * @example { username1: "app_user_1", username2: "app_user_2" }
+   */
+  readonly rotateUsers: pulumi.Input<UserPairArgs>;
+  /**
+   * Working credentials to start from, for users that exist already (migrating from the
+   * official template: its rotator's `state`). Checked by logging in. Stored encrypted.
+   * @default the initial passwords of the users this component created (both known)
+   */
+  readonly state?: pulumi.Input<StateArgs>;
+  /**
+   * Any value; whenever it changes, the previous user gets a new password and becomes current.
+   * @default none (no rotation after the first deployment)
+   * @example config.require("rotationTrigger")
+   */
+  readonly rotationTrigger?: pulumi.Input<string | number>;
+  /**
+   * NOLOGIN group roles both users belong to, and no others: grant privileges to these.
+   * @default []
+   * @example ["app_users"]
+   */
+  readonly memberOf?: pulumi.Input<pulumi.Input<string>[]>;
+  /** `CONNECTION LIMIT` of both users. @default unchanged (-1 for users it creates) */
+  readonly connectionLimit?: pulumi.Input<number>;
+  /**
+   * Settings of both users in every database (`ALTER ROLE … SET`).
+   * @default {}
+   * @example { statement_timeout: "30s" }
+   */
+  readonly roleSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Drop the users it created when the component is deleted. @default false */
+  readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
+  /** How passwords are generated. @default { length: 32, characters: URL-safe } */
+  readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
+  /** PBKDF2 iterations of the SCRAM-SHA-256 verifiers. @default 4096 */
+  readonly scramIterations?: pulumi.Input<number>;
+  /** @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
+  readonly timeouts?: pulumi.Input<Timeouts>;
+  /**
+   * For a database `pulumi up` cannot reach (private subnets): change passwords through a
+   * connector Lambda inside its VPC. `{ lambdaArn, invocationRoleArn? }`: one that exists;
+   * `{ create: {...} }`: a new `LambdaConnector` (needs `esc`, whose rotator environment its
+   * invocation role trusts).
+   * @default none: connect directly from where `pulumi up` runs
+   * @example { create: { vpcId, subnetIds, databaseSecurityGroupId: db.securityGroupId } }
+   */
+  readonly connector?: ExistingConnectorArgs | CreateConnectorArgs;
+  /**
+   * Keep both Pulumi ESC environments of the seed's layout, with the state in the rotator
+   * environment: apps read `current` from ESC, and ESC may rotate too.
+   * @default none: no ESC; read the credentials from this component's outputs
+   */
+  readonly esc?: CredentialsEscArgs;
+}
+
+/**
+ * Two PostgreSQL users that take turns, rotated with zero downtime whenever `rotationTrigger`
+ * changes, with everything around them: the users, an optional connector Lambda, both ESC
+ * environments and an optional ESC rotation schedule.
+ *
+ * @example
+ * const db = new RotatedPostgresCredentials("app-db", {
+ *   database: { host: "db.internal", database: "app",
+ *               managingUser: { username: "rotation_manager",
+ *                               password: config.requireSecret("managerPassword") } },
+ *   rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
+ *   memberOf: ["app_users"],
+ *   rotationTrigger: config.require("rotationTrigger"),
+ * });
+ * export const credentials = db.current; // secret { username, password }
+ */
+export class RotatedPostgresCredentials extends pulumi.ComponentResource {
+  /** The credentials apps should use now (secret). */
+  readonly current: pulumi.Output<Credential>;
+  /** The other user, valid until the next rotation (secret). */
+  readonly previous: pulumi.Output<PreviousCredential>;
+  /** `current.username`, not secret. */
+  readonly currentUsername: pulumi.Output<string>;
+  /** ISO 8601 time of the last password change; undefined before the first rotation. */
+  readonly rotatedAt: pulumi.Output<string | undefined>;
+  /** `<project>/<environment>` of the credentials environment; undefined without `esc`. */
+  readonly credentialsEnvironment: pulumi.Output<string | undefined>;
+  /** `<project>/<environment>` of the rotator environment; undefined without `esc`. */
+  readonly rotatorEnvironment: pulumi.Output<string | undefined>;
+  /** The connector Lambda's ARN; undefined when connecting directly. */
+  readonly lambdaArn: pulumi.Output<string | undefined>;
+  /** The role ESC assumes to invoke the connector; undefined without one. */
+  readonly invocationRoleArn: pulumi.Output<string | undefined>;
+
+  /** The children, for reading their outputs or wiring `dependsOn`. */
+  readonly users: PostgresUserPair;
+  readonly connector?: LambdaConnector;
+  readonly credentialsEnv?: EscEnvironment;
+  readonly rotatorEnv?: EscEnvironment;
+  readonly rotation: PostgresRotation;
+
+  constructor(
+    name: string,
+    args: RotatedPostgresCredentialsArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("postgres-rotator:index:RotatedPostgresCredentials", name, {}, opts);
+    const esc = this.validate(name, args);
+    const database = secretManager(args.database);
+
+    const connector = this.resolveConnector(name, args, esc);
+    const users = this.createUsers(name, args, database, connector);
+    const state = args.state !== undefined ? pulumi.secret(args.state) : users.initialState;
+    const environments = esc
+      ? this.createEnvironments(name, args, database, connector, esc, state)
+      : undefined;
+    const rotation = this.createRotation(name, args, database, connector, esc, state, [
+      users,
+      ...(environments ? [environments.rotator] : []),
+    ]);
+
+    this.users = users;
+    this.connector = connector?.created;
+    this.credentialsEnv = environments?.credentials;
+    this.rotatorEnv = environments?.rotator;
+    this.rotation = rotation;
+    this.current = rotation.current;
+    this.previous = rotation.previous;
+    this.currentUsername = rotation.currentUsername;
+    this.rotatedAt = rotation.rotatedAt;
+    this.credentialsEnvironment = pulumi.output(
+      esc ? pulumi.interpolate`${esc.project}/${esc.credentials}` : undefined,
+    );
+    this.rotatorEnvironment = pulumi.output(
+      esc ? pulumi.interpolate`${esc.project}/${esc.rotator}` : undefined,
+    );
+    this.lambdaArn = pulumi.output(connector?.lambdaArn);
+    this.invocationRoleArn = pulumi.output(connector?.invocationRoleArn);
+    this.registerOutputs({
+      current: this.current,
+      previous: this.previous,
+      currentUsername: this.currentUsername,
+      rotatedAt: this.rotatedAt,
+      credentialsEnvironment: this.credentialsEnvironment,
+      rotatorEnvironment: this.rotatorEnvironment,
+      lambdaArn: this.lambdaArn,
+      invocationRoleArn: this.invocationRoleArn,
+    });
+  }
+
+  /** Impossible combinations fail here, before any child exists. */
+  private validate(name: string, args: RotatedPostgresCredentialsArgs): ResolvedEsc | undefined {
+    const fail = (message: string) => new pulumi.ResourceError(message, this);
+    const connector = args.connector as Partial<ExistingConnectorArgs & CreateConnectorArgs>;
+    if (connector && "create" in connector && "lambdaArn" in connector) {
+      throw fail(
+        `${name}: give connector.lambdaArn (an existing connector) or connector.create, not both`,
+      );
+    }
+    if (connector?.create && !args.esc) {
+      throw fail(
+        `${name}: connector.create needs esc: the connector's invocation role trusts exactly ` +
+          `the ESC organization and rotator environment, so they must be known`,
+      );
+    }
+    if (connector && args.database.ssl !== undefined) {
+      throw fail(
+        `${name}: database.ssl has no effect with a connector: TLS is the Lambda's setting ` +
+          `(connector.create.sslMode, verify-full by default); remove database.ssl`,
+      );
+    }
+    if (!args.esc) return undefined;
+    const esc = args.esc;
+    if (connector && !connector.create && connector.invocationRoleArn === undefined) {
+      throw fail(
+        `${name}: with esc and an existing connector, give connector.invocationRoleArn: the ` +
+          `role ESC's fn::open::aws-login assumes to invoke the Lambda`,
+      );
+    }
+    const resolved: ResolvedEsc = {
+      organization: esc.organization,
+      project: esc.project,
+      credentials: esc.credentialsEnvironment ?? `${name}-credentials`,
+      rotator: esc.rotatorEnvironment ?? `${name}-rotator`,
+      key: esc.rotatorKey ?? DEFAULT_ROTATOR_KEY,
+      ...(esc.accessToken !== undefined ? { accessToken: pulumi.secret(esc.accessToken) } : {}),
+      ...(esc.apiUrl !== undefined ? { apiUrl: esc.apiUrl } : {}),
+    };
+    const problems = escLocationProblems(
+      { credentials: resolved.credentials, rotator: resolved.rotator },
+      ["credentials", "rotator"],
+    );
+    if (problems.length > 0) {
+      throw fail(
+        `${name}: the ESC environment names ${JSON.stringify(resolved.credentials)} and ` +
+          `${JSON.stringify(resolved.rotator)} must be 1-100 letters, digits, '.', '_' or '-'; ` +
+          `set esc.credentialsEnvironment and esc.rotatorEnvironment`,
+      );
+    }
+    if (resolved.credentials === resolved.rotator) {
+      throw fail(`${name}: esc.credentialsEnvironment and esc.rotatorEnvironment must differ`);
+    }
+    if (!/^[A-Za-z_][\w-]*$/.test(resolved.key)) {
+      throw fail(`${name}: esc.rotatorKey must be a YAML key of letters, digits, '_' or '-'`);
+    }
+    const schedule = esc.rotationSchedule as { cron?: unknown; once?: unknown } | undefined;
+    if (schedule && "cron" in schedule === "once" in schedule) {
+      throw fail(`${name}: esc.rotationSchedule is { cron } or { once }, exactly one`);
+    }
+    return resolved;
+  }
+
+  /** The connector to use: none (direct), an existing one, or a new `LambdaConnector`. */
+  private resolveConnector(
+    name: string,
+    args: RotatedPostgresCredentialsArgs,
+    esc: ResolvedEsc | undefined,
+  ): ResolvedConnector | undefined {
+    const connector = args.connector;
+    if (!connector) return undefined;
+    if ("create" in connector) {
+      const created = new LambdaConnector(
+        `${name}-connector`,
+        {
+          ...connector.create,
+          databasePort: connector.create.databasePort ?? args.database.port,
+          escOrganization: esc!.organization,
+          escProject: esc!.project,
+          escEnvironment: esc!.rotator,
+        },
+        { parent: this },
+      );
+      return {
+        lambdaArn: created.lambdaArn,
+        invocationRoleArn: created.invocationRoleArn,
+        created,
+      };
+    }
+    return {
+      lambdaArn: connector.lambdaArn,
+      ...(connector.invocationRoleArn !== undefined
+        ? { invocationRoleArn: connector.invocationRoleArn }
+        : {}),
+      ...(connector.region !== undefined ? { region: connector.region } : {}),
+      ...(connector.endpoint !== undefined ? { endpoint: connector.endpoint } : {}),
+    };
+  }
+
+  /** The two users, created or adopted, kept identical. */
+  private createUsers(
+    name: string,
+    args: RotatedPostgresCredentialsArgs,
+    database: CredentialsDatabaseArgs,
+    connector: ResolvedConnector | undefined,
+  ): PostgresUserPair {
+    return new PostgresUserPair(
+      `${name}-users`,
+      {
+        database: childDatabase(database, connector),
+        rotateUsers: args.rotateUsers,
+        ...defined({
+          memberOf: args.memberOf,
+          connectionLimit: args.connectionLimit,
+          settings: args.roleSettings,
+          deleteUsersOnDestroy: args.deleteUsersOnDestroy,
+          passwordPolicy: args.passwordPolicy,
+          scramIterations: args.scramIterations,
+          timeouts: args.timeouts,
+        }),
+      },
+      { parent: this },
+    );
+  }
+
+  /** Both ESC environments of the seed's layout; the rotator starts from `state`. */
+  private createEnvironments(
+    name: string,
+    args: RotatedPostgresCredentialsArgs,
+    database: CredentialsDatabaseArgs,
+    connector: ResolvedConnector | undefined,
+    esc: ResolvedEsc,
+    state: pulumi.Input<StateArgs | undefined>,
+  ): { credentials: EscEnvironment; rotator: EscEnvironment } {
+    const location = {
+      organization: esc.organization,
+      project: esc.project,
+      ...defined({ accessToken: esc.accessToken, apiUrl: esc.apiUrl }),
+    };
+    const credentialsYaml = pulumi
+      .all([pulumi.output(database.managingUser), connector?.invocationRoleArn])
+      .apply(([manager, roleArn]) =>
+        credentialsEnvironmentYaml({
+          managingUser: { username: manager.username, password: manager.password },
+          ...(roleArn ? { awsLogin: { roleArn } } : {}),
+        }),
+      );
+    const credentials = new EscEnvironment(
+      `${name}-credentials-env`,
+      { ...location, name: esc.credentials, yaml: credentialsYaml },
+      { parent: this },
+    );
+    const rotatorYaml = pulumi
+      .all([
+        esc.project,
+        database.host,
+        database.port ?? 5432,
+        database.database,
+        args.rotateUsers,
+        connector?.lambdaArn,
+        state,
+      ])
+      .apply(([project, host, port, db, users, lambdaArn, start]) =>
+        rotatorEnvironmentYaml({
+          credentials: { project, environment: esc.credentials },
+          database: { host, port, database: db },
+          rotateUsers: { username1: users.username1, username2: users.username2 },
+          key: esc.key,
+          ...(lambdaArn ? { lambdaArn } : {}),
+          ...(start ? { state: start as never } : {}),
+        }),
+      );
+    const rotator = new EscEnvironment(
+      `${name}-rotator-env`,
+      { ...location, name: esc.rotator, yaml: rotatorYaml, rotatorKey: esc.key },
+      { parent: this, dependsOn: [credentials] },
+    );
+    return { credentials, rotator };
+  }
+
+  /** The rotation itself; its state lives in ESC when ESC is configured. */
+  private createRotation(
+    name: string,
+    args: RotatedPostgresCredentialsArgs,
+    database: CredentialsDatabaseArgs,
+    connector: ResolvedConnector | undefined,
+    esc: ResolvedEsc | undefined,
+    state: pulumi.Input<StateArgs | undefined>,
+    dependsOn: pulumi.Resource[],
+  ): PostgresRotation {
+    return new PostgresRotation(
+      `${name}-rotation`,
+      {
+        database: childDatabase(database, connector),
+        rotateUsers: args.rotateUsers,
+        state,
+        ...defined({
+          rotationTrigger: args.rotationTrigger,
+          passwordPolicy: args.passwordPolicy,
+          scramIterations: args.scramIterations,
+          timeouts: args.timeouts,
+        }),
+        ...(esc
+          ? {
+              esc: {
+                organization: esc.organization,
+                project: esc.project,
+                environment: esc.rotator,
+                key: esc.key,
+                ...defined({ accessToken: esc.accessToken, apiUrl: esc.apiUrl }),
+              },
+            }
+          : {}),
+      },
+      { parent: this, dependsOn },
+    );
+  }
+}
+
+interface ResolvedEsc {
+  readonly organization: pulumi.Input<string>;
+  readonly project: pulumi.Input<string>;
+  readonly credentials: string;
+  readonly rotator: string;
+  readonly key: string;
+  readonly accessToken?: pulumi.Input<string>;
+  readonly apiUrl?: pulumi.Input<string>;
+}
+
+interface ResolvedConnector {
+  readonly lambdaArn: pulumi.Input<string>;
+  readonly invocationRoleArn?: pulumi.Input<string>;
+  readonly region?: pulumi.Input<string>;
+  readonly endpoint?: pulumi.Input<string>;
+  readonly created?: LambdaConnector;
+}
+
+/** `database` with the managing password marked secret, once, at the top. */
+function secretManager(database: CredentialsDatabaseArgs): CredentialsDatabaseArgs {
+  const manager = database.managingUser;
+  if (pulumi.Output.isInstance(manager) || manager instanceof Promise) {
+    return { ...database, managingUser: pulumi.secret(manager) };
+  }
+  const plain = manager as CredentialArgs;
+  return {
+    ...database,
+    managingUser: { username: plain.username, password: pulumi.secret(plain.password) },
+  };
+}
+
+/** The `database` input of a child resource: with the connector, or with `ssl` (direct). */
+function childDatabase(
+  database: CredentialsDatabaseArgs,
+  connector: ResolvedConnector | undefined,
+) {
+  const { ssl, ...rest } = database;
+  if (!connector) return { ...rest, ...(ssl !== undefined ? { ssl } : {}) };
+  return {
+    ...rest,
+    connector: {
+      awsLambda: {
+        lambdaArn: connector.lambdaArn,
+        ...defined({ region: connector.region, endpoint: connector.endpoint }),
+      },
+    },
+  };
+}
+
+/** `values` without its undefined entries (so children see their own defaults). */
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
