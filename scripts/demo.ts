@@ -1,11 +1,13 @@
 /**
- * `npm run demo`: two zero-downtime rotations with the real Pulumi CLI, on a throwaway server.
+ * `npm run demo`: `RotatedPostgresCredentials` creating two users and rotating them twice with
+ * zero downtime, with the real Pulumi CLI, on a throwaway server.
  *
  * 1. Starts an embedded PostgreSQL (SCRAM authentication, 127.0.0.1 only) and sets it up with
- *    README.md's SQL: a least-privilege managing user and the two users apps take turns on.
- * 2. Deploys examples/quickstart on a local file backend (`pulumi up`): username1 is rotated.
- * 3. Bumps the `rotationTrigger` config value and deploys again: username2 is rotated, and the
- *    old current user still logs in.
+ *    README.md's SQL: a least-privilege managing user and the group role, nothing else.
+ * 2. Deploys examples/quickstart on a local file backend (`pulumi up`): the component creates
+ *    app_user_1 (current) and app_user_2, both with known passwords.
+ * 3. Bumps the `rotationTrigger` config value and deploys again, twice: app_user_2, then
+ *    app_user_1 get new passwords, and each time the old current user still logs in.
  * 4. Destroys the stack (the users stay), stops the server and deletes every file it made.
  *
  * After each step it prints who is current and previous, with proof that each known password
@@ -61,8 +63,8 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
     const managerPassword = randomBytes(18).toString("base64url");
     await setUp(server, managerPassword);
     step(
-      `created the managing user ${NAMES.manager} (CREATEROLE, ADMIN on the two users only) ` +
-        `and ${NAMES.username1}, ${NAMES.username2}`,
+      `created the managing user ${NAMES.manager} (CREATEROLE, ADMIN on the group only) and ` +
+        `the group role ${NAMES.group}; the users do not exist yet`,
     );
 
     program = await localProgramStack({
@@ -76,13 +78,14 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
       database: { value: DATABASE },
       managingUser: { value: NAMES.manager },
       managingPassword: { value: managerPassword, secret: true },
-      username1: { value: NAMES.username1 },
-      username2: { value: NAMES.username2 },
       // The demo server listens on loopback without TLS; the default is verify-full.
       sslMode: { value: "disable" },
       rotationTrigger: { value: "1" },
     });
-    step(`stack "demo" on a local file backend; rotationTrigger = 1; pulumi up …`);
+    step(
+      `stack "demo" on a local file backend; rotationTrigger = 1; pulumi up (creates ` +
+        `${NAMES.username1} and ${NAMES.username2}) …`,
+    );
 
     const rows: string[][] = [];
     const record = async (label: string) => {
@@ -111,11 +114,16 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
     step(`pulumi up: ${summary(first.summary.resourceChanges)}`);
     await record("after first up");
 
-    await stack.setConfig("rotationTrigger", { value: "2" });
-    step("pulumi config set rotationTrigger 2; pulumi up …");
-    const second = await stack.up();
-    step(`pulumi up: ${summary(second.summary.resourceChanges)}`);
-    await record("after trigger 1 → 2");
+    for (const [from, to] of [
+      ["1", "2"],
+      ["2", "3"],
+    ]) {
+      await stack.setConfig("rotationTrigger", { value: to });
+      step(`pulumi config set rotationTrigger ${to}; pulumi up …`);
+      const result = await stack.up();
+      step(`pulumi up: ${summary(result.summary.resourceChanges)}`);
+      await record(`after trigger ${from} → ${to}`);
+    }
 
     step("pulumi destroy (the database users and their passwords stay as they are) …");
     await stack.destroy();
@@ -123,7 +131,8 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
     await stack.workspace.removeStack("demo");
     step(
       allLoggedIn
-        ? "done: two rotations, every known password logs in, and the old current kept working"
+        ? "done: users created, two rotations, every known password logs in, and each old " +
+            "current kept working"
         : "done, but a login failed (see the table)",
     );
     return { currents, allLoggedIn };
@@ -146,7 +155,8 @@ async function setUp(server: EmbeddedPostgres, managerPassword: string): Promise
   try {
     const statements = [
       ...setupSql("manager", NAMES),
-      ...setupSql(server.major >= 16 ? "pair:16+" : "pair:13-15", NAMES),
+      ...setupSql("group", NAMES),
+      ...(server.major >= 16 ? setupSql("group:16+", NAMES) : []),
     ];
     for (const sql of statements) await client.query(sql);
     // What psql's \password does: send a verifier, never the password.

@@ -1,22 +1,22 @@
 /**
- * Quickstart: rotate a pair of PostgreSQL users from a Pulumi program. See README.md here.
+ * Quickstart: two PostgreSQL users that take turns, created and rotated by one component.
+ * The database needs only the managing user and a group role (README, "Setting up the
+ * database"); the component creates app_user_1 and app_user_2. See README.md here.
  *
  *     pulumi config set host db.internal
  *     pulumi config set database app
  *     pulumi config set managingUser rotation_manager
  *     pulumi config set --secret managingPassword '…'
- *     pulumi config set username1 app_user_1
- *     pulumi config set username2 app_user_2
  *     pulumi config set rotationTrigger 1
- *     pulumi up                                          # rotates app_user_1
- *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2
+ *     pulumi up                                          # creates both users, both passwords known
+ *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2; app_user_1 untouched
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PostgresRotation, type SslMode } from "pulumi-postgres-rotator";
+import { RotatedPostgresCredentials, type SslMode } from "pulumi-postgres-rotator";
 
 const config = new pulumi.Config();
 
-const rotation = new PostgresRotation("app-db", {
+const credentials = new RotatedPostgresCredentials("app-db", {
   database: {
     host: config.require("host"),
     port: config.getNumber("port") ?? 5432,
@@ -28,16 +28,16 @@ const rotation = new PostgresRotation("app-db", {
     ssl: { mode: (config.get("sslMode") as SslMode | undefined) ?? "verify-full" },
   },
   rotateUsers: {
-    username1: config.require("username1"),
-    username2: config.require("username2"),
+    username1: config.get("username1") ?? "app_user_1",
+    username2: config.get("username2") ?? "app_user_2",
   },
+  memberOf: [config.get("group") ?? "app_users"],
   rotationTrigger: config.require("rotationTrigger"),
 });
 
-export const currentUsername = rotation.currentUsername;
-export const previousUsername = rotation.previousUsername;
-export const rotatedAt = rotation.rotatedAt;
+export const currentUsername = credentials.currentUsername;
+export const rotatedAt = credentials.rotatedAt;
 /** Secret `{username, password}`: `pulumi stack output --show-secrets current`. */
-export const current = rotation.current;
-/** Secret `{username, password}` of the other user (no password before the second rotation). */
-export const previous = rotation.previous;
+export const current = credentials.current;
+/** Secret `{username, password}` of the other user, valid until the next rotation. */
+export const previous = credentials.previous;

@@ -1,6 +1,7 @@
 /**
- * End to end: examples/quickstart deployed by the real Pulumi CLI (through the Automation API)
- * against a real PostgreSQL server. The steps build on each other, in order, on one stack.
+ * End to end: examples/quickstart (one `RotatedPostgresCredentials`, direct mode) deployed by the
+ * real Pulumi CLI (through the Automation API) against a real PostgreSQL server where only the
+ * managing user and the group role exist. The steps build on each other, in order, on one stack.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -8,7 +9,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
-import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
+import { cluster, SUPPORTED_MAJORS, uniqueName, type TestCluster } from "../support/servers";
 import { findProviderSources } from "../support/pulumiState";
 import { expectNoSecrets, rejection } from "../support/secrets";
 
@@ -29,6 +30,7 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
   let program: LocalProgramStack;
   let stack: Stack;
   let pair: { username1: string; username2: string };
+  let group: string;
   /** Every password this test learned or set, and everything the CLI printed. */
   const secrets = new Set<string>();
   const printed: string[] = [];
@@ -47,7 +49,8 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
   before(async function () {
     this.timeout(40 * 60_000); // the first run on a machine may build the CLI
     pg = await cluster(NEWEST);
-    pair = await pg.createPair();
+    pair = { username1: uniqueName("qs_user_1"), username2: uniqueName("qs_user_2") };
+    group = await pg.createGroup();
     secrets.add(pg.manager.password);
     program = await localProgramStack({ programDir: QUICKSTART, stackName: "e2e" });
     stack = program.stack;
@@ -59,6 +62,7 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
       managingPassword: { value: pg.manager.password, secret: true },
       username1: { value: pair.username1 },
       username2: { value: pair.username2 },
+      group: { value: group },
       sslMode: { value: "disable" },
       rotationTrigger: { value: String(trigger) },
     });
@@ -66,26 +70,27 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
 
   after(() => program?.remove());
 
-  it("first up rotates username1; its outputs are secrets", async () => {
+  it("first up creates both users, both passwords known, username1 current; outputs secret", async () => {
     const result = await stack.up({ onOutput });
-    expect(result.summary.resourceChanges).to.deep.equal({ create: 2 });
+    expect(result.summary.resourceChanges).to.deep.equal({ create: 4 });
     const { current, previous, secret } = await outputs();
     expect(secret).to.equal(true);
     expect(current.username).to.equal(pair.username1);
-    expect(previous).to.deep.equal({ username: pair.username2 });
+    expect(previous.username).to.equal(pair.username2);
     expect(await pg.canLogin(pair.username1, current.password)).to.equal(true);
+    expect(await pg.canLogin(pair.username2, previous.password)).to.equal(true);
   });
 
   it("preview after a trigger bump shows an update, not a replacement", async () => {
     await bump();
     const preview = await stack.preview({ onOutput });
-    expect(preview.changeSummary).to.deep.equal({ same: 1, update: 1 });
+    expect(preview.changeSummary).to.deep.equal({ same: 3, update: 1 });
   });
 
   it("second up rotates username2; the old current still logs in", async () => {
     const before = await outputs();
     const result = await stack.up({ onOutput });
-    expect(result.summary.resourceChanges).to.deep.equal({ same: 1, update: 1 });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 3, update: 1 });
     const { current, previous } = await outputs();
     expect(current.username).to.equal(pair.username2);
     expect(previous).to.deep.equal(before.current);
@@ -96,7 +101,7 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
   it("an up with no change does nothing", async () => {
     const before = await outputs();
     const result = await stack.up({ onOutput });
-    expect(result.summary.resourceChanges).to.deep.equal({ same: 2 });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 4 });
     expect(await outputs()).to.deep.equal(before);
   });
 
@@ -161,7 +166,7 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
   it("destroy succeeds and leaves both users, and current's password, in place", async () => {
     const { current } = await outputs();
     const result = await stack.destroy({ onOutput });
-    expect(result.summary.resourceChanges).to.deep.equal({ delete: 2 });
+    expect(result.summary.resourceChanges).to.deep.equal({ delete: 4 });
     expect(await pg.canLogin(current.username, current.password)).to.equal(true);
     const roles = await pg.asSuperuser((c) =>
       c.query("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [
@@ -189,12 +194,10 @@ describe("the root Pulumi.yaml", function () {
       database: { value: "app" },
       managingUser: { value: "rotation_manager" },
       managingPassword: { value: "not-used-by-a-preview", secret: true },
-      username1: { value: "app_user_1" },
-      username2: { value: "app_user_2" },
       rotationTrigger: { value: "1" },
     });
     const preview = await program.stack.preview();
-    expect(preview.changeSummary).to.deep.equal({ create: 2 });
-    expect(preview.stdout).to.include("postgres-rotator:PostgresRotation");
+    expect(preview.changeSummary).to.deep.equal({ create: 4 });
+    expect(preview.stdout).to.include("postgres-rotator:index:RotatedPostgresCredentials");
   });
 });

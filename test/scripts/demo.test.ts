@@ -5,12 +5,17 @@ import { runDemo } from "../../scripts/demo";
 describe("scripts/demo (npm run demo)", function () {
   this.timeout(40 * 60_000); // the first run on a machine may build the CLI
 
-  it("rotates app_user_1, then app_user_2, proving every known password logs in", async () => {
+  it("creates both users, then rotates app_user_2 and app_user_1, every known password logging in", async () => {
     const lines: string[] = [];
     const result = await runDemo((line) => lines.push(line));
-    expect(result).to.deep.equal({ currents: ["app_user_1", "app_user_2"], allLoggedIn: true });
+    expect(result).to.deep.equal({
+      currents: ["app_user_1", "app_user_2", "app_user_1"],
+      allLoggedIn: true,
+    });
     const text = lines.join("\n");
+    expect(text).to.match(/after first up +app_user_1 +logs in ✓ +app_user_2 +logs in ✓/);
     expect(text).to.match(/after trigger 1 → 2 +app_user_2 +logs in ✓ +app_user_1 +logs in ✓/);
+    expect(text).to.match(/after trigger 2 → 3 +app_user_1 +logs in ✓ +app_user_2 +logs in ✓/);
     expect(text).to.include("server stopped and its files removed");
   });
 });
