@@ -1,6 +1,8 @@
 /**
- * End to end: examples/esc deployed by the real Pulumi CLI against a real PostgreSQL and the
- * local ESC stand-in, with ESC rotating on its own between two `pulumi up`s.
+ * End to end: examples/esc (`RotatedPostgresCredentials` with `esc`, direct mode) deployed by
+ * the real Pulumi CLI against a real PostgreSQL where only the managing user and the group role
+ * exist, and the local ESC stand-in; two rotations by config bump, and ESC rotating on its own
+ * in between.
  */
 import * as path from "node:path";
 import { expect } from "chai";
@@ -8,16 +10,18 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type * as HandlerModule from "../../provider/connector/lambdaHandler";
 import { escClient } from "../../provider/esc/client";
 import { stateFromOpenedValue } from "../../provider/esc/documents";
+import { parse } from "yaml";
 import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../support/escStandIn";
 import { expectNoSecrets } from "../support/secrets";
-import { cluster, SUPPORTED_MAJORS, type TestCluster } from "../support/servers";
+import { cluster, SUPPORTED_MAJORS, uniqueName, type TestCluster } from "../support/servers";
 
 const EXAMPLE = path.join(__dirname, "..", "..", "examples", "esc");
 const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
 
 const bundle = require(BUNDLE) as typeof HandlerModule;
 const ROTATOR = "acme/postgres-rotator/db-rotator";
+const CREDENTIALS = "acme/postgres-rotator/db-credentials";
 
 interface Credential {
   username: string;
@@ -57,7 +61,8 @@ describe("examples/esc with the real Pulumi CLI and the ESC stand-in", function 
   before(async function () {
     this.timeout(40 * 60_000);
     pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
-    pair = await pg.createPair();
+    pair = { username1: uniqueName("esc_user_1"), username2: uniqueName("esc_user_2") };
+    const group = await pg.createGroup();
     secrets.add(pg.manager.password);
     api = await startEscStandIn();
     api.connector = (event) => bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined);
@@ -77,6 +82,7 @@ describe("examples/esc with the real Pulumi CLI and the ESC stand-in", function 
       managingPassword: { value: pg.manager.password, secret: true },
       username1: { value: pair.username1 },
       username2: { value: pair.username2 },
+      group: { value: group },
       sslMode: { value: "disable" },
       rotationTrigger: { value: "1" },
     });
@@ -86,24 +92,54 @@ describe("examples/esc with the real Pulumi CLI and the ESC stand-in", function 
     await api?.close();
   });
 
-  it("first up creates both environments and writes the first state to ESC", async () => {
+  it("first up creates the users and both environments; ESC serves the initial state", async () => {
     const result = await stack.up();
-    expect(result.summary.resourceChanges).to.deep.equal({ create: 4 });
-    expect(api.stored("acme/postgres-rotator/db-credentials")).to.include("ciphertext");
+    expect(result.summary.resourceChanges).to.deep.equal({ create: 6 });
     const { current, previous } = await outputs();
     expect(current.username).to.equal(pair.username1);
+    expect(previous.username).to.equal(pair.username2);
+    for (const c of [current, previous]) {
+      expect(await pg.canLogin(c.username, c.password)).to.equal(true);
+    }
     expect(await escState()).to.deep.equal({ current, previous });
+    // The seed's layout, key for key; secrets stored encrypted.
+    const credentials = parse(api.stored(CREDENTIALS)!);
+    expect(Object.keys(credentials.values)).to.deep.equal(["managingUser"]);
+    expect(credentials.values.managingUser.username).to.equal(pg.manager.username);
+    expect(credentials.values.managingUser.password["fn::secret"]).to.have.property("ciphertext");
+    const rotator = parse(api.stored(ROTATOR)!).values.dbRotator["fn::rotate::postgres"];
+    expect(rotator.inputs).to.deep.equal({
+      database: {
+        database: "app",
+        host: pg.server.host,
+        port: pg.server.port,
+        managingUser: "${environments.postgres-rotator.db-credentials.managingUser}",
+      },
+      rotateUsers: pair,
+    });
+    expect(Object.keys(rotator.state)).to.deep.equal(["current", "previous"]);
   });
 
-  it("after ESC rotates twice, the next up rotates ESC's previous user", async () => {
-    await api.rotate(ROTATOR);
-    await api.rotate(ROTATOR);
-    const esc = (await escState())!;
-    expect(esc.current.username).to.equal(pair.username1);
+  it("a config bump rotates username2; ESC's state equals the outputs", async () => {
+    const before = await outputs();
     await stack.setConfig("rotationTrigger", { value: "2" });
     await stack.up();
     const { current, previous } = await outputs();
     expect(current.username).to.equal(pair.username2);
+    expect(previous).to.deep.equal(before.current);
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+    expect(await escState()).to.deep.equal({ current, previous });
+  });
+
+  it("after ESC rotates twice, the next bump rotates ESC's previous user", async () => {
+    await api.rotate(ROTATOR);
+    await api.rotate(ROTATOR);
+    const esc = (await escState())!;
+    expect(esc.current.username).to.equal(pair.username2);
+    await stack.setConfig("rotationTrigger", { value: "3" });
+    await stack.up();
+    const { current, previous } = await outputs();
+    expect(current.username).to.equal(pair.username1);
     expect(previous).to.deep.equal(esc.current);
     expect(await pg.canLogin(current.username, current.password)).to.equal(true);
     expect(await pg.canLogin(previous.username, previous.password)).to.equal(true);
@@ -111,7 +147,7 @@ describe("examples/esc with the real Pulumi CLI and the ESC stand-in", function 
   });
 
   it("the state file holds no plaintext password or token", () => {
-    expect(secrets.size).to.be.at.least(6);
+    expect(secrets.size).to.be.at.least(7);
     expectNoSecrets(JSON.stringify(program.exportState()), [...secrets]);
     expectNoSecrets(program.backendText(), [...secrets]);
   });
