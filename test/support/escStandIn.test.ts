@@ -1,5 +1,17 @@
-/** The ESC stand-in itself: its wire behaviour, status by status, as the service's specs describe it. */
+/**
+ * The ESC stand-in itself: its wire behaviour, status by status, as the service's specs describe
+ * it; then proven with a client nobody here wrote, the real Pulumi CLI (`pulumi login`, and the
+ * `pulumi env` commands init, set, get, open, version history, rotate and schedule), rotating a
+ * real PostgreSQL pair through the bundled connector Lambda.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { expect } from "chai";
+import type * as HandlerModule from "../../provider/connector/lambdaHandler";
+import { credentialsEnvironmentYaml, rotatorEnvironmentYaml } from "../../provider/esc/documents";
+import { ensurePulumiCli } from "../../scripts/pulumiStack";
 import {
   ESC_TOKEN,
   serviceTime,
@@ -9,7 +21,10 @@ import {
   type ScheduledAction,
   type SecretRotationEvent,
 } from "./escStandIn";
-import { rejection } from "./secrets";
+import { expectNoSecrets, rejection } from "./secrets";
+import { cluster, SUPPORTED_MAJORS, type TestCluster } from "./servers";
+
+const BUNDLE = path.join(__dirname, "..", "..", "dist", "lambda", "index.js");
 
 interface Answer {
   status: number;
@@ -315,5 +330,260 @@ describe("ESC stand-in: the service's wire behaviour", () => {
       expect(off.status).to.equal(403);
       expect((await call("GET", env("missing", "/schedules"))).status).to.equal(404);
     });
+  });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe("ESC stand-in driven by the real Pulumi CLI (`pulumi env`)", function () {
+  this.timeout(5 * 60_000);
+  let api: EscStandIn;
+  let pg: TestCluster;
+  let pair: { username1: string; username2: string };
+  let scratch: string;
+  let cliEnv: NodeJS.ProcessEnv;
+  let binDir: string;
+  const secrets = new Set<string>([ESC_TOKEN]);
+
+  before(async function () {
+    this.timeout(40 * 60_000);
+    binDir = ensurePulumiCli();
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    pair = await pg.createPair();
+    secrets.add(pg.manager.password);
+    const bundle = require(BUNDLE) as typeof HandlerModule;
+    api = await startEscStandIn();
+    api.connector = (event) => bundle.handleEvent(event, { PGSSLMODE: "disable" }, () => undefined);
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "esc-cli-"));
+    // Nothing of the caller's Pulumi settings: a home of its own, the token from the environment.
+    cliEnv = {
+      PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+      HOME: scratch,
+      PULUMI_HOME: path.join(scratch, ".pulumi"),
+      PULUMI_ACCESS_TOKEN: ESC_TOKEN,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+  });
+  after(async () => {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+    await api?.close();
+  });
+
+  /**
+   * Runs the CLI without blocking this process, which serves the stand-in. Its output must hold
+   * no secret, unless the command's job is to reveal them (`env open`).
+   */
+  async function pulumi(...args: string[]): Promise<Run> {
+    const run = await new Promise<Run>((resolve) => {
+      execFile(
+        path.join(binDir, "pulumi"),
+        args,
+        { cwd: scratch, env: cliEnv, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          const code = error ? Number((error as { code?: unknown }).code ?? 1) || 1 : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+    if (args[1] !== "open") expectNoSecrets(run.stdout + run.stderr, [...secrets]);
+    return run;
+  }
+  async function ok(...args: string[]): Promise<string> {
+    const run = await pulumi(...args);
+    expect(run.code, `pulumi ${args.join(" ")}: ${run.stderr}`).to.equal(0);
+    return run.stdout;
+  }
+  const file = (name: string, text: string) => {
+    const target = path.join(scratch, name);
+    fs.writeFileSync(target, text);
+    return target;
+  };
+  const opened = async (ref: string) =>
+    JSON.parse(await ok("env", "open", ref)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it("logs in with `pulumi login <url>` (GET /api/user) into a local PULUMI_HOME", async () => {
+    const out = await ok("login", api.url);
+    expect(out).to.include(`Logged in to ${api.url} as ${STANDIN_USER}`);
+    expect(fs.readFileSync(path.join(scratch, ".pulumi", "credentials.json"), "utf8")).to.include(
+      api.url,
+    );
+    const whoami = await ok("whoami", "-v");
+    expect(whoami).to.match(new RegExp(`User: ${STANDIN_USER}`));
+    expect(whoami).to.match(/Organizations: acme/);
+    expect(api.requests.some((r) => r.path === "/api/user" && r.status === 200)).to.equal(true);
+  });
+
+  it("init, set (plain and --secret), get, open and version history", async () => {
+    const password = "cli-secret-Value-0987654321";
+    secrets.add(password);
+    expect(await ok("env", "init", "acme/cli/app")).to.include("Environment created: acme/cli/app");
+    await ok("env", "set", "acme/cli/app", "greeting", "hello");
+    await ok("env", "set", "acme/cli/app", "db.password", password, "--secret");
+
+    const stored = api.stored("acme/cli/app")!;
+    expect(stored).to.include("greeting: hello").and.include("ciphertext");
+    expect(stored).to.not.include(password);
+    // Each set read the revision (GET) and wrote over exactly that one (PATCH If-Match).
+    const gets = api.requests.filter(
+      (r) => r.method === "GET" && r.path === "/api/esc/environments/acme/cli/app",
+    );
+    const patches = api.requests.filter((r) => r.method === "PATCH");
+    expect(patches.map((r) => r.headers["if-match"])).to.deep.equal(
+      api
+        .revisions("acme/cli/app")
+        .slice(0, 2)
+        .map((r) => r.etag),
+    );
+    expect(gets).to.have.length(2);
+
+    const whole = await ok("env", "get", "acme/cli/app");
+    expect(whole).to.include('"greeting": "hello"').and.include('"password": "[secret]"');
+    const member = await ok("env", "get", "acme/cli/app", "db.password");
+    expect(member).to.include('"[secret]"').and.include("Defined at").and.include("app:");
+    expect((await ok("env", "get", "acme/cli/app", "greeting", "--value", "json")).trim()).to.equal(
+      '"hello"',
+    );
+
+    const open = await pulumi("env", "open", "acme/cli/app");
+    expect(JSON.parse(open.stdout.replace(password, "<revealed>"))).to.deep.equal({
+      db: { password: "<revealed>" },
+      greeting: "hello",
+    });
+
+    const history = await ok("env", "version", "history", "acme/cli/app");
+    expect(history.match(/^revision \d+/gm)).to.deep.equal([
+      "revision 3",
+      "revision 2",
+      "revision 1",
+    ]);
+    expect(history).to.include("revision 3 (tag: latest)");
+    expect(await ok("env", "get", "acme/cli/app@2", "--definition")).to.not.include("password");
+  });
+
+  it("a set that lost a race is refused with 409 (stale If-Match) and overwrites nothing", async () => {
+    await ok("env", "init", "acme/cli/raced");
+    const rival = "values:\n  winner: rival\n";
+    api.beforePatch = (name) => {
+      api.beforePatch = undefined;
+      api.write(name, rival);
+    };
+    const run = await pulumi("env", "set", "acme/cli/raced", "winner", "cli");
+    expect(run.code).to.not.equal(0);
+    expect(run.stderr).to.include("[409]");
+    expect(api.stored("acme/cli/raced")).to.equal(rival);
+  });
+
+  it("rotate changes the database password through the connector, as a new revision", async () => {
+    await ok(
+      "env",
+      "init",
+      "acme/cli/credentials",
+      "--file",
+      file("credentials.yaml", credentialsEnvironmentYaml({ managingUser: pg.manager })),
+    );
+    const rotatorYaml = rotatorEnvironmentYaml({
+      credentials: { project: "cli", environment: "credentials" },
+      database: { host: pg.server.host, port: pg.server.port, database: "app" },
+      rotateUsers: pair,
+    });
+    await ok("env", "init", "acme/cli/rotator", "--file", file("rotator.yaml", rotatorYaml));
+    expect(api.revisions("acme/cli/rotator")).to.have.length(2);
+
+    const first = await ok("env", "rotate", "acme/cli/rotator");
+    expect(first).to.include("Environment 'acme/cli/rotator' rotated.");
+    expect(first).to.include("New revision '3' was created.");
+    const afterFirst = (await opened("acme/cli/rotator")).dbRotator;
+    secrets.add(afterFirst.current.password);
+    expect(afterFirst.current.username).to.equal(pair.username1);
+    expect(afterFirst.previous).to.deep.equal({ username: pair.username2 });
+    expect(await pg.canLogin(pair.username1, afterFirst.current.password)).to.equal(true);
+
+    await ok("env", "rotate", "acme/cli/rotator", "dbRotator");
+    const afterSecond = (await opened("acme/cli/rotator")).dbRotator;
+    secrets.add(afterSecond.current.password);
+    expect(afterSecond.current.username).to.equal(pair.username2);
+    expect(afterSecond.previous).to.deep.equal(afterFirst.current);
+    expect(await pg.canLogin(pair.username2, afterSecond.current.password)).to.equal(true);
+    expect(await pg.canLogin(pair.username1, afterFirst.current.password)).to.equal(true);
+
+    const history = await ok("env", "version", "history", "acme/cli/rotator");
+    expect(history).to.include("revision 4 (tag: latest)");
+    expect(api.stored("acme/cli/rotator")).to.not.include(afterSecond.current.password);
+    expect(await ok("env", "get", "acme/cli/rotator")).to.include("[secret]");
+  });
+
+  it("a failed rotation comes back as a failed status in a 200 reply; the CLI reports it", async () => {
+    const wrong = "not-the-managing-password-1234";
+    secrets.add(wrong);
+    await ok(
+      "env",
+      "init",
+      "acme/cli/bad-credentials",
+      "--file",
+      file(
+        "bad.yaml",
+        credentialsEnvironmentYaml({ managingUser: { ...pg.manager, password: wrong } }),
+      ),
+    );
+    const yaml = rotatorEnvironmentYaml({
+      credentials: { project: "cli", environment: "bad-credentials" },
+      database: { host: pg.server.host, port: pg.server.port, database: "app" },
+      rotateUsers: await pg.createPair(),
+    });
+    await ok("env", "init", "acme/cli/bad-rotator", "--file", file("bad-rotator.yaml", yaml));
+    const run = await pulumi("env", "rotate", "acme/cli/bad-rotator");
+    // The CLI exits 0 on a failed rotation: it prints the event's errors.
+    expect(run.code).to.equal(0);
+    expect(run.stdout).to.include("Error rotating:");
+    expect(run.stdout).to.match(/Failed secrets:\s+Path: dbRotator, error: .+/);
+    expect(api.requests.at(-1)).to.include({ method: "POST", status: 200 });
+    expect(api.revisions("acme/cli/bad-rotator")).to.have.length(2);
+
+    api.rotationDisabled.add("acme");
+    const off = await pulumi("env", "rotate", "acme/cli/rotator").finally(() =>
+      api.rotationDisabled.delete("acme"),
+    );
+    expect(off.code).to.not.equal(0);
+    expect(off.stderr).to.include("[403]");
+  });
+
+  it("schedule new, ls, get, edit, history and rm", async () => {
+    const ref = "acme/cli/rotator";
+    const created = await ok("env", "schedule", "new", ref, "--cron", "0 3 * * *");
+    const id = /Created schedule (\S+) for acme\/cli\/rotator/.exec(created)![1];
+    expect(api.schedules(ref).map((s) => s.id)).to.deep.equal([id]);
+    const second = await pulumi("env", "schedule", "new", ref, "--cron", "0 4 * * *");
+    expect(second.stderr).to.include("already has a schedule");
+
+    const listed = await ok("env", "schedule", "ls", ref, "--utc");
+    expect(listed)
+      .to.include(id)
+      .and.include("0 3 * * *")
+      .and.match(/T03:00:00Z/);
+
+    const once = new Date(Date.now() + 2 * 24 * 3600_000);
+    once.setUTCMilliseconds(0);
+    const at = once.toISOString().replace(".000Z", "Z");
+    expect(await ok("env", "schedule", "edit", ref, id, "--once", at)).to.include(
+      `Updated schedule ${id}`,
+    );
+    expect(await ok("env", "schedule", "get", ref, id, "--utc")).to.include(`Schedule: ${at}`);
+
+    const before = (await opened(ref)).dbRotator.current;
+    await api.runSchedule(ref);
+    const after = (await opened(ref)).dbRotator.current;
+    secrets.add(after.password);
+    expect(after.username).to.not.equal(before.username);
+    expect(await pg.canLogin(after.username, after.password)).to.equal(true);
+    expect(await ok("env", "schedule", "history", ref, id)).to.include("succeeded");
+
+    expect(await ok("env", "schedule", "rm", ref, id, "--yes")).to.include(
+      `Removed schedule ${id}`,
+    );
+    expect(api.schedules(ref)).to.deep.equal([]);
   });
 });
