@@ -79,6 +79,14 @@ export {
 } from "./provider/escEnvironment/escEnvironment";
 export { escEnvironmentProvider } from "./provider/escEnvironment/escEnvironmentProvider";
 export {
+  EscRotationSchedule,
+  ESC_SCHEDULE_SECRET_OUTPUTS,
+  type EscRotationScheduleArgs,
+  type EscScheduleCronArgs,
+  type EscScheduleOnceArgs,
+} from "./provider/escRotationSchedule/escRotationSchedule";
+export { escRotationScheduleProvider } from "./provider/escRotationSchedule/escRotationScheduleProvider";
+export {
   credentialsEnvironmentYaml,
   rotatorEnvironmentYaml,
   rotatorInputs,

@@ -54,6 +54,14 @@ describe("package root", () => {
     expect(new root.ValidationError(["x"])).to.be.instanceOf(root.RotationError);
   });
 
+  it("exports EscRotationSchedule, its provider, and the handler subpath the provider loads", () => {
+    expect(root.EscRotationSchedule).to.be.a("function");
+    expect(root.ESC_SCHEDULE_SECRET_OUTPUTS).to.deep.equal(["accessToken"]);
+    expect(root.escRotationScheduleProvider).to.include.keys("create", "update", "read", "delete");
+    const handlers = require("pulumi-postgres-rotator/provider/escRotationSchedule/handlers");
+    expect(handlers).to.include.keys("check", "diff", "create", "update", "read", "remove");
+  });
+
   for (const major of TEST_MAJORS) {
     it(`rotates a fresh pair three times on PostgreSQL ${major}`, async () => {
       const pg = await cluster(major);

@@ -1,7 +1,11 @@
 /**
  * The thin shell around the Pulumi ESC API (through `@pulumi/esc-sdk`'s generated client):
- * create, read (YAML and ETag), update guarded by the ETag, delete, and open one value.
- * Failures become `EscError` / `EscConflictError` with every known secret removed.
+ * create, read (YAML, ETag and revision number), update guarded by the ETag, delete, and open
+ * one value. Failures become `EscError` / `EscConflictError` with every known secret removed.
+ *
+ * Wire facts it relies on (esc-sdk `sdk/swagger.yaml`, the ESC CLI client): create and delete
+ * answer 204 without a body; a read and a write answer with the revision's `ETag` and its number
+ * in `Pulumi-ESC-Revision`; a write whose `ETag` request header is stale answers 409.
  */
 import { EscError, EscConflictError, redact } from "../errors";
 import { secretsIn } from "./documents";
@@ -23,14 +27,40 @@ export interface EscDocument {
   readonly yaml: string;
   /** The revision's ETag: send it back to update only that revision. */
   readonly etag: string;
+  /** The revision's number (`Pulumi-ESC-Revision`), when the service sent it. */
+  readonly revision?: number;
+}
+
+/** What a write answered: the new revision's ETag and number, when the service sent them. */
+export interface EscWritten {
+  readonly etag?: string;
+  readonly revision?: number;
+}
+
+/** The access token to use for `name`: the input's, else `PULUMI_ACCESS_TOKEN`; else an error. */
+export function accessToken(location: EscLocation, name: string): string {
+  const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
+  if (!token) {
+    throw new EscError(
+      `no Pulumi access token for ${name}: set the accessToken input or PULUMI_ACCESS_TOKEN`,
+    );
+  }
+  return token;
+}
+
+/** `<apiUrl>/api/esc`, a custom URL's port and path kept. */
+export function escApiBase(apiUrl: string | undefined): string {
+  return `${(apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "")}/api/esc`;
 }
 
 export interface EscClient {
   create(): Promise<void>;
   /** The YAML as stored (secrets as ciphertext) and its ETag; undefined when there is none. */
   read(): Promise<EscDocument | undefined>;
+  /** Revision `revision` as stored; undefined when there is none. */
+  readRevision(revision: number): Promise<EscDocument | undefined>;
   /** Saves `yaml` as a new revision only if the environment is still at `etag` (else 409). */
-  update(yaml: string, etag: string): Promise<void>;
+  update(yaml: string, etag: string): Promise<EscWritten>;
   remove(): Promise<void>;
   /** Opens the environment and returns `values.<key>` evaluated, secrets revealed. */
   openValue(key: string): Promise<unknown>;
@@ -62,17 +92,11 @@ export function escClient(
   // Loaded on first use: only ESC-backed resources need the SDK.
 
   const raw = require("@pulumi/esc-sdk/esc/raw") as typeof import("@pulumi/esc-sdk/esc/raw");
-  const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
   const name = `${location.organization}/${location.project}/${location.environment}`;
-  if (!token) {
-    throw new EscError(
-      `no Pulumi access token for ESC environment ${name}: set the accessToken input or PULUMI_ACCESS_TOKEN`,
-    );
-  }
-  const apiUrl = (location.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  const token = accessToken(location, `ESC environment ${name}`);
   // The generated client, not EscApi: EscApi drops a custom URL's port and path (REFERENCE §7).
   const api = new raw.EscApi(
-    new raw.Configuration({ accessToken: token, basePath: `${apiUrl}/api/esc` }),
+    new raw.Configuration({ accessToken: token, basePath: escApiBase(location.apiUrl) }),
   );
   const { organization: org, project, environment: env } = location;
   const known = [token, ...secrets];
@@ -89,11 +113,23 @@ export function escClient(
     async read() {
       try {
         const response = await api.getEnvironment(org, project, env);
-        const etag = String(response.headers.etag ?? response.headers.ETag ?? "");
-        return { yaml: String(response.data), etag };
+        return {
+          yaml: String(response.data),
+          ...revisionOf(response.headers),
+          etag: etagOf(response.headers),
+        };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw fail("reading", error);
+      }
+    },
+    async readRevision(revision) {
+      try {
+        const response = await api.getEnvironmentAtVersion(org, project, env, String(revision));
+        return { yaml: String(response.data), revision, etag: etagOf(response.headers) };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw fail(`reading revision ${revision} of`, error);
       }
     },
     async update(yaml, etag) {
@@ -101,9 +137,11 @@ export function escClient(
       const fail = (action: string, error: unknown) =>
         translate(action, name, error, [...known, ...secretsIn(yaml)]);
       try {
-        await api.updateEnvironmentYaml(org, project, env, yaml, {
+        const response = await api.updateEnvironmentYaml(org, project, env, yaml, {
           headers: { "Content-Type": "application/x-yaml", ETag: etag },
         });
+        const written = etagOf(response.headers);
+        return { ...revisionOf(response.headers), ...(written ? { etag: written } : {}) };
       } catch (error) {
         throw fail("updating", error);
       }
@@ -125,6 +163,18 @@ export function escClient(
       }
     },
   };
+}
+
+type Headers = Record<string, unknown> | undefined;
+
+function etagOf(headers: Headers): string {
+  return String(headers?.etag ?? "");
+}
+
+/** `{revision}` from `Pulumi-ESC-Revision`, or nothing when it is absent or not a number. */
+function revisionOf(headers: Headers): { revision?: number } {
+  const revision = Number(headers?.["pulumi-esc-revision"]);
+  return Number.isInteger(revision) && revision > 0 ? { revision } : {};
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -163,7 +213,7 @@ function translate(
 }
 
 /** The API's error body as one line: `message`, or every diagnostic's summary. */
-function describe(data: unknown): string | undefined {
+export function describe(data: unknown): string | undefined {
   if (typeof data === "string") return data.trim() || undefined;
   if (!data || typeof data !== "object") return undefined;
   const body = data as { message?: string; diagnostics?: { summary?: string; path?: string }[] };

@@ -91,9 +91,16 @@ async function writeAndRecord(
   yaml: string,
   etag: string,
 ): Promise<EscEnvironmentOutputs> {
-  await esc.update(yaml, etag);
-  const saved = await esc.read();
+  const written = await esc.update(yaml, etag);
+  let saved = await esc.read();
   if (!saved) throw new EscError("the environment disappeared right after it was written");
+  if (written.revision !== undefined && saved.revision !== written.revision) {
+    // Someone wrote right after us: record our own revision, not theirs, so that their change
+    // is seen as an outside change by the next update instead of being overwritten by it.
+    const ours = await esc.readRevision(written.revision);
+    if (!ours) throw new EscError(`revision ${written.revision}, just written, was not found`);
+    saved = { ...ours, etag: written.etag ?? ours.etag };
+  }
   return { ...inputs, etag: saved.etag, contentHash: contentHash(saved.yaml, inputs.rotatorKey) };
 }
 

@@ -97,6 +97,26 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     expect(parse(api.stored(key(i))!)).to.deep.equal(parse(rival));
   });
 
+  it("records its own revision when someone writes right after it, so the edit still stops the next update", async () => {
+    const i = inputs(rotator());
+    const rival = rotator(9999);
+    api.afterPatch = (name) => {
+      if (name !== key(i)) return;
+      api.afterPatch = undefined;
+      api.write(name, rival); // lands between our write and our read-back
+    };
+    const { outs } = await esc.create(i);
+    expect(api.revisions(key(i)).map((r) => r.etag)).to.include(
+      (outs as EscEnvironmentOutputs).etag,
+    );
+    expect((outs as EscEnvironmentOutputs).etag).to.not.equal(api.revisions(key(i)).at(-1)!.etag);
+    const error = await rejection(
+      esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) }),
+    );
+    expect(error).to.be.instanceOf(EscConflictError);
+    expect(parse(api.stored(key(i))!)).to.deep.equal(parse(rival));
+  });
+
   it("stops when the environment was edited outside Pulumi; refresh accepts the edit", async () => {
     const i = inputs(rotator());
     const { outs } = await esc.create(i);
