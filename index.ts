@@ -57,7 +57,6 @@ export {
   type ExistingConnectorArgs,
   type CreateConnectorArgs,
   type ConnectorCreateArgs,
-  type RotationSchedule,
 } from "./components/rotatedPostgresCredentials";
 export {
   LambdaConnector,

@@ -15,7 +15,13 @@ import type {
   SslMode,
   Timeouts,
 } from "../provider/core/types";
-import { escLocationProblems } from "../provider/core/validate";
+import { UNKNOWN, escLocationProblems } from "../provider/core/validate";
+import { scheduleProblems } from "../provider/core/schedule";
+import {
+  EscRotationSchedule,
+  type EscScheduleCronArgs,
+  type EscScheduleOnceArgs,
+} from "../provider/escRotationSchedule/escRotationSchedule";
 import {
   DEFAULT_ROTATOR_KEY,
   credentialsEnvironmentYaml,
@@ -80,12 +86,6 @@ export interface CreateConnectorArgs {
   readonly create: ConnectorCreateArgs;
 }
 
-export type RotationSchedule =
-  /** A 5-field cron expression, at most daily (ESC's minimum). @example "0 3 * * *" */
-  | { readonly cron: pulumi.Input<string> }
-  /** One rotation at this ISO 8601 time. @example "2026-12-01T03:00:00Z" */
-  | { readonly once: pulumi.Input<string> };
-
 export interface CredentialsEscArgs {
   /** Pulumi Cloud organization. @example "acme" */
   readonly organization: pulumi.Input<string>;
@@ -115,7 +115,7 @@ export interface CredentialsEscArgs {
    * @default none: rotations happen when `rotationTrigger` changes (or from ESC by hand)
    * @example { cron: "0 3 * * 1" }
    */
-  readonly rotationSchedule?: RotationSchedule;
+  readonly rotationSchedule?: EscScheduleCronArgs | EscScheduleOnceArgs;
 }
 
 export interface RotatedPostgresCredentialsArgs {
@@ -218,6 +218,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
   readonly credentialsEnv?: EscEnvironment;
   readonly rotatorEnv?: EscEnvironment;
   readonly rotation: PostgresRotation;
+  readonly schedule?: EscRotationSchedule;
 
   constructor(
     name: string,
@@ -238,12 +239,15 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
       users,
       ...(environments ? [environments.rotator] : []),
     ]);
+    const schedule =
+      esc && environments ? this.createSchedule(name, esc, environments.rotator) : undefined;
 
     this.users = users;
     this.connector = connector?.created;
     this.credentialsEnv = environments?.credentials;
     this.rotatorEnv = environments?.rotator;
     this.rotation = rotation;
+    this.schedule = schedule;
     this.current = rotation.current;
     this.previous = rotation.previous;
     this.currentUsername = rotation.currentUsername;
@@ -305,6 +309,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
       key: esc.rotatorKey ?? DEFAULT_ROTATOR_KEY,
       ...(esc.accessToken !== undefined ? { accessToken: pulumi.secret(esc.accessToken) } : {}),
       ...(esc.apiUrl !== undefined ? { apiUrl: esc.apiUrl } : {}),
+      ...(esc.rotationSchedule !== undefined ? { rotationSchedule: esc.rotationSchedule } : {}),
     };
     const problems = escLocationProblems(
       { credentials: resolved.credentials, rotator: resolved.rotator },
@@ -323,9 +328,14 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     if (!/^[A-Za-z_][\w-]*$/.test(resolved.key)) {
       throw fail(`${name}: esc.rotatorKey must be a YAML key of letters, digits, '_' or '-'`);
     }
-    const schedule = esc.rotationSchedule as { cron?: unknown; once?: unknown } | undefined;
-    if (schedule && "cron" in schedule === "once" in schedule) {
-      throw fail(`${name}: esc.rotationSchedule is { cron } or { once }, exactly one`);
+    const schedule = esc.rotationSchedule as Record<string, unknown> | undefined;
+    if (schedule) {
+      // Plain values are checked now (ESC's daily minimum included); Outputs by the resource.
+      const plain = Object.fromEntries(
+        Object.entries(schedule).map(([k, v]) => [k, typeof v === "string" ? v : UNKNOWN]),
+      );
+      const issues = scheduleProblems(plain, "esc.rotationSchedule");
+      if (issues.length > 0) throw fail(`${name}: ${issues.join("; ")}`);
     }
     return resolved;
   }
@@ -447,6 +457,26 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     return { credentials, rotator };
   }
 
+  /** ESC's own rotation schedule on the rotator environment, when asked for. */
+  private createSchedule(
+    name: string,
+    esc: ResolvedEsc,
+    rotator: EscEnvironment,
+  ): EscRotationSchedule | undefined {
+    if (!esc.rotationSchedule) return undefined;
+    return new EscRotationSchedule(
+      `${name}-schedule`,
+      {
+        organization: esc.organization,
+        project: esc.project,
+        environment: esc.rotator,
+        schedule: esc.rotationSchedule,
+        ...defined({ accessToken: esc.accessToken, apiUrl: esc.apiUrl }),
+      },
+      { parent: this, dependsOn: [rotator] },
+    );
+  }
+
   /** The rotation itself; its state lives in ESC when ESC is configured. */
   private createRotation(
     name: string,
@@ -494,6 +524,7 @@ interface ResolvedEsc {
   readonly key: string;
   readonly accessToken?: pulumi.Input<string>;
   readonly apiUrl?: pulumi.Input<string>;
+  readonly rotationSchedule?: EscScheduleCronArgs | EscScheduleOnceArgs;
 }
 
 interface ResolvedConnector {

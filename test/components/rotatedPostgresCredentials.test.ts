@@ -88,6 +88,7 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
   it("direct, without ESC: the user pair and the rotation, the rotation starting from the pair's passwords", async () => {
     const { component, byName, urnOf } = await build("direct", base);
     const names = registrations.map((r) => `${r.type} ${r.name}`);
+    expect(names.some((n) => n.includes("Schedule"))).to.equal(false);
     expect(names).to.have.members([
       `${COMPONENT} direct`,
       `${USER_PAIR} direct-users`,
@@ -129,7 +130,12 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
   it("with ESC: both environments in the seed's layout, the rotation's state in the rotator", async () => {
     const { component, byName, urnOf } = await build("pay", {
       ...base,
-      esc: { organization: "acme", project: "payments", accessToken: TOKEN },
+      esc: {
+        organization: "acme",
+        project: "payments",
+        accessToken: TOKEN,
+        rotationSchedule: { cron: "0 3 * * 1" },
+      },
     });
     const credentials = byName("pay-credentials-env");
     const rotator = byName("pay-rotator-env");
@@ -188,6 +194,15 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
       await urnOf(component.users),
       await urnOf(component.rotatorEnv!),
     ]);
+    const schedule = byName("pay-schedule");
+    expect(schedule.object).to.deep.include({
+      organization: "acme",
+      project: "payments",
+      environment: "pay-rotator",
+      schedule: { cron: "0 3 * * 1" },
+    });
+    expect(unwrap(schedule.object.accessToken).secret).to.equal(true);
+    expect(schedule.dependencies).to.include(await urnOf(component.rotatorEnv!));
     expect(await value(component.rotatorEnvironment)).to.equal("payments/pay-rotator");
     expect(await value(component.credentialsEnvironment)).to.equal("payments/pay-credentials");
   });
@@ -308,6 +323,14 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
           },
         },
         "exactly one",
+      ],
+      [
+        "a schedule more often than ESC's daily minimum",
+        {
+          ...base,
+          esc: { organization: "a", project: "p", rotationSchedule: { cron: "*/5 * * * *" } },
+        },
+        "esc.rotationSchedule.cron",
       ],
     ];
     for (const [what, args, message] of cases) {
