@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
+  LiveSessionsPolicy,
   PasswordPolicy,
   PreviousCredential,
   SslMode,
@@ -161,6 +162,12 @@ export interface RotatedPostgresCredentialsArgs {
   readonly scramIterations?: pulumi.Input<number>;
   /** @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
   readonly timeouts?: pulumi.Input<Timeouts>;
+  /**
+   * What a rotation does when the user about to get a new password still has open sessions:
+   * refuse (nothing changes; the error says who is connected), warn and rotate, or ignore.
+   * @default "refuse"
+   */
+  readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
   /**
    * For a database `pulumi up` cannot reach (private subnets): change passwords through a
    * connector Lambda inside its VPC. `{ lambdaArn, invocationRoleArn? }`: one that exists;
@@ -495,6 +502,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         state,
         ...defined({
           rotationTrigger: args.rotationTrigger,
+          liveSessions: args.liveSessions,
           passwordPolicy: args.passwordPolicy,
           scramIterations: args.scramIterations,
           timeouts: args.timeouts,

@@ -66,6 +66,14 @@ export class ConcurrentRotationError extends RotationError {
   override name = "ConcurrentRotationError";
 }
 
+/**
+ * The role about to get a new password has open sessions (apps that never moved to the current
+ * credentials) and `liveSessions` is "refuse"; nothing was changed.
+ */
+export class LiveSessionsError extends RotationError {
+  override name = "LiveSessionsError";
+}
+
 /** The server cancelled a statement that ran longer than the statement timeout. */
 export class StatementTimeoutError extends RotationError {
   override name = "StatementTimeoutError";
@@ -107,19 +115,31 @@ export class EscConflictError extends EscError {
   override name = "EscConflictError";
 }
 
-/** Replaces every occurrence of each secret in `text` with `[redacted]`. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+/**
+ * Replaces every occurrence of each secret in `text` with `[redacted]`, also where it appears
+ * escaped: inside a JSON or YAML double-quoted string, or a YAML or SQL single-quoted one.
+ */
+export function redact(text: string, secrets: readonly (string | undefined | null)[]): string {
   let out = text;
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== "string" || secret.length === 0) continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+    forms.add(secret.replace(/'/g, "''"));
+  }
   // Longest first, so a secret that contains another is removed whole.
-  const known = secrets
-    .filter((s): s is string => typeof s === "string" && s.length > 0)
-    .sort((a, b) => b.length - a.length);
-  for (const secret of known) out = out.split(secret).join("[redacted]");
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) {
+    out = out.split(form).join("[redacted]");
+  }
   return out;
 }
 
 /** A safe copy of a lower error, fit to be kept as `cause`: name, code and redacted message. */
-export function sanitizeCause(error: unknown, secrets: readonly (string | undefined)[]): Error {
+export function sanitizeCause(
+  error: unknown,
+  secrets: readonly (string | undefined | null)[],
+): Error {
   const source = error instanceof Error ? error : new Error(String(error));
   const copy = new Error(redact(source.message, secrets));
   copy.name = source.name;

@@ -21,7 +21,7 @@
  */
 import { identifierProblems } from "../core/validate";
 import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
-import type { UserPair } from "../core/types";
+import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -39,11 +39,18 @@ interface EventBase {
 /** The service's rotation request: set `rotateUser`'s password to `newPassword`. */
 export interface RotateEvent extends EventBase {
   readonly managingUser: ConnectorUser;
-  /** `password`: the user's old one, if known (unused; kept out of every message). */
+  /**
+   * `password`: the user's old one, if known (kept out of every message; with a rotation mark
+   * but no expected id, it must still log in, or the state is stale). Two extensions ESC never
+   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`), and
+   * `liveSessions`, the policy for open sessions of the user.
+   */
   readonly rotateUser: {
     readonly username: string;
     readonly password?: string | null;
     readonly newPassword: string;
+    readonly expectedRotationId?: string;
+    readonly liveSessions?: LiveSessionsPolicy;
   };
 }
 
@@ -87,6 +94,10 @@ export interface ConnectorReply {
   readonly error?: string;
   /** The result of a `userPair` event (an extension). */
   readonly userPair?: UserPairResult;
+  /** The id this rotation marked the role with (an extension: this package's connector only). */
+  readonly rotationId?: string;
+  /** Warnings the caller should show, e.g. from `liveSessions: "warn"` (an extension). */
+  readonly warnings?: readonly string[];
 }
 
 export const OK_REPLY: ConnectorReply = { code: 200, message: "ok" };
@@ -144,7 +155,25 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
   } else if (rotating) {
     user(value.rotateUser, "rotateUser", problems, { emptyPassword: true });
     if (isObject(value.rotateUser)) {
-      text(value.rotateUser.newPassword, "rotateUser.newPassword", problems);
+      const rotate = value.rotateUser;
+      text(rotate.newPassword, "rotateUser.newPassword", problems);
+      if (
+        rotate.expectedRotationId !== undefined &&
+        !(
+          typeof rotate.expectedRotationId === "string" &&
+          /^[0-9a-f-]{8,64}$/.test(rotate.expectedRotationId)
+        )
+      ) {
+        problems.push("rotateUser.expectedRotationId must be a rotation id");
+      }
+      if (
+        rotate.liveSessions !== undefined &&
+        !LIVE_SESSIONS_POLICIES.includes(rotate.liveSessions as never)
+      ) {
+        problems.push(
+          `rotateUser.liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
+        );
+      }
     }
   } else {
     user(value.loginUser, "loginUser", problems);
@@ -204,7 +233,10 @@ export function parseConnectorReply(value: unknown): ConnectorReply {
     (value.code === 200 || value.code === 400) &&
     typeof value.message === "string" &&
     (value.error === undefined || typeof value.error === "string") &&
-    (value.userPair === undefined || isObject(value.userPair))
+    (value.userPair === undefined || isObject(value.userPair)) &&
+    (value.rotationId === undefined || typeof value.rotationId === "string") &&
+    (value.warnings === undefined ||
+      (Array.isArray(value.warnings) && value.warnings.every((w) => typeof w === "string")))
   ) {
     return value as unknown as ConnectorReply;
   }

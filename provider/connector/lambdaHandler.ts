@@ -13,13 +13,22 @@
  *   the runtime's Amazon bundle (`/var/runtime/ca-cert.pem`, which holds the RDS CAs).
  * - `ROTATOR_CONNECT_TIMEOUT_SECONDS`, `ROTATOR_STATEMENT_TIMEOUT_SECONDS`,
  *   `ROTATOR_LOCK_TIMEOUT_SECONDS`: default 10, 30, 30.
+ * - `ROTATOR_LIVE_SESSIONS`: refuse | warn | ignore, for events that do not say (ESC's):
+ *   what to do when the user about to change has open sessions. Default refuse.
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
-import { RotationError, ValidationError, redact } from "../errors";
+import { RotationError, ValidationError, VerificationError, redact } from "../errors";
 import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
-import { SSL_MODES, type ResolvedInputs, type SslConfig, type SslMode } from "../core/types";
+import {
+  LIVE_SESSIONS_POLICIES,
+  SSL_MODES,
+  type LiveSessionsPolicy,
+  type ResolvedInputs,
+  type SslConfig,
+  type SslMode,
+} from "../core/types";
 import { postgresShell } from "../postgres/shell";
 import { postgresUserPairShell } from "../postgres/userPairShell";
 import {
@@ -32,6 +41,12 @@ import {
   type UserPairEvent,
   type UserPairResult,
 } from "./event";
+
+/** The Lambda's TLS settings, named in TLS errors. */
+const LAMBDA_TLS_SETTINGS = {
+  ca: "the Lambda's PGSSLROOTCERT",
+  mode: "the Lambda's PGSSLMODE",
+};
 
 /** The CA bundle every AWS Lambda Node.js runtime ships (Amazon's CAs, RDS included). */
 export const LAMBDA_RUNTIME_CA_FILE = "/var/runtime/ca-cert.pem";
@@ -62,16 +77,32 @@ export async function handleEvent(
       log("ok");
       return { ...OK_REPLY, userPair };
     }
-    const shell = postgresShell(inputs, known);
+    const warnings: string[] = [];
+    const shell = postgresShell(inputs, known, {
+      tlsSettings: LAMBDA_TLS_SETTINGS,
+      warn: (line) => {
+        warnings.push(line);
+        log(controlsEscaped(line));
+      },
+    });
     if (isLoginEvent(parsed)) {
       log(`checking that ${quoted(parsed.loginUser.username)} logs in on ${where}`);
       await shell.checkLogin(parsed.loginUser);
-    } else {
-      log(`rotating ${quoted(parsed.rotateUser.username)} on ${where}`);
-      await shell.changePassword(parsed.rotateUser.username, parsed.rotateUser.newPassword);
+      log("ok");
+      return OK_REPLY;
     }
+    const rotate = parsed.rotateUser;
+    log(`rotating ${quoted(rotate.username)} on ${where}`);
+    const { rotationId } = await shell.changePassword(rotate.username, rotate.newPassword, {
+      ...(rotate.expectedRotationId ? { expectedId: rotate.expectedRotationId } : {}),
+      ...(rotate.password ? { knownPassword: rotate.password } : {}),
+    });
     log("ok");
-    return OK_REPLY;
+    return {
+      ...OK_REPLY,
+      ...(rotationId ? { rotationId } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   } catch (error) {
     const reply = failure(error, secrets);
     log(`failed: ${controlsEscaped(reply.message)}`);
@@ -135,6 +166,14 @@ function eventSecrets(event: ConnectorEvent): (string | undefined | null)[] {
 
 function failure(error: unknown, secrets: readonly (string | undefined | null)[]): ConnectorReply {
   const known = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+  if (error instanceof VerificationError) {
+    // Whoever sent the event keeps the state it had: for ESC, one whose password is now wrong.
+    const message =
+      `${redact(error.message, known)}. The password WAS changed: whoever sent this event ` +
+      `(Pulumi ESC) keeps its old state, in which this user's password no longer works; ` +
+      `rotate again once the cause is fixed`;
+    return { code: 400, message, error: error.name };
+  }
   if (error instanceof RotationError) {
     return { code: 400, message: redact(error.message, known), error: error.name };
   }
@@ -161,12 +200,25 @@ export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
     rotateUsers: { username1: target, username2: target },
     passwordPolicy: resolvePasswordPolicy(),
     scramIterations: DEFAULT_SCRAM_ITERATIONS,
+    liveSessions: liveSessionsOf(event, env),
     timeouts: {
       connectSeconds: seconds(env, "ROTATOR_CONNECT_TIMEOUT_SECONDS", 10),
       statementSeconds: seconds(env, "ROTATOR_STATEMENT_TIMEOUT_SECONDS", 30),
       lockSeconds: seconds(env, "ROTATOR_LOCK_TIMEOUT_SECONDS", 30),
     },
   };
+}
+
+function liveSessionsOf(event: ConnectorEvent, env: Env): LiveSessionsPolicy {
+  const fromEvent =
+    !isLoginEvent(event) && !isUserPairEvent(event) ? event.rotateUser.liveSessions : undefined;
+  const policy = fromEvent ?? env.ROTATOR_LIVE_SESSIONS ?? "refuse";
+  if (!LIVE_SESSIONS_POLICIES.includes(policy as LiveSessionsPolicy)) {
+    throw new ValidationError([
+      `ROTATOR_LIVE_SESSIONS must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
+    ]);
+  }
+  return policy as LiveSessionsPolicy;
 }
 
 export function sslFromEnv(env: Env): SslConfig {

@@ -12,9 +12,10 @@ import type {
   ConnectionTarget,
   Connector,
   Credential,
+  LiveSessionsPolicy,
   Timeouts,
 } from "../core/types";
-import type { PostgresShell } from "../postgres/shell";
+import type { PostgresShell, RotationGuard } from "../postgres/shell";
 import type { UserPairShell, UserPairTarget } from "../postgres/userPairShell";
 import {
   parseConnectorReply,
@@ -33,10 +34,18 @@ export interface LambdaTarget extends ConnectionTarget {
   readonly connector: Connector;
 }
 
+export interface LambdaShellOptions {
+  /** Sent with each rotation; this package's connector applies it. @default "refuse" */
+  readonly liveSessions?: LiveSessionsPolicy;
+  /** Where warnings go (what the connector reports, what it could not check). @default console.warn */
+  readonly warn?: (line: string) => void;
+}
+
 export function lambdaShell(
   database: LambdaTarget,
   timeouts: Required<Timeouts>,
   otherSecrets: readonly (string | undefined)[] = [],
+  options: LambdaShellOptions = {},
 ): PostgresShell {
   const lambda = database.connector.awsLambda;
   const invoke = lambdaInvoker(lambda, timeouts);
@@ -47,24 +56,53 @@ export function lambdaShell(
     database: database.database,
   };
   const secrets = [database.managingUser?.password, ...otherSecrets];
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const liveSessions = options.liveSessions ?? "refuse";
 
   return {
     async checkLogin(credential: Credential) {
       // A login check needs no managing user, so its password does not travel.
-      await send(invoke, lambda, { ...base, loginUser: credential }, credential.username, [
-        ...secrets,
-        credential.password,
-      ]);
+      const reply = await send(
+        invoke,
+        lambda,
+        { ...base, loginUser: credential },
+        credential.username,
+        [...secrets, credential.password],
+        { tolerateOfficialRefusal: true },
+      );
+      if (isOfficialConnectorRefusal(reply)) {
+        warn(
+          `warning: skipped checking that "${credential.username}" logs in: the connector ` +
+            `Lambda ${lambda.lambdaArn} cannot (Pulumi's official connector only rotates); ` +
+            `deploy this package's connector (LambdaConnector) to have logins checked`,
+        );
+      }
     },
-    async changePassword(target: string, newPassword: string) {
+    async changePassword(target: string, newPassword: string, guard: RotationGuard = {}) {
       const managingUser = database.managingUser;
       if (!managingUser) throw new RotationError("rotating needs database.managingUser");
-      // The old password is not needed to set a new one, so it is not sent.
-      const rotateUser = { username: target, password: "", newPassword };
-      await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
+      // The old password lets the connector prove the state is still the database's.
+      const rotateUser = {
+        username: target,
+        password: guard.knownPassword ?? "",
+        newPassword,
+        ...(guard.expectedId ? { expectedRotationId: guard.expectedId } : {}),
+        liveSessions,
+      };
+      const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
         ...secrets,
         newPassword,
+        guard.knownPassword,
       ]);
+      for (const line of reply.warnings ?? []) warn(redact(line, secrets));
+      if (reply.rotationId === undefined && liveSessions !== "ignore") {
+        warn(
+          `warning: the connector Lambda ${lambda.lambdaArn} rotated "${target}" without ` +
+            `checking for open sessions or a concurrent rotation (Pulumi's official connector ` +
+            `cannot); deploy this package's connector (LambdaConnector) for those checks`,
+        );
+      }
+      return reply.rotationId ? { rotationId: reply.rotationId } : {};
     },
   };
 }
@@ -146,7 +184,7 @@ async function send(
   event: ConnectorEvent,
   username: string,
   secrets: readonly (string | undefined)[],
-  options: { readonly officialRefusal?: string } = {},
+  options: { readonly officialRefusal?: string; readonly tolerateOfficialRefusal?: boolean } = {},
 ): Promise<ConnectorReply> {
   const what = `invoking the connector Lambda ${lambda.lambdaArn} for "${username}"`;
   let output: InvokeCommandOutput;
@@ -173,8 +211,9 @@ async function send(
     );
   }
   if (reply.code !== 200) {
-    if (options.officialRefusal && isOfficialConnectorRefusal(reply)) {
-      throw new errors.ConnectorError(options.officialRefusal);
+    if (isOfficialConnectorRefusal(reply)) {
+      if (options.tolerateOfficialRefusal) return reply;
+      if (options.officialRefusal) throw new errors.ConnectorError(options.officialRefusal);
     }
     throw replyError(reply, username, secrets);
   }
@@ -190,6 +229,7 @@ const SAME_AS_DIRECT: Readonly<Record<string, new (message: string) => RotationE
   ConcurrentRotationError: errors.ConcurrentRotationError,
   StatementTimeoutError: errors.StatementTimeoutError,
   VerificationError: errors.VerificationError,
+  LiveSessionsError: errors.LiveSessionsError,
 };
 
 /** The reply's failure as the same error class a direct rotation would throw. */

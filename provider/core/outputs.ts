@@ -9,6 +9,7 @@ import type {
   Connector,
   EscStateInput,
   Credential,
+  LiveSessionsPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,
@@ -33,6 +34,8 @@ export interface PublicSettings {
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
+  /** What a rotation does about open sessions of the user it changes. */
+  readonly liveSessions: LiveSessionsPolicy;
   /** Where the state is kept in ESC (no access token); present only when given. */
   readonly esc?: Omit<EscStateInput, "accessToken">;
 }
@@ -54,6 +57,11 @@ export interface RotationOutputs extends PublicSettings {
   readonly previousUsername: string;
   /** ISO 8601 time of the last password change; absent while the adopted state is unrotated. */
   readonly rotatedAt?: string;
+  /**
+   * By user: the id of the rotation that last changed its password (the mark in the role's
+   * comment), for the users this resource rotated. A rotation from this state expects it.
+   */
+  readonly rotationIds?: Readonly<Record<string, string>>;
 }
 
 export type Lenient<T> = { readonly [K in keyof T]?: unknown };
@@ -90,6 +98,7 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
     passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: publicTimeouts(inputs.timeouts),
+    liveSessions: (inputs.liveSessions as LiveSessionsPolicy | undefined) ?? "refuse",
   };
 }
 
@@ -113,6 +122,7 @@ export function buildOutputs(
   inputs: RotationInputs,
   credentials: { readonly current: Credential; readonly previous: PreviousCredential },
   rotatedAt: string | undefined,
+  rotationIds: Readonly<Record<string, string>> = {},
 ): RotationOutputs {
   return {
     ...publicSettings(inputs),
@@ -127,6 +137,7 @@ export function buildOutputs(
     currentUsername: credentials.current.username,
     previousUsername: credentials.previous.username,
     ...(rotatedAt ? { rotatedAt } : {}),
+    ...(Object.keys(rotationIds).length > 0 ? { rotationIds: { ...rotationIds } } : {}),
   };
 }
 

@@ -7,12 +7,17 @@
  * Sending this instead of the plaintext in `ALTER ROLE … PASSWORD` means the password itself
  * never reaches the server, its logs or pg_stat_statements.
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from "node:crypto";
 import { saslprep } from "@mongodb-js/saslprep";
 
 export const DEFAULT_SCRAM_ITERATIONS = 4096;
 export const MIN_SCRAM_ITERATIONS = 4096;
-export const MAX_SCRAM_ITERATIONS = 10_000_000;
+/**
+ * The most PBKDF2 iterations accepted, in verifiers we write and in those servers send: a
+ * login computes PBKDF2 that many times (about 0.25 s at this bound), and `pg` is told to accept
+ * up to it (its own default, 100,000, would refuse to log in with a verifier above it).
+ */
+export const MAX_SCRAM_ITERATIONS = 1_000_000;
 const SALT_BYTES = 16;
 
 export interface ScramOptions {
@@ -78,4 +83,48 @@ export function scramSha256Verifier(password: string, options: ScramOptions = {}
   const salt = options.salt ?? randomBytes(SALT_BYTES);
   const salted = pbkdf2Sync(postgresSaslPrep(password), salt, iterations, 32, "sha256");
   return format(iterations, salt, salted);
+}
+
+/**
+ * `scramSha256Verifier` with PBKDF2 on libuv's thread pool, so the event loop stays free for
+ * other rotations and connections while it runs (the same bytes as the synchronous version).
+ */
+export function scramSha256VerifierAsync(
+  password: string,
+  options: ScramOptions = {},
+): Promise<string> {
+  assertUsable(password, options);
+  const iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+  const salt = options.salt ?? randomBytes(SALT_BYTES);
+  return new Promise((resolve, reject) =>
+    pbkdf2(postgresSaslPrep(password), salt, iterations, 32, "sha256", (error, salted) =>
+      error ? reject(error) : resolve(format(iterations, salt, salted)),
+    ),
+  );
+}
+
+/**
+ * What the `pg` client feeds PBKDF2 for `password` (pg 8.23's own SASLprep: non-ASCII spaces to
+ * spaces, "mapped to nothing" characters removed, NFKC), which skips SASLprep's prohibition and
+ * bidirectional checks that make PostgreSQL fall back to the raw bytes.
+ */
+export function pgClientSaslPrep(password: string): Buffer {
+  const nonAsciiSpace = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
+  const mappedToNothing =
+    // eslint-disable-next-line no-misleading-character-class -- these combine; SASLprep drops them
+    /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+  const prepared = password
+    .replace(nonAsciiSpace, " ")
+    .replace(mappedToNothing, "")
+    .normalize("NFKC");
+  return Buffer.from(prepared, "utf8");
+}
+
+/**
+ * True when the `pg` client can log in with `password` where the server checks it: both prepare
+ * it to the same bytes. False for some passwords with characters SASLprep prohibits (the server
+ * then uses the raw bytes, pg still normalizes them), which libpq accepts but pg cannot.
+ */
+export function pgCanLogIn(password: string): boolean {
+  return postgresSaslPrep(password).equals(pgClientSaslPrep(password));
 }

@@ -115,6 +115,14 @@ export interface EscStateInput {
   readonly apiUrl?: string;
 }
 
+/**
+ * What a rotation does when the user about to get a new password has open sessions: refuse
+ * (nothing changes), warn and rotate, or not look.
+ */
+export type LiveSessionsPolicy = "refuse" | "warn" | "ignore";
+
+export const LIVE_SESSIONS_POLICIES: readonly LiveSessionsPolicy[] = ["refuse", "warn", "ignore"];
+
 /** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
 export interface RotationInputs {
   /** Keep the state in this ESC rotator environment too; ESC's newer state wins. */
@@ -127,6 +135,8 @@ export interface RotationInputs {
   /** PBKDF2 iterations of the SCRAM-SHA-256 verifier. @default 4096 */
   readonly scramIterations?: number;
   readonly timeouts?: Timeouts;
+  /** Sessions of the user about to change. @default "refuse" */
+  readonly liveSessions?: LiveSessionsPolicy;
 }
 
 /** Where to connect, and how: everything but a login. */
@@ -153,4 +163,5 @@ export interface ResolvedInputs {
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
+  readonly liveSessions: LiveSessionsPolicy;
 }

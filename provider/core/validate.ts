@@ -4,8 +4,14 @@
  */
 import { ValidationError } from "../errors";
 import { passwordPolicyProblems, resolvePasswordPolicy } from "./password";
-import { DEFAULT_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "./scram";
 import {
+  DEFAULT_SCRAM_ITERATIONS,
+  MAX_SCRAM_ITERATIONS,
+  MIN_SCRAM_ITERATIONS,
+  pgCanLogIn,
+} from "./scram";
+import {
+  LIVE_SESSIONS_POLICIES,
   SSL_MODES,
   type Connector,
   type DatabaseConfig,
@@ -73,6 +79,14 @@ function passwordProblems(value: unknown, path: string): Problems {
   if (typeof value !== "string" || value.length === 0)
     return [`${path} must be a non-empty string`];
   if (value.includes("\0")) return [`${path} must not contain a NUL character`];
+  if (!pgCanLogIn(value)) {
+    return [
+      `${path} holds characters that SASLprep prohibits, for which PostgreSQL checks the raw ` +
+        `bytes while this package's client (pg) normalizes them, so no login with it can succeed ` +
+        `from here (libpq's can). Use a password without such characters; rotating replaces it ` +
+        `with a generated ASCII one`,
+    ];
+  }
   return [];
 }
 
@@ -335,6 +349,10 @@ export function inputProblems(inputs: unknown): Problems {
     problems.push("rotationTrigger must be a string or a number");
   }
   problems.push(...passwordSettingsProblems(inputs), ...timeoutsProblems(inputs.timeouts));
+  const live = inputs.liveSessions;
+  if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
+    problems.push(`liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`);
+  }
   return problems;
 }
 
@@ -385,6 +403,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),
+    liveSessions: inputs.liveSessions ?? "refuse",
   };
 }
 

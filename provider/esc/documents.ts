@@ -145,11 +145,23 @@ export function rotatorStateNode(yamlText: string, key: string): unknown {
 function rotatorDocument(yamlText: string, key: string) {
   const doc = parseDocument(yamlText);
   if (doc.errors.length > 0)
-    throw new EscError(`the environment is not valid YAML: ${doc.errors[0].message}`);
+    throw new EscError(`the environment is not valid YAML: ${where(doc.errors[0])}`);
   if (!isMap(doc.getIn(["values", key, ROTATE]))) {
     throw new EscError(`the environment has no values.${key}.${ROTATE}`);
   }
   return doc;
+}
+
+/**
+ * Where a YAML error is, by its code and position only: the parser's message quotes the text
+ * around it, which may hold a `fn::secret` value.
+ */
+export function where(error: {
+  code: string;
+  linePos?: readonly { line: number; col: number }[];
+}): string {
+  const at = error.linePos?.[0];
+  return at ? `${error.code} at line ${at.line}, column ${at.col}` : error.code;
 }
 
 /** Every plaintext `fn::secret` value in `yamlText` (to keep out of messages); [] if unparsable. */

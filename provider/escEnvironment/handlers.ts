@@ -14,6 +14,7 @@ import { parseDocument, isMap } from "yaml";
 import { EscConflictError, EscError, ValidationError } from "../errors";
 import { escLocationProblems, isUnknown } from "../core/validate";
 import { escClient, type EscClient, type EscLocation } from "../esc/client";
+import { where } from "../esc/documents";
 
 export interface EscEnvironmentInputs {
   readonly organization: string;
@@ -44,8 +45,7 @@ export function inputProblems(inputs: Record<string, unknown>): string[] {
     if (typeof yaml !== "string") problems.push("yaml must be a string");
     else {
       const doc = parseDocument(yaml);
-      if (doc.errors.length > 0)
-        problems.push(`yaml is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+      if (doc.errors.length > 0) problems.push(`yaml is not valid YAML: ${where(doc.errors[0])}`);
       else if (!isMap(doc.contents) && doc.contents !== null)
         problems.push("yaml must be a mapping");
     }

@@ -16,8 +16,26 @@ import {
   sanitizeCause,
 } from "../errors";
 import type { ConnectionTarget, Credential, SslConfig, Timeouts } from "../core/types";
+import { MAX_SCRAM_ITERATIONS } from "../core/scram";
+
+/** `seconds` as whole milliseconds, never 0 (which PostgreSQL and pg read as "no limit"). */
+export function millis(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds * 1000));
+}
 
 export const APPLICATION_NAME = "pulumi-postgres-rotator";
+
+/** What the user calls the TLS settings, for the hints in TLS errors. */
+export interface TlsSettingNames {
+  readonly ca: string;
+  readonly mode: string;
+}
+
+/** The TLS inputs of a direct connection. */
+export const DIRECT_TLS_SETTINGS: TlsSettingNames = {
+  ca: "database.ssl.ca",
+  mode: "database.ssl.mode",
+};
 
 /** What `tls.connect` gets for each sslmode; `false` means a plain connection. */
 export function tlsOptions(host: string, ssl: SslConfig): false | tls.ConnectionOptions {
@@ -56,12 +74,17 @@ export function clientConfig(
     password: login.password,
     ssl: tlsOptions(database.host, database.ssl),
     application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: Math.round(timeouts.connectSeconds * 1000),
-    statement_timeout: Math.round(timeouts.statementSeconds * 1000),
-    lock_timeout: Math.round(timeouts.lockSeconds * 1000),
-    // A client-side bound too, in case the server never answers.
-    query_timeout: Math.round((timeouts.statementSeconds + timeouts.lockSeconds + 5) * 1000),
-  };
+    // Never 0, which pg and PostgreSQL read as "no limit": a tiny timeout stays a timeout.
+    connectionTimeoutMillis: millis(timeouts.connectSeconds),
+    statement_timeout: millis(timeouts.statementSeconds),
+    lock_timeout: millis(timeouts.lockSeconds),
+    // A client-side bound too, in case the server never answers; it covers the lock wait, whose
+    // statement may run for lockSeconds plus statementSeconds.
+    query_timeout: millis(timeouts.statementSeconds * 2 + timeouts.lockSeconds + 5),
+    // pg refuses a server verifier with more PBKDF2 iterations than this (100,000 by default),
+    // which would make every login test of a verifier we wrote with more iterations fail.
+    scramMaxIterations: MAX_SCRAM_ITERATIONS,
+  } as ClientConfig;
 }
 
 /** What a failed step was doing, for messages: who, where, and the secrets to keep out. */
@@ -72,6 +95,8 @@ export interface ErrorContext {
   readonly role?: string;
   readonly database: ConnectionTarget;
   readonly secrets: readonly (string | undefined)[];
+  /** What the user calls the TLS settings. @default DIRECT_TLS_SETTINGS */
+  readonly tlsSettings?: TlsSettingNames;
 }
 
 const TLS_VERIFY_CODES: readonly string[] = [
@@ -93,6 +118,7 @@ function where(database: ConnectionTarget): string {
 /** The driver's error as one of ours, secrets removed, the original kept as sanitized cause. */
 export function translateError(error: unknown, context: ErrorContext): RotationError {
   const { action, username, role, database, secrets } = context;
+  const tlsSettings = context.tlsSettings ?? DIRECT_TLS_SETTINGS;
   const code = (error as { code?: unknown })?.code;
   const raw = error instanceof Error ? error.message : String(error);
   const detail = redact(raw, secrets);
@@ -120,14 +146,14 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   if (typeof code === "string" && TLS_VERIFY_CODES.includes(code)) {
     return new ConnectionError(
       `${prefix} failed: the server's TLS certificate could not be verified (${code}: ${detail}); ` +
-        `give the CA that signed it in database.ssl.ca, or choose another database.ssl.mode`,
+        `give the CA that signed it in ${tlsSettings.ca}, or choose another ${tlsSettings.mode}`,
       { cause },
     );
   }
   if (/does not support SSL/i.test(raw)) {
     return new ConnectionError(
       `${prefix} failed: the server does not accept TLS connections; enable TLS on the server, ` +
-        `or set database.ssl.mode to "disable" if a plaintext connection is acceptable`,
+        `or set ${tlsSettings.mode} to "disable" if a plaintext connection is acceptable`,
       { cause },
     );
   }
@@ -142,6 +168,14 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   }
   if (typeof code === "string" && /^(08|3D|53|57P)/.test(code)) {
     return new ConnectionError(`${prefix} failed: ${detail}`, { cause });
+  }
+  // The server went away mid-statement (a restart, a failover): the socket closed, no SQLSTATE.
+  if (/Connection terminated|server closed the connection|ECONNRESET|EPIPE/i.test(raw)) {
+    return new ConnectionError(
+      `${prefix} failed: the connection was lost (${detail}); the server restarted or failed ` +
+        `over. Nothing this step did was committed; run again`,
+      { cause },
+    );
   }
   return new RotationError(`${prefix} failed: ${detail}`, { cause });
 }
@@ -165,6 +199,7 @@ export async function connect(
       action: context.action ?? "logging in",
       username: login.username,
       ...(context.role ? { role: context.role } : {}),
+      ...(context.tlsSettings ? { tlsSettings: context.tlsSettings } : {}),
       database,
       secrets: [...context.secrets, login.password],
     });

@@ -2,10 +2,14 @@
  * The thin shell around PostgreSQL: log in to prove credentials, and change one role's
  * password safely. The rotation core decides *what* to do; this file only does it.
  */
-import type { Client } from "pg";
+import { randomUUID } from "node:crypto";
+import type { Client, QueryResult, QueryResultRow } from "pg";
 import { identifierProblems } from "../core/validate";
 import {
+  AuthenticationError,
+  ConcurrentRotationError,
   ForbiddenRoleError,
+  LiveSessionsError,
   PermissionDeniedError,
   RoleNotFoundError,
   RotationError,
@@ -13,17 +17,57 @@ import {
   VerificationError,
   sanitizeCause,
 } from "../errors";
-import { scramSha256Verifier } from "../core/scram";
-import type { ConnectionTarget, Credential, ResolvedInputs, Timeouts } from "../core/types";
-import { connect, translateError } from "./connection";
+import { judgeMark, markIn, withMark, type RotationMark } from "../core/mark";
+import { scramSha256VerifierAsync } from "../core/scram";
+import type {
+  ConnectionTarget,
+  Credential,
+  LiveSessionsPolicy,
+  ResolvedInputs,
+  Timeouts,
+} from "../core/types";
 import {
-  LOCK_AND_INSPECT_SQL,
+  APPLICATION_NAME,
+  DIRECT_TLS_SETTINGS,
+  connect,
+  millis,
+  translateError,
+  type ErrorContext,
+  type TlsSettingNames,
+} from "./connection";
+import {
+  INSPECT_TARGET_SQL,
+  LIVE_SESSIONS_SQL,
+  ROLE_COMMENT_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
-  lockKeyText,
+  commentOnRoleSql,
+  lockRoleSql,
   quoteIdentifier,
+  quoteLiteral,
   type TargetInspection,
 } from "./sql";
+
+/** What a rotation knows about the role it changes, to prove its state is still the database's. */
+export interface RotationGuard {
+  /** The id of the rotation that made the state being replaced, as the role's mark should say. */
+  readonly expectedId?: string;
+  /** The role's password in that state (its `previous` password), when known. */
+  readonly knownPassword?: string;
+}
+
+/** What a password change reports. */
+export interface ChangeResult {
+  /** The id this rotation marked the role with; absent through a connector that marks nothing. */
+  readonly rotationId?: string;
+}
+
+/** Sessions of a role the rotation is about to change, as the guard for live apps saw them. */
+export interface LiveSessions {
+  readonly sessions: number;
+  readonly addresses: readonly string[];
+  readonly oldest: string | null;
+}
 
 /** What the rotation engine needs from a database. */
 export interface PostgresShell {
@@ -31,9 +75,18 @@ export interface PostgresShell {
   checkLogin(credential: Credential): Promise<void>;
   /**
    * Sets `target`'s password to `newPassword` (sent as a SCRAM verifier), then logs in with it.
-   * Holds the target's advisory lock throughout, so changes of one role never interleave.
+   * Under the role's cluster-wide lock it first proves, with `guard`, that the role is still as
+   * the caller's state says (else `ConcurrentRotationError`, nothing changed) and applies the
+   * live-session policy.
    */
-  changePassword(target: string, newPassword: string): Promise<void>;
+  changePassword(target: string, newPassword: string, guard?: RotationGuard): Promise<ChangeResult>;
+}
+
+export interface ShellOptions {
+  /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
+  readonly tlsSettings?: TlsSettingNames;
+  /** Where a `liveSessions: "warn"` warning goes. @default console.warn */
+  readonly warn?: (line: string) => void;
 }
 
 /**
@@ -43,8 +96,11 @@ export interface PostgresShell {
 export function postgresShell(
   inputs: ResolvedInputs,
   otherSecrets: readonly (string | undefined)[] = [],
+  options: ShellOptions = {},
 ): PostgresShell {
   const { database, timeouts } = inputs;
+  const tlsSettings = options.tlsSettings ?? DIRECT_TLS_SETTINGS;
+  const warn = options.warn ?? ((line: string) => console.warn(line));
   const knownSecrets = [
     database.managingUser.password,
     inputs.state?.current.password,
@@ -53,72 +109,139 @@ export function postgresShell(
   ];
 
   const checkLogin = (credential: Credential) =>
-    probeLogin(database, timeouts, credential, knownSecrets);
+    probeLogin(database, timeouts, credential, knownSecrets, tlsSettings);
 
-  async function changePassword(target: string, newPassword: string): Promise<void> {
+  async function changePassword(
+    target: string,
+    newPassword: string,
+    guard: RotationGuard = {},
+  ): Promise<ChangeResult> {
     assertFullName(target, "the role to rotate");
-    const secrets = [...knownSecrets, newPassword];
+    const secrets = [...knownSecrets, newPassword, guard.knownPassword];
+    // PBKDF2 runs on the thread pool while the server answers the queries below.
+    const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
+    verifier.catch(() => undefined);
     const manager = await connect(database, database.managingUser, timeouts, {
       secrets,
       action: "logging in",
       role: "the managing user",
+      tlsSettings,
     });
+    let open = false;
     try {
-      const { inspection, verifier } = await lockAndInspect(manager, target, newPassword, secrets);
+      const run = (sql: string, action: string, extra: readonly string[] = []) =>
+        query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
+      const [, inspected] = (await run(
+        `BEGIN; ${INSPECT_TARGET_SQL.replace("$1", () => quoteLiteral(target))}`,
+        `looking up "${target}"`,
+      )) as unknown as QueryResult<TargetInspection>[];
+      open = true;
+      const inspection = inspected.rows[0];
       assertRotatable(target, inspection);
-      await alterPassword(manager, target, verifier, inspection.server_version_num, secrets);
+      const comment = await lockRole(manager, target, secrets).catch((error: unknown) => {
+        throw withPrivilegeHint(error, target, inspection.server_version_num);
+      });
+      await checkGuard(target, markIn(comment), guard, secrets);
+      await checkLiveSessions(manager, target, secrets);
+      const mark = { id: randomUUID(), at: new Date().toISOString() };
+      const alter = alterPasswordSql(target, await verifier);
+      try {
+        await run(
+          `${alter}; ${commentOnRoleSql(target, withMark(comment, mark))}; COMMIT`,
+          `changing the password of "${target}"`,
+          [alter],
+        );
+        open = false;
+      } catch (error) {
+        throw withPrivilegeHint(error, target, inspection.server_version_num);
+      }
       await verifyNewPassword(target, newPassword, secrets);
+      return { rotationId: mark.id };
     } finally {
-      // Ending the session releases the advisory lock. Nothing waits on the goodbye.
+      // Ending the session rolls back whatever is still open. Nothing waits on the goodbye.
+      if (open) manager.query("ROLLBACK").catch(() => undefined);
       closeQuietly(manager);
     }
   }
 
-  /** Takes the target's lock and looks it up; computes the verifier meanwhile. */
-  async function lockAndInspect(
+  /**
+   * Takes the role's cluster-wide lock (waiting at most `lockSeconds`, which the statement
+   * timeout must not cut short) and returns the role's comment as committed now.
+   */
+  async function lockRole(
     manager: Client,
     target: string,
-    newPassword: string,
     secrets: readonly (string | undefined)[],
-  ): Promise<{ inspection: TargetInspection | undefined; verifier: string }> {
-    try {
-      const pending = manager.query<TargetInspection>(LOCK_AND_INSPECT_SQL, [
-        lockKeyText(target),
-        target,
-      ]);
-      pending.catch(() => undefined);
-      // PBKDF2 runs here while the server takes the lock and looks the role up.
-      const verifier = scramSha256Verifier(newPassword, { iterations: inputs.scramIterations });
-      return { inspection: (await pending).rows[0], verifier };
-    } catch (error) {
-      throw translateError(error, {
-        ...managerContext(`locking "${target}" to rotate it`),
-        secrets,
-      });
-    }
+  ): Promise<string | null> {
+    const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
+    const results = (await query(
+      manager,
+      `SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
+        `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
+        ROLE_COMMENT_SQL.replace("$1", () => quoteLiteral(target)),
+      { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
+    )) as unknown as QueryResult<{ comment: string | null }>[];
+    return results[results.length - 1].rows[0]?.comment ?? null;
   }
 
-  async function alterPassword(
-    manager: Client,
+  /** Refuses, changing nothing, when the role was rotated since the caller's state was made. */
+  async function checkGuard(
     target: string,
-    verifier: string,
-    serverVersionNum: number,
+    found: RotationMark | undefined,
+    guard: RotationGuard,
     secrets: readonly (string | undefined)[],
   ): Promise<void> {
-    const sql = alterPasswordSql(target, verifier);
-    try {
-      await manager.query(sql);
-    } catch (error) {
-      const translated = translateError(error, {
-        ...managerContext(`changing the password of "${target}"`),
-        secrets: [...secrets, sql],
-      });
-      if (!(translated instanceof PermissionDeniedError)) throw translated;
-      const hint = privilegeHint(target, database.managingUser.username, serverVersionNum);
-      throw new PermissionDeniedError(`${translated.message}. ${hint}`, {
-        cause: translated.cause,
-      });
+    const verdict = judgeMark(guard.expectedId, found, guard.knownPassword !== undefined);
+    if (verdict.kind === "proceed") return;
+    if (verdict.kind === "probe") {
+      try {
+        await probeLogin(
+          database,
+          timeouts,
+          { username: target, password: guard.knownPassword! },
+          secrets,
+          tlsSettings,
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+      }
     }
+    const by = found ? ` (rotation ${found.id} at ${found.at})` : "";
+    throw new ConcurrentRotationError(
+      `refusing to rotate "${target}": another rotation changed its password${by} since the ` +
+        `state being replaced was made, so that state is stale and rotating from it would ` +
+        `leave its holder with a dead password. Nothing was changed. Two rotations started ` +
+        `from the same state, or another system (another stack, a script, Pulumi ESC) rotates ` +
+        `this pair too: only one should. To continue from the database as it is, give working ` +
+        `credentials as the state input (or keep the state in ESC with the esc input)`,
+    );
+  }
+
+  /** The guard for live apps: sessions of the role about to change, per `liveSessions`. */
+  async function checkLiveSessions(
+    manager: Client,
+    target: string,
+    secrets: readonly (string | undefined)[],
+  ): Promise<void> {
+    if (inputs.liveSessions === "ignore") return;
+    const { rows } = await query<LiveSessions>(
+      manager,
+      LIVE_SESSIONS_SQL,
+      { ...managerContext(`looking for sessions of "${target}"`), secrets },
+      [target, APPLICATION_NAME],
+    );
+    const seen = rows[0];
+    if (!seen || seen.sessions === 0) return;
+    const message = liveSessionsMessage(target, seen, inputs.liveSessions);
+    if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
+    else throw new LiveSessionsError(message);
+  }
+
+  function withPrivilegeHint(error: unknown, target: string, serverVersionNum: number): unknown {
+    if (!(error instanceof PermissionDeniedError)) return error;
+    const hint = privilegeHint(target, database.managingUser.username, serverVersionNum);
+    return new PermissionDeniedError(`${error.message}. ${hint}`, { cause: error.cause });
   }
 
   function managerContext(action: string) {
@@ -127,6 +250,7 @@ export function postgresShell(
       role: "the managing user",
       username: database.managingUser.username,
       database,
+      tlsSettings,
     };
   }
 
@@ -136,7 +260,7 @@ export function postgresShell(
     secrets: readonly (string | undefined)[],
   ) {
     try {
-      await probeLogin(database, timeouts, { username: target, password }, secrets);
+      await probeLogin(database, timeouts, { username: target, password }, secrets, tlsSettings);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new VerificationError(
@@ -151,6 +275,58 @@ export function postgresShell(
   return { checkLogin, changePassword };
 }
 
+/** Why a live-session guard stopped (or warned about) a rotation, and how to proceed. */
+export function liveSessionsMessage(
+  target: string,
+  seen: LiveSessions,
+  policy: LiveSessionsPolicy,
+): string {
+  const where =
+    seen.addresses.length > 0
+      ? ` from ${seen.addresses.join(", ")}`
+      : " (client addresses hidden: grant pg_read_all_stats to the managing user to see them)";
+  const since = seen.oldest ? `, the oldest since ${new Date(seen.oldest).toISOString()}` : "";
+  const action =
+    policy === "refuse"
+      ? `refusing to change the password of "${target}"`
+      : `changing the password of "${target}" anyway (liveSessions: "warn")`;
+  return (
+    `${action}: it has ${seen.sessions} open session(s)${where}${since}. They are apps that ` +
+    `never moved to the current credentials, or pools that will reconnect with this password ` +
+    `and fail. Move them to the current credentials (they do on their next configuration ` +
+    `refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate regardless`
+  );
+}
+
+/** Runs a query with this package's error translation. */
+async function query<T extends QueryResultRow>(
+  client: Client,
+  sql: string,
+  context: ErrorContext & { lockStatement?: boolean },
+  values?: unknown[],
+): Promise<QueryResult<T>> {
+  try {
+    return await client.query<T>(sql, values);
+  } catch (error) {
+    if (context.lockStatement && isConcurrentWrite(error)) {
+      throw new ConcurrentRotationError(
+        `${context.action} failed: another rotation of this role committed while this one ` +
+          `waited for it, so the state this one started from is stale. Nothing was changed; ` +
+          `run again from the newest state`,
+        { cause: sanitizeCause(error, context.secrets) },
+      );
+    }
+    throw translateError(error, context);
+  }
+}
+
+/** PostgreSQL's answer to writing a catalog row another transaction changed meanwhile. */
+function isConcurrentWrite(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : "";
+  return code === "23505" || /tuple concurrently (updated|deleted)/.test(message);
+}
+
 /**
  * Logs in as `credential` and asks the server who we are; throws `AuthenticationError` when the
  * login is refused, and a plain `RotationError` if the session is not the expected role.
@@ -160,10 +336,11 @@ export async function probeLogin(
   timeouts: Required<Timeouts>,
   credential: Credential,
   knownSecrets: readonly (string | undefined)[] = [],
+  tlsSettings: TlsSettingNames = DIRECT_TLS_SETTINGS,
 ): Promise<void> {
   assertFullName(credential.username, "the role to log in as");
   const secrets = [...knownSecrets, credential.password];
-  const client = await connect(target, credential, timeouts, { secrets });
+  const client = await connect(target, credential, timeouts, { secrets, tlsSettings });
   try {
     const result = await client.query<{ username: string }>(WHOAMI_SQL);
     const username = result.rows[0]?.username;
@@ -179,6 +356,7 @@ export async function probeLogin(
       username: credential.username,
       database: target,
       secrets,
+      tlsSettings,
     });
   } finally {
     closeQuietly(client);

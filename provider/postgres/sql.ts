@@ -21,16 +21,36 @@ export function alterPasswordSql(role: string, verifier: string): string {
 }
 
 /**
- * The text whose hash keys the advisory lock on changing `role`'s password. Keyed by the role,
- * not the pair, so that every path that rotates it (a direct rotation, this package's Lambda
- * handler invoked by Pulumi or by the ESC service, which names only the one role) takes the
- * same lock.
+ * The text whose hash keys the transaction's advisory lock on setting up `role` as one of a
+ * user pair (`PostgresUserPair`; advisory locks hold within one database).
  */
 export function lockKeyText(role: string): string {
   return `pulumi-postgres-rotator:role:${JSON.stringify(role)}`;
 }
 
-/** Row returned by `LOCK_AND_INSPECT_SQL`; no row at all when the role does not exist. */
+/**
+ * The cluster-wide lock on rotating `role`: an idempotent write of the role's setting for
+ * `template0`, a database no session can connect to, so the setting never takes effect. Roles
+ * and their settings are shared by every database of the cluster, so every rotation of the role,
+ * whichever database it connects to and whichever path makes it (direct, this package's Lambda
+ * called by Pulumi or by ESC), writes this one row first. A second rotation waits for the first
+ * (at most `lock_timeout`), then fails instead of overwriting its result: PostgreSQL refuses
+ * ("tuple concurrently updated", or a unique violation the very first time) to write a catalog
+ * row that another transaction changed after this statement began.
+ */
+export function lockRoleSql(role: string): string {
+  return (
+    `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE template0 ` +
+    `SET application_name = 'pulumi-postgres-rotator'`
+  );
+}
+
+/** `COMMENT ON ROLE`, with a literal (or NULL). */
+export function commentOnRoleSql(role: string, comment: string | null): string {
+  return `COMMENT ON ROLE ${quoteIdentifier(role)} IS ${comment === null ? "NULL" : quoteLiteral(comment)}`;
+}
+
+/** Row returned by `INSPECT_TARGET_SQL`; no row at all when the role does not exist. */
 export interface TargetInspection {
   /** The role the managing connection runs as. */
   readonly session_role: string;
@@ -41,20 +61,33 @@ export interface TargetInspection {
   readonly server_version_num: number;
 }
 
-/**
- * Takes the target role's advisory lock (waiting at most lock_timeout; held until the session ends)
- * and describes the target role, in one round trip. $1: lock key text, $2: target role name.
- * A missing role yields no row (and takes no lock, which is moot: nothing will be changed).
- */
-export const LOCK_AND_INSPECT_SQL = `
-SELECT pg_advisory_lock(hashtextextended($1, 0))::text AS locked,
-       current_user::text AS session_role,
+/** Describes the role to rotate ($1), who we are and the server's version, in one round trip. */
+export const INSPECT_TARGET_SQL = `
+SELECT current_user::text AS session_role,
        rolsuper,
        rolcanlogin,
        coalesce(rolvaliduntil < now(), false) AS expired,
        current_setting('server_version_num')::int AS server_version_num
 FROM pg_catalog.pg_roles
-WHERE rolname = $2`;
+WHERE rolname = $1`;
+
+/** The role's ($1) comment, which holds its rotation mark. */
+export const ROLE_COMMENT_SQL = `
+SELECT shobj_description(oid, 'pg_authid') AS comment
+FROM pg_catalog.pg_roles WHERE rolname = $1`;
+
+/**
+ * Sessions of the role ($1) other than this package's own, in every database: how many, their
+ * client addresses and the oldest one's start (both NULL where the managing user may not see
+ * them: `pg_read_all_stats` shows them).
+ */
+export const LIVE_SESSIONS_SQL = `
+SELECT count(*)::int AS sessions,
+       coalesce(array_agg(DISTINCT host(client_addr)) FILTER (WHERE client_addr IS NOT NULL), '{}') AS addresses,
+       min(backend_start) AS oldest
+FROM pg_catalog.pg_stat_activity
+WHERE usesysid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+  AND application_name IS DISTINCT FROM $2`;
 
 /** Who this session is; used to prove a login worked. */
 export const WHOAMI_SQL = "SELECT current_user::text AS username";

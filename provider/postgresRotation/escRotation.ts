@@ -12,7 +12,14 @@ import {
   StateMismatchError,
 } from "../errors";
 import type { PostgresShell } from "../postgres/shell";
-import { rotate, verifyCurrent, type RotationDeps, type RotationResult } from "./rotation";
+import {
+  rotate,
+  verifyCurrent,
+  type RotationDeps,
+  type RotationIds,
+  type RotationResult,
+} from "./rotation";
+import { sameJson } from "../core/plan";
 import { escStateStore, type EscStateSnapshot, type EscStateStore } from "../esc/stateStore";
 
 /**
@@ -23,12 +30,14 @@ export async function rotateKeepingEscState(
   resolved: ResolvedInputs,
   base: RotatedState | undefined,
   deps: RotationDeps,
+  rotationIds: RotationIds = {},
 ): Promise<RotationResult> {
   const { shell } = deps;
-  if (!resolved.esc) return rotate(base, resolved.rotateUsers, deps);
+  if (!resolved.esc) return rotate(base, resolved.rotateUsers, deps, rotationIds);
   const store = escStateStore(resolved.esc, knownPasswords(resolved, base));
   const snapshot = await store.read(resolved.rotateUsers);
   let start = base;
+  let ids = rotationIds;
   if (snapshot.state) {
     await verifyEscState(store, snapshot, shell);
     const { current, previous } = snapshot.state;
@@ -36,13 +45,21 @@ export async function rotateKeepingEscState(
       current,
       previous: previous ?? { username: otherUser(resolved.rotateUsers, current.username) },
     };
+    // ESC rotated since our last rotation: which marks its rotations left is not known here.
+    if (!sameJson(start, base)) ids = {};
   }
-  const result = await rotate(start, resolved.rotateUsers, deps);
+  const result = await rotate(start, resolved.rotateUsers, deps, ids);
   try {
     await store.write(snapshot, result.state);
   } catch (error) {
     if (error instanceof EscConflictError)
-      await reconcile(store, resolved, result.state, shell, error);
+      await reconcile(
+        store,
+        resolved,
+        { ...result.state, rotationIds: result.rotationIds },
+        shell,
+        error,
+      );
     throw error;
   }
   return result;
@@ -79,7 +96,7 @@ async function verifyEscState(
 async function reconcile(
   store: EscStateStore,
   resolved: ResolvedInputs,
-  ours: RotatedState,
+  ours: RotatedState & { readonly rotationIds?: RotationIds },
   shell: PostgresShell,
   conflict: EscConflictError,
 ): Promise<void> {
@@ -89,7 +106,10 @@ async function reconcile(
     await shell.checkLogin(now.current);
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
-    await shell.changePassword(now.current.username, now.current.password);
+    const ourId = ours.rotationIds?.[ours.current.username];
+    await shell.changePassword(now.current.username, now.current.password, {
+      ...(ourId ? { expectedId: ourId } : {}),
+    });
     conflict.message += ` Our change to "${ours.current.username}" was undone: it has ESC's password again.`;
   }
 }

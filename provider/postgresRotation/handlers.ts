@@ -30,10 +30,12 @@ function shellFor(
   const { database } = inputs;
   if (!database.connector) return postgresShell(inputs, otherSecrets);
   const known = [inputs.state?.current.password, inputs.state?.previous?.password];
-  return lambdaShell({ ...database, connector: database.connector }, inputs.timeouts, [
-    ...known,
-    ...otherSecrets,
-  ]);
+  return lambdaShell(
+    { ...database, connector: database.connector },
+    inputs.timeouts,
+    [...known, ...otherSecrets],
+    { liveSessions: inputs.liveSessions },
+  );
 }
 
 function deps(inputs: ResolvedInputs, shell: PostgresShell): RotationDeps {
@@ -99,7 +101,10 @@ export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.Cre
     };
   }
   const result = await rotateKeepingEscState(resolved, undefined, deps(resolved, shell));
-  return { id: randomUUID(), outs: buildOutputs(resolved, result.state, result.rotatedAt) };
+  return {
+    id: randomUUID(),
+    outs: buildOutputs(resolved, result.state, result.rotatedAt, result.rotationIds),
+  };
 }
 
 export async function update(
@@ -118,17 +123,21 @@ export async function update(
     ? repaired(resolved, olds)
     : { current: olds.current, previous: olds.previous };
   let rotatedAt = olds.rotatedAt;
+  let rotationIds = olds.rotationIds ?? {};
   if (steps.adopt && resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
     state = adopted(resolved, resolved.state);
     rotatedAt = undefined;
+    // Whichever rotation made the adopted state, this resource does not know its marks.
+    rotationIds = {};
   }
   if (steps.rotate) {
-    const result = await rotateKeepingEscState(resolved, state, deps(resolved, shell));
+    const result = await rotateKeepingEscState(resolved, state, deps(resolved, shell), rotationIds);
     state = result.state;
     rotatedAt = result.rotatedAt;
+    rotationIds = result.rotationIds;
   }
-  return { outs: buildOutputs(resolved, state, rotatedAt) };
+  return { outs: buildOutputs(resolved, state, rotatedAt, rotationIds) };
 }
 
 /**

@@ -4,7 +4,13 @@
  * database from where `pulumi up` runs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Credential, PasswordPolicy, PreviousCredential, Timeouts } from "../core/types";
+import type {
+  Credential,
+  LiveSessionsPolicy,
+  PasswordPolicy,
+  PreviousCredential,
+  Timeouts,
+} from "../core/types";
 import {
   isPlainObject,
   withSecretPassword,
@@ -85,6 +91,15 @@ export interface PostgresRotationArgs {
   readonly esc?: pulumi.Input<EscStateArgs>;
   /** Connect, statement and lock-wait limits. @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
   readonly timeouts?: pulumi.Input<Timeouts>;
+  /**
+   * The guard for live apps: before the previous user gets a new password, its open sessions
+   * (apps that never moved to `current`, pools that will reconnect with the old password) are
+   * counted. `"refuse"`: nothing changes, and the error names the sessions' count, client
+   * addresses and the oldest one's start; `"warn"`: rotate, and print that; `"ignore"`: do not
+   * look. Through a connector, only this package's connector can look.
+   * @default "refuse"
+   */
+  readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
 }
 
 /** Outputs that hold a password: encrypted in the state whatever the program does. */

@@ -17,7 +17,12 @@ export interface RotationDeps {
 export interface RotationResult {
   readonly state: RotatedState;
   readonly rotatedAt: string;
+  /** Each user's last rotation id (its mark), as far as this state's holder knows it. */
+  readonly rotationIds: Readonly<Record<string, string>>;
 }
+
+/** By username: the id of the rotation that last changed each user's password, when known. */
+export type RotationIds = Readonly<Record<string, string>>;
 
 /**
  * Rotates the pair once: the previous user (or `username1` without state) gets a new password,
@@ -28,10 +33,21 @@ export async function rotate(
   state: RotationState | undefined,
   users: UserPair,
   deps: RotationDeps,
+  rotationIds: RotationIds = {},
 ): Promise<RotationResult> {
   const plan = planRotation({ state, users, newPassword: deps.newPassword() });
-  await deps.shell.changePassword(plan.target, plan.next.current.password);
-  return { state: plan.next, rotatedAt: deps.now().toISOString() };
+  const expectedId = rotationIds[plan.target];
+  const knownPassword = state?.previous?.password;
+  const { rotationId } = await deps.shell.changePassword(plan.target, plan.next.current.password, {
+    ...(expectedId !== undefined ? { expectedId } : {}),
+    ...(knownPassword !== undefined ? { knownPassword } : {}),
+  });
+  const ids: Record<string, string> = {};
+  for (const user of [users.username1, users.username2]) {
+    if (user !== plan.target && rotationIds[user] !== undefined) ids[user] = rotationIds[user];
+  }
+  if (rotationId !== undefined) ids[plan.target] = rotationId;
+  return { state: plan.next, rotatedAt: deps.now().toISOString(), rotationIds: ids };
 }
 
 /** Proves that `current` logs in; throws `CurrentCredentialsError` when it does not. */

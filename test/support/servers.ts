@@ -146,7 +146,9 @@ async function startCluster(options: StartOptions): Promise<TestCluster> {
         user: username,
         password,
         ssl: false,
-      });
+        // Verifiers with more iterations than pg's default limit are part of the tests.
+        scramMaxIterations: 1_000_000,
+      } as ConstructorParameters<typeof PgClient>[0]);
       client.on("error", () => undefined);
       try {
         await client.connect();

@@ -9,6 +9,7 @@ import { expect } from "chai";
 import type { ConnectorReply } from "../../../provider/connector/event";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import { generatePassword } from "../../../provider/core/password";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
 import { expectNoSecrets } from "../../support/secrets";
 import {
   cluster,
@@ -51,7 +52,8 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     const { username1 } = await pg.createPair();
     const newPassword = generatePassword();
     const reply = await invoke(escEvent(pg, username1, newPassword));
-    expect(reply).to.deep.equal({ code: 200, message: "ok" });
+    expect(reply).to.include({ code: 200, message: "ok" });
+    expect(reply.rotationId).to.match(/^[0-9a-f-]{36}$/);
     expect(await pg.canLogin(username1, newPassword)).to.equal(true);
     expect(pg.server.readLog()).to.not.include(newPassword);
   });
@@ -119,7 +121,7 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     for (const name of [`x"; DROP ROLE app; --`, "sp ace", "ünï'cødé"]) {
       const { username1 } = await pg.createPair(`${name}${uniqueName("")}`);
       const newPassword = generatePassword();
-      expect(await invoke(escEvent(pg, username1, newPassword))).to.deep.equal({
+      expect(await invoke(escEvent(pg, username1, newPassword))).to.include({
         code: 200,
         message: "ok",
       });
@@ -215,6 +217,54 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     );
   });
 
+  it("refuses, by default, to rotate a user with open sessions; warns when asked to", async () => {
+    const { username1 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username1, old);
+    const { Client } = await import("pg");
+    const app = new Client({
+      host: pg.server.host,
+      port: pg.server.port,
+      database: "app",
+      user: username1,
+      password: old,
+    });
+    await app.connect();
+    try {
+      const refused = await invoke(escEvent(pg, username1, generatePassword(), old));
+      expect(refused).to.include({ code: 400, error: "LiveSessionsError" });
+      expect(refused.message).to.include("1 open session(s)");
+      expect(await pg.canLogin(username1, old)).to.equal(true);
+      const next = generatePassword();
+      const event = escEvent(pg, username1, next, old);
+      const warned = await invoke({
+        ...event,
+        rotateUser: { ...event.rotateUser, liveSessions: "warn" },
+      });
+      expect(warned).to.include({ code: 200 });
+      expect(warned.warnings!.join()).to.include("1 open session(s)");
+      const viaEnv = await invoke(escEvent(pg, username1, generatePassword(), next), {
+        ...PLAIN,
+        ROTATOR_LIVE_SESSIONS: "ignore",
+      });
+      expect(viaEnv).to.include({ code: 200 });
+      expect(viaEnv).to.not.have.property("warnings");
+    } finally {
+      await app.end();
+    }
+  });
+
+  it("says the password WAS changed when the login test after it fails", async () => {
+    const { username1 } = await pg.createPair();
+    // A connection limit of 0 lets ALTER ROLE through and makes every new login fail.
+    await pg.asSuperuser((c) =>
+      c.query(`ALTER ROLE ${quoteIdentifier(username1)} CONNECTION LIMIT 0`),
+    );
+    const reply = await invoke(escEvent(pg, username1, generatePassword()));
+    expect(reply).to.include({ code: 400, error: "VerificationError" });
+    expect(reply.message).to.include("The password WAS changed");
+  });
+
   it("writes log lines that name users but hold no secret", async () => {
     const { username1 } = await pg.createPair();
     const old = generatePassword();
@@ -268,7 +318,7 @@ describe("connector Lambda handler with TLS", function () {
       { PGSSLROOTCERT: caFile },
       () => undefined,
     );
-    expect(reply).to.deep.equal({ code: 200, message: "ok" });
+    expect(reply).to.include({ code: 200, message: "ok" });
     expect(await secure.canLogin(username1, newPassword)).to.equal(true);
   });
 
@@ -287,5 +337,9 @@ describe("connector Lambda handler with TLS", function () {
       () => undefined,
     );
     expect(unknownCa).to.include({ code: 400, error: "ConnectionError" });
+    // The hint names the Lambda's own settings, not the resource inputs it never reads.
+    expect(unknownCa.message).to.include("the Lambda's PGSSLROOTCERT");
+    expect(unknownCa.message).to.include("the Lambda's PGSSLMODE");
+    expect(unknownCa.message).to.not.include("database.ssl");
   });
 });

@@ -380,3 +380,97 @@ describe("PostgresUserPair through connector.awsLambda (local Invoke stand-in)",
     expectNoSecrets(renderings(error), [pg.manager.password]);
   });
 });
+
+describe("rotation through Pulumi's official connector (a stand-in answering as it does)", function () {
+  let pg: TestCluster;
+  let aws: AwsStandIn;
+  const saved: Record<string, string | undefined> = {};
+  const OFFICIAL = "arn:aws:lambda:eu-west-1:123456789012:function:official-connector";
+  const warnings: string[] = [];
+  let originalWarn: typeof console.warn;
+
+  before(async () => {
+    pg = await cluster(SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]);
+    aws = await startAwsStandIn();
+    // The official connector: it rotates rotateUser (no checks of ours), answers exactly
+    // {code, message}, and answers anything else "no password provided".
+    aws.functions.set(OFFICIAL, async (event) => {
+      const e = event as { rotateUser?: { username: string; newPassword?: string } };
+      if (!e.rotateUser?.newPassword) return { code: 400, message: "no password provided" };
+      const { rotateUser, ...rest } = e as { rotateUser: Record<string, unknown> };
+      const plain = {
+        ...rest,
+        rotateUser: {
+          username: rotateUser.username,
+          password: rotateUser.password,
+          newPassword: rotateUser.newPassword,
+        },
+      };
+      const reply = await bundle.handleEvent(
+        plain,
+        { PGSSLMODE: "disable", ROTATOR_LIVE_SESSIONS: "ignore" },
+        () => undefined,
+      );
+      return { code: reply.code, message: reply.message };
+    });
+    for (const [name, value] of Object.entries(AWS_ENV)) {
+      saved[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    originalWarn = console.warn;
+    console.warn = (line: string) => warnings.push(line);
+  });
+  after(async () => {
+    console.warn = originalWarn;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await aws?.close();
+  });
+  beforeEach(() => (warnings.length = 0));
+
+  function inputs(pair: { username1: string; username2: string }, trigger: string) {
+    const { ssl: _direct, ...database } = pg.database;
+    void _direct;
+    return {
+      database: {
+        ...database,
+        connector: { awsLambda: { lambdaArn: OFFICIAL, endpoint: aws.endpoint } },
+      },
+      rotateUsers: pair,
+      rotationTrigger: trigger,
+    } as RotationInputs;
+  }
+
+  it("rotates, saying what it could not check", async () => {
+    const pair = await pg.createPair();
+    const life = new Lifecycle(handlers);
+    await life.create(inputs(pair, "1"));
+    await life.apply(inputs(pair, "2"));
+    const out = life.outputs!;
+    expect(out.current.username).to.equal(pair.username2);
+    expect(await pg.canLogin(out.current.username, out.current.password)).to.equal(true);
+    expect(await pg.canLogin(out.previous.username, out.previous.password)).to.equal(true);
+    expect(warnings.join("\n")).to.include(
+      "without checking for open sessions or a concurrent rotation",
+    );
+  });
+
+  it("refresh and adoption skip the login check, with a one-line hint", async () => {
+    const pair = await pg.createPair();
+    const life = new Lifecycle(handlers);
+    await life.create(inputs(pair, "1"));
+    warnings.length = 0;
+    const { props } = await handlers.read(life.id, life.outputs!);
+    expect(props).to.deep.equal(life.outputs);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.match(/^warning: skipped checking that ".+" logs in: .*LambdaConnector/);
+    const adopted = await new Lifecycle(handlers).create({
+      ...inputs(pair, "1"),
+      state: { current: life.outputs!.current },
+    });
+    expect(adopted.current).to.deep.equal(life.outputs!.current);
+  });
+});

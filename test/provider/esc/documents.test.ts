@@ -121,6 +121,20 @@ describe("ESC environment documents", () => {
     expect(secretsIn("a: [")).to.deep.equal([]);
   });
 
+  it("names where YAML is broken without quoting it (it may hold a secret)", () => {
+    const broken = `values:\n  dbRotator:\n    fn::rotate::postgres:\n      state:\n        current:\n          password:\n            fn::secret: hunter2-very-secret: x\n`;
+    let message = "";
+    try {
+      withRotatorState(broken, "dbRotator", SEED_ROTATOR.state!);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).to.match(
+      /^the environment is not valid YAML: [A-Z_]+ at line \d+, column \d+$/,
+    );
+    expect(message).to.not.include("hunter2");
+  });
+
   it("refuses to edit a document without the rotator", () => {
     expect(() => withRotatorState("values: {}\n", "dbRotator", SEED_ROTATOR.state!)).to.throw(
       EscError,

@@ -11,7 +11,7 @@ import {
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
 import type { UserPair } from "../../../provider/core/types";
-import { lockKeyText, quoteIdentifier } from "../../../provider/postgres/sql";
+import { lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
 import { postgresShell } from "../../../provider/postgres/shell";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
@@ -137,48 +137,169 @@ for (const major of TEST_MAJORS) {
       }
     });
 
-    describe("with the rotated roles' locks held elsewhere", () => {
+    describe("while another rotation of the role holds its lock (in another database)", () => {
       let holder: Client;
       let pair: UserPair;
       beforeEach(async () => {
         pair = await pg.createPair();
-        holder = await pg.server.connectAsSuperuser("app");
-        for (const role of [pair.username1, pair.username2]) {
-          await holder.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [
-            lockKeyText(role),
-          ]);
-        }
+        // A rotation in flight, through another database of the cluster: the lock is the role's.
+        holder = await pg.server.connectAsSuperuser("postgres");
+        await holder.query("BEGIN");
+        await holder.query(lockRoleSql(pair.username1));
       });
       afterEach(async () => {
+        await holder.query("ROLLBACK").catch(() => undefined);
         await holder.end();
       });
+
+      /** Ends the holder's transaction after `ms`; resolves with when it did. */
+      const endHolder = (how: "COMMIT" | "ROLLBACK", ms: number) =>
+        new Promise((r) => setTimeout(r, ms)).then(async () => {
+          await holder.query(how);
+          return Date.now();
+        });
 
       it("gives up after timeouts.lockSeconds and changes nothing", async () => {
         const shell = shellFor(pair, { timeouts: { lockSeconds: 0.3 } });
         const password = generatePassword();
         const error = await rejection(shell.changePassword(pair.username1, password));
         expect(error).to.be.instanceOf(ConcurrentRotationError);
+        expect(error.message).to.include("timeouts.lockSeconds");
         expect(await pg.canLogin(pair.username1, password)).to.equal(false);
       });
 
-      it("waits for the other rotation to finish, then proceeds", async () => {
+      it("proceeds once the other rotation gives up (rolls back), after it did", async () => {
         const password = generatePassword();
-        const started = Date.now();
-        const release = new Promise((r) => setTimeout(r, 400)).then(() =>
-          holder.query("SELECT pg_advisory_unlock_all()"),
-        );
-        await shellFor(pair).changePassword(pair.username2, password);
-        await release;
-        expect(Date.now() - started).to.be.at.least(380);
-        expect(await pg.canLogin(pair.username2, password)).to.equal(true);
+        const released = endHolder("ROLLBACK", 400);
+        await shellFor(pair).changePassword(pair.username1, password);
+        const done = Date.now();
+        expect(done).to.be.at.least(await released);
+        expect(await pg.canLogin(pair.username1, password)).to.equal(true);
       });
 
-      it("does not block another pair", async () => {
-        const otherPair = await pg.createPair();
-        await shellFor(otherPair, { timeouts: { lockSeconds: 0.3 } }).changePassword(
-          otherPair.username1,
+      it("fails, changing nothing, once the other rotation commits: its state is stale now", async () => {
+        const password = generatePassword();
+        const committed = endHolder("COMMIT", 400);
+        const error = await rejection(shellFor(pair).changePassword(pair.username1, password));
+        await committed;
+        expect(error).to.be.instanceOf(ConcurrentRotationError);
+        expect(error.message).to.include("Nothing was changed");
+        expect(await pg.canLogin(pair.username1, password)).to.equal(false);
+      });
+
+      it("waits lockSeconds even when it is longer than statementSeconds", async () => {
+        const password = generatePassword();
+        const released = endHolder("ROLLBACK", 900);
+        const shell = shellFor(pair, { timeouts: { statementSeconds: 0.3, lockSeconds: 5 } });
+        await shell.changePassword(pair.username1, password);
+        expect(Date.now()).to.be.at.least(await released);
+      });
+
+      it("does not block another role", async () => {
+        await shellFor(pair, { timeouts: { lockSeconds: 0.3 } }).changePassword(
+          pair.username2,
           generatePassword(),
         );
+      });
+    });
+
+    describe("proving the state being replaced is still the database's", () => {
+      const markOf = (role: string) =>
+        pg.asSuperuser(async (c) => {
+          const { rows } = await c.query<{ d: string | null }>(
+            "SELECT shobj_description(oid, 'pg_authid') AS d FROM pg_roles WHERE rolname = $1",
+            [role],
+          );
+          return rows[0]?.d ?? null;
+        });
+
+      it("marks the role's comment with the rotation's id, keeping the rest of the comment", async () => {
+        const pair = await pg.createPair();
+        await pg.asSuperuser((c) =>
+          c.query(`COMMENT ON ROLE ${quoteIdentifier(pair.username1)} IS 'owned by team A'`),
+        );
+        const { rotationId } = await shellFor(pair).changePassword(
+          pair.username1,
+          generatePassword(),
+        );
+        expect(await markOf(pair.username1)).to.match(
+          new RegExp(`^owned by team A\npulumi-postgres-rotator: rotation ${rotationId} at \\S+$`),
+        );
+      });
+
+      it("two rotations from the same state: the second fails and changes nothing", async () => {
+        const pair = await pg.createPair();
+        const first = await shellFor(pair).changePassword(pair.username1, generatePassword());
+        const stateId = first.rotationId!;
+        // Rival A rotates from that state; rival B, from the same state, must not win too.
+        const a = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, a, { expectedId: stateId });
+        const b = generatePassword();
+        const error = await rejection(
+          shellFor(pair).changePassword(pair.username1, b, { expectedId: stateId }),
+        );
+        expect(error).to.be.instanceOf(ConcurrentRotationError);
+        expect(error.message).to.include("Nothing was changed");
+        expect(await pg.canLogin(pair.username1, a)).to.equal(true);
+      });
+
+      it("repairs a password an operator reset by hand (the mark is still this state's)", async () => {
+        const pair = await pg.createPair();
+        const { rotationId } = await shellFor(pair).changePassword(
+          pair.username1,
+          generatePassword(),
+        );
+        await pg.setPassword(pair.username1, generatePassword());
+        const repaired = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, repaired, { expectedId: rotationId });
+        expect(await pg.canLogin(pair.username1, repaired)).to.equal(true);
+      });
+
+      it("repairs a role an operator dropped and created again (no mark at all)", async () => {
+        const pair = await pg.createPair();
+        const { rotationId } = await shellFor(pair).changePassword(
+          pair.username1,
+          generatePassword(),
+        );
+        const group = (
+          await pg.asSuperuser((c) =>
+            c.query<{ g: string }>(
+              `SELECT g.rolname AS g FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+             JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1`,
+              [pair.username1],
+            ),
+          )
+        ).rows[0].g;
+        const u = quoteIdentifier(pair.username1);
+        await pg.asSuperuser(async (c) => {
+          await c.query(`DROP ROLE ${u}`);
+          await c.query(`CREATE ROLE ${u} LOGIN IN ROLE ${quoteIdentifier(group)}`);
+          if (major >= 16) {
+            await c.query(
+              `GRANT ${u} TO ${quoteIdentifier(pg.manager.username)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`,
+            );
+          }
+        });
+        const repaired = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, repaired, { expectedId: rotationId });
+        expect(await pg.canLogin(pair.username1, repaired)).to.equal(true);
+      });
+
+      it("without a known id, a marked role's known password must still log in", async () => {
+        const pair = await pg.createPair();
+        const known = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, known);
+        // The known password works: the adopted state is the database's; it proceeds.
+        const next = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, next, { knownPassword: known });
+        // A rival changed it since (the stale `known` no longer logs in): refused.
+        const error = await rejection(
+          shellFor(pair).changePassword(pair.username1, generatePassword(), {
+            knownPassword: known,
+          }),
+        );
+        expect(error).to.be.instanceOf(ConcurrentRotationError);
+        expect(await pg.canLogin(pair.username1, next)).to.equal(true);
       });
     });
   });

@@ -1,0 +1,228 @@
+/**
+ * `PostgresRotation`'s guards on real PostgreSQL 13-18, through its provider handlers: two
+ * rotators racing from one state, the live-session guard, SCRAM iteration limits, passwords the
+ * client cannot use, timeouts that bound what they say, and a server restart mid-rotation.
+ */
+import { expect } from "chai";
+import { Client as PgClient } from "pg";
+import * as handlers from "../../../provider/postgresRotation/handlers";
+import type { RotationInputs } from "../../../provider/core/types";
+import { scramSha256Verifier } from "../../../provider/core/scram";
+import { quoteIdentifier } from "../../../provider/postgres/sql";
+import {
+  ConcurrentRotationError,
+  ConnectionError,
+  LiveSessionsError,
+  ValidationError,
+} from "../../../provider/errors";
+import { lockRoleSql } from "../../../provider/postgres/sql";
+import { Lifecycle } from "../../support/provider";
+import { rejection } from "../../support/secrets";
+import {
+  SUPPORTED_MAJORS,
+  TEST_MAJORS,
+  cluster,
+  privateCluster,
+  type TestCluster,
+} from "../../support/servers";
+
+for (const major of TEST_MAJORS) {
+  describe(`PostgresRotation guards on PostgreSQL ${major}`, function () {
+    let pg: TestCluster;
+    before(async () => {
+      pg = await cluster(major);
+    });
+
+    const inputs = async (extra: Partial<RotationInputs> = {}): Promise<RotationInputs> => ({
+      database: pg.database,
+      rotateUsers: await pg.createPair(),
+      rotationTrigger: "1",
+      ...extra,
+    });
+
+    /** A session open as `username` (an app still on old credentials). */
+    async function sessionAs(username: string, password: string): Promise<PgClient> {
+      const client = new PgClient({
+        host: pg.server.host,
+        port: pg.server.port,
+        database: "app",
+        user: username,
+        password,
+      });
+      await client.connect();
+      return client;
+    }
+
+    it("two stacks rotating from one state: the second fails, changes nothing, then adopts", async () => {
+      const base = await inputs();
+      const stackA = new Lifecycle(handlers);
+      await stackA.create(base);
+      await stackA.apply({ ...base, rotationTrigger: "2" });
+      // Stack B holds the very same outputs (a copy of the state), then A rotates again.
+      const stackB = new Lifecycle(handlers);
+      stackB.id = stackA.id;
+      stackB.outputs = stackA.outputs;
+      await stackA.apply({ ...base, rotationTrigger: "3" });
+      const a = stackA.outputs!;
+      const error = await rejection(stackB.apply({ ...base, rotationTrigger: "3" }));
+      expect(error).to.be.instanceOf(ConcurrentRotationError);
+      expect(error.message).to.include("Nothing was changed");
+      expect(await pg.canLogin(a.current.username, a.current.password)).to.equal(true);
+      expect(await pg.canLogin(a.previous.username, a.previous.password)).to.equal(true);
+      // B converges by adopting the database's state.
+      await stackB.apply({ ...base, rotationTrigger: "4", state: a });
+      const b = stackB.outputs!;
+      expect(b.current.username).to.equal(a.previous.username);
+      expect(await pg.canLogin(b.current.username, b.current.password)).to.equal(true);
+      expect(await pg.canLogin(a.current.username, a.current.password)).to.equal(true);
+    });
+
+    it("refuses, by default, to change the password of a user with open sessions", async () => {
+      const base = await inputs();
+      const life = new Lifecycle(handlers);
+      await life.create(base);
+      await life.apply({ ...base, rotationTrigger: "2" });
+      const { previous } = life.outputs!;
+      const app = await sessionAs(previous.username, previous.password!);
+      try {
+        const before = life.outputs;
+        const error = await rejection(life.apply({ ...base, rotationTrigger: "3" }));
+        expect(error).to.be.instanceOf(LiveSessionsError);
+        expect(error.message).to.include(`"${previous.username}": it has 1 open session(s)`);
+        expect(error.message).to.match(/from 127\.0\.0\.1|client addresses hidden/);
+        expect(error.message).to.include('set liveSessions to "warn" or "ignore"');
+        expect(life.outputs).to.equal(before);
+        expect(await pg.canLogin(previous.username, previous.password)).to.equal(true);
+
+        // "warn" rotates and says so; "ignore" rotates without looking.
+        const warnings: string[] = [];
+        const original = console.warn;
+        console.warn = (line: string) => warnings.push(line);
+        try {
+          await life.apply({ ...base, rotationTrigger: "3", liveSessions: "warn" });
+        } finally {
+          console.warn = original;
+        }
+        expect(warnings.join("\n")).to.include('anyway (liveSessions: "warn")');
+        expect(life.outputs!.current.username).to.equal(previous.username);
+      } finally {
+        await app.end();
+      }
+    });
+
+    it("rotates as before when the previous user has no session", async () => {
+      const base = await inputs({ liveSessions: "refuse" });
+      const life = new Lifecycle(handlers);
+      await life.create(base);
+      await life.apply({ ...base, rotationTrigger: "2" });
+      expect(life.outputs!.current.username).to.equal(base.rotateUsers.username2);
+    });
+
+    it("writes verifiers with more iterations than pg's default limit and logs in with them", async () => {
+      const base = await inputs({ scramIterations: 200_000 });
+      const life = new Lifecycle(handlers);
+      const out = await life.create(base);
+      expect(await pg.canLogin(out.current.username, out.current.password)).to.equal(true);
+    });
+
+    it("refuses before any change iterations above what a login can do, and other bad limits", async () => {
+      const cases = [];
+      for (const bad of [
+        { scramIterations: 1_000_001 },
+        { liveSessions: "sometimes" },
+        { timeouts: { connectSeconds: 0 } },
+      ]) {
+        cases.push(await inputs(bad as never));
+      }
+      const before = pg.server.readLog().length;
+      for (const bad of cases) {
+        expect(await rejection(handlers.create(bad))).to.be.instanceOf(ValidationError);
+      }
+      expect(pg.server.readLog().slice(before)).to.not.include("connection authorized");
+    });
+
+    it("refuses, before connecting, a state password pg cannot log in with (the server can)", async () => {
+      const base = await inputs();
+      const { username1 } = base.rotateUsers;
+      // Private use (prohibited by SASLprep: the server hashes the raw bytes) and a ligature
+      // (pg's NFKC turns it into "fi"): libpq logs in with it, pg cannot.
+      const odd = "pass\uE000\uFB01-9a8b7c6d5e";
+      await pg.asSuperuser((c) =>
+        c.query(`ALTER ROLE ${quoteIdentifier(username1)} PASSWORD '${scramSha256Verifier(odd)}'`),
+      );
+      const error = await rejection(
+        handlers.create({ ...base, state: { current: { username: username1, password: odd } } }),
+      );
+      expect(error).to.be.instanceOf(ValidationError);
+      expect(error.message).to.include("SASLprep prohibits");
+      // A non-ASCII password both prepare alike is adopted as it is.
+      const fine = "pässwörd-ünïcödé-1234";
+      await pg.setPassword(username1, fine);
+      const out = await new Lifecycle(handlers).create({
+        ...base,
+        state: { current: { username: username1, password: fine } },
+      });
+      expect(out.current.password).to.equal(fine);
+    });
+
+    it("a tiny fractional connect timeout still times out", async () => {
+      const error = await rejection(
+        handlers.create({
+          ...(await inputs()),
+          // A routable address that never answers; 0.0004 s must not round to "no timeout".
+          database: { ...pg.database, host: "10.255.255.1" },
+          timeouts: { connectSeconds: 0.0004 },
+        }),
+      );
+      expect(error).to.be.instanceOf(ConnectionError);
+    });
+  });
+}
+
+describe("PostgresRotation when the server crashes and restarts during the lock wait", function () {
+  this.timeout(90_000);
+  it("reports a ConnectionError, changes nothing, and the next run converges", async () => {
+    // Commits survive a crash here (the shared test servers trade that for speed).
+    const pg = await privateCluster({
+      major: SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1],
+      settings: { synchronous_commit: "on" },
+    });
+    const base: RotationInputs = {
+      database: pg.database,
+      rotateUsers: await pg.createPair(),
+      rotationTrigger: "1",
+    };
+    const holder = await pg.server.connectAsSuperuser("app");
+    holder.on("error", () => undefined);
+    await holder.query("BEGIN");
+    await holder.query(lockRoleSql(base.rotateUsers.username1));
+    const pending = rejection(handlers.create(base));
+    // The rotation's backend, waiting for the lock, dies: the server restarts after a crash.
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const { rows } = await holder.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pulumi-postgres-rotator'",
+      );
+      pid = rows[0]?.pid;
+    }
+    expect(pid, "the rotation waits for the lock").to.be.a("number");
+    process.kill(pid!, "SIGKILL");
+    const error = await pending;
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/connection was lost|terminat/i);
+    // The server comes back on its own; nothing was changed, and the next run converges.
+    let out: Awaited<ReturnType<typeof handlers.create>> | undefined;
+    let last = "";
+    for (let i = 0; i < 60 && !out; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      out = await handlers.create(base).catch((e: Error) => {
+        last = e.message;
+        return undefined;
+      });
+    }
+    expect(out, `a rotation after the restart (last error: ${last})`).to.not.equal(undefined);
+    const current = (out!.outs as { current: { username: string; password: string } }).current;
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+  });
+});
