@@ -52,6 +52,13 @@ export * from "./provider/errors";
 export {
   LambdaConnector,
   type LambdaConnectorArgs,
+  type LambdaConnectorCreateArgs,
+  type OidcProviderArgs,
+  type EscSubjectAttribute,
+  type EscTrustSubject,
+  ESC_SUBJECT_ATTRIBUTES,
+  escAudience,
+  escSubject,
   escTrustPolicy,
   invokePolicy,
   lambdaBundlePath,
