@@ -61,6 +61,13 @@ export {
 export {
   LambdaConnector,
   type LambdaConnectorArgs,
+  type LambdaConnectorCreateArgs,
+  type OidcProviderArgs,
+  type EscSubjectAttribute,
+  type EscTrustSubject,
+  ESC_SUBJECT_ATTRIBUTES,
+  escAudience,
+  escSubject,
   escTrustPolicy,
   invokePolicy,
   lambdaBundlePath,

@@ -4,19 +4,21 @@
  *
  * - the function: the bundled handler (dist/lambda/index.js), current Node.js runtime, in the
  *   given subnets, TLS verify-full by default with the RDS CAs trusted;
- * - its security group: no ingress, egress only to the database port; optionally an ingress
- *   rule on the database's security group from it;
+ * - its security group: no ingress, egress only to the database port of the database's security
+ *   group (plus an ingress rule on that group) or of the CIDR blocks given; never a default;
  * - an execution role with only the AWS managed VPC-access policy;
- * - an invocation role trusted only through the Pulumi OIDC provider, for audience
- *   `aws:<org>` and the named rotator environment, allowed only `lambda:InvokeFunction` and
- *   `lambda:GetFunction` on this one function;
- * - the OIDC provider itself when asked to create one (an account holds one per issuer).
+ * - an invocation role trusted only through the account's OIDC provider for the Pulumi issuer,
+ *   for the organization's audience and the ESC subject of the rotator environment, allowed only
+ *   `lambda:InvokeFunction` and `lambda:GetFunction` on this one function;
+ * - the OIDC provider itself only when asked (`oidcProvider: { create: true }`), retained on
+ *   delete: it is account-wide. Otherwise the account's provider is looked up, or taken by ARN.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SslMode } from "../provider/core/types";
+import { escLocationProblems } from "../provider/core/validate";
 
 /** The bundled handler: dist/lambda/index.js of the installed package (or of this repo). */
 export function lambdaBundlePath(): string {
@@ -35,143 +37,440 @@ export function lambdaBundlePath(): string {
 
 export const DEFAULT_OIDC_ISSUER = "https://api.pulumi.com/oidc";
 
+/**
+ * The ESC OIDC `subjectAttributes` whose values this component can predict, hence trust
+ * exactly. `pulumi.user.login` (whoever opens the environment) is not one of them: trusting it
+ * would take a wildcard.
+ */
+export type EscSubjectAttribute =
+  "rootEnvironment.name" | "currentEnvironment.name" | "pulumi.organization.login";
+
+export const ESC_SUBJECT_ATTRIBUTES: readonly EscSubjectAttribute[] = [
+  "rootEnvironment.name",
+  "currentEnvironment.name",
+  "pulumi.organization.login",
+];
+
+/** Where the invocation role's OIDC provider comes from: an ARN, or created here. */
+export type OidcProviderArgs =
+  | {
+      /** ARN of the account's existing IAM OIDC provider for `oidcIssuer`. */
+      readonly arn: pulumi.Input<string>;
+      readonly create?: never;
+    }
+  | {
+      /**
+       * Create the provider (only if the account has none for `oidcIssuer`). It is account-wide,
+       * so it is created with `retainOnDelete`: destroying this stack leaves it in the account.
+       */
+      readonly create: true;
+      readonly arn?: never;
+    };
+
 export interface LambdaConnectorArgs {
-  /** VPC of the database; the function's security group is created in it. */
+  /**
+   * VPC of the database; the function's security group is created in it.
+   * @example vpc.vpcId
+   */
   readonly vpcId: pulumi.Input<string>;
-  /** Private subnets that can reach the database (two or more, in different zones). */
+  /**
+   * Private subnets that can reach the database (two or more, in different zones).
+   * @example vpc.privateSubnetIds
+   */
   readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** @default 5432 */
+  /**
+   * The database's port: the only port the function's egress (and the ingress rule on the
+   * database's security group) opens.
+   * @default 5432
+   * @example 6432
+   */
   readonly databasePort?: pulumi.Input<number>;
   /**
-   * The database's security group. When given, the function's egress goes to it only, and an
-   * ingress rule on it admits the function on `databasePort`.
+   * The database's security group. The function's egress goes to it only, and an ingress rule
+   * on it admits the function on `databasePort`. Give this or `databaseCidrBlocks`, not both.
+   * @default none: then `databaseCidrBlocks` is required
+   * @example db.vpcSecurityGroupIds[0]
    */
   readonly databaseSecurityGroupId?: pulumi.Input<string>;
   /**
-   * Where the function may connect when `databaseSecurityGroupId` is not given.
-   * @default ["0.0.0.0/0"] (on `databasePort` only)
+   * IPv4 CIDR blocks the function may connect to on `databasePort`, when the database's
+   * security group is not given (then at least one is required: egress is never opened to
+   * `0.0.0.0/0` unless you list it). Plain strings: each names its egress rule
+   * (`<name>-to-db-10-0-0-0-16`), so adding or removing one leaves the others in place.
+   * @default none: then `databaseSecurityGroupId` is required
+   * @example ["10.0.16.0/20", "10.0.32.0/20"]
    */
-  readonly databaseCidrBlocks?: readonly pulumi.Input<string>[];
-  /** TLS to the database (the function's `PGSSLMODE`). @default "verify-full" */
+  readonly databaseCidrBlocks?: readonly string[];
+  /**
+   * TLS to the database (the function's `PGSSLMODE`).
+   * @default "verify-full"
+   * @example "require"
+   */
   readonly sslMode?: pulumi.Input<SslMode>;
-  /** Pulumi Cloud organization whose ESC invokes the function (audience `aws:<org>`). */
+  /**
+   * Pulumi Cloud organization whose ESC invokes the function: the token's audience is
+   * `aws:<org>` (`<org>` for environments in the legacy `default` project), and the org is part
+   * of the subject. An ESC name: letters, digits, `.`, `_`, `-`.
+   * @example "acme"
+   */
   readonly escOrganization: pulumi.Input<string>;
-  /** ESC project and environment holding `fn::rotate::postgres`: only it may invoke. */
+  /**
+   * ESC project of the rotator environment (the one holding `fn::rotate::postgres`), and of the
+   * credentials environment. `"default"` is the legacy project: no project part in the subject,
+   * audience `<org>`. An ESC name.
+   * @example "payments"
+   */
   readonly escProject: pulumi.Input<string>;
+  /**
+   * ESC environment holding `fn::rotate::postgres`: only a token whose subject names it (see
+   * `escSubjectAttributes`) may assume the invocation role. An ESC name.
+   * @example "db-rotator"
+   */
   readonly escEnvironment: pulumi.Input<string>;
-  /** OIDC issuer of your Pulumi Cloud (self-hosted: yours). @default "https://api.pulumi.com/oidc" */
+  /**
+   * ESC environment (in `escProject`) holding `awsLogin` (`fn::open::aws-login`): the value of
+   * `currentEnvironment.name` in the subject. Required when `escSubjectAttributes` lists
+   * `currentEnvironment.name`; otherwise unused. An ESC name.
+   * @default none
+   * @example "db-credentials"
+   */
+  readonly escCredentialsEnvironment?: pulumi.Input<string>;
+  /**
+   * The `subjectAttributes` written on the login (`credentialsEnvironmentYaml`'s
+   * `awsLogin.subjectAttributes`): give the same list, in the same order. The trust policy then
+   * requires exactly the subject `pulumi:environments:pulumi.organization.login:<org>` followed
+   * by `:<attribute>:<value>` for each, where `rootEnvironment.name` is the rotator environment
+   * `<escProject>/<escEnvironment>`, `currentEnvironment.name` is
+   * `<escProject>/<escCredentialsEnvironment>` (both without `<escProject>/` in the `default`
+   * project) and `pulumi.organization.login` is `<escOrganization>`. Without it, ESC's default
+   * subject `pulumi:environments:org:<org>:env:<escProject>/<escEnvironment>`
+   * (`…:env:<escEnvironment>` in `default`) is required, exactly or followed by `:`-separated
+   * parts. To see the claims ESC really sends, put `fn::open::debug-oidc-claims` with
+   * `audiencePrefix: aws` (and the same `subjectAttributes`) beside the login, and open the
+   * rotator environment.
+   * @default none (ESC's default subject)
+   * @example ["currentEnvironment.name"]
+   */
+  readonly escSubjectAttributes?: readonly EscSubjectAttribute[];
+  /**
+   * OIDC issuer of your Pulumi Cloud (self-hosted: yours).
+   * @default "https://api.pulumi.com/oidc"
+   * @example "https://pulumi.example.com/api/oidc"
+   */
   readonly oidcIssuer?: pulumi.Input<string>;
   /**
-   * ARN of the account's existing OIDC provider for `oidcIssuer`. Required unless
-   * `createOidcProvider` is true.
+   * The IAM OIDC provider for `oidcIssuer`, which the invocation role trusts. An account holds
+   * one per issuer, shared by every role that trusts it.
+   * - absent: look up the account's provider for `oidcIssuer`; the deployment fails, naming the
+   *   `aws iam add-client-id-to-open-id-connect-provider` command to run, when its audiences
+   *   lack this organization's;
+   * - `{ arn }`: use that provider as it is;
+   * - `{ create: true }`: create it (with this organization's audience), retained on delete:
+   *   `pulumi destroy` leaves it in the account, for other stacks that trust it.
+   * @default absent (look it up)
+   * @example { create: true }
+   */
+  readonly oidcProvider?: OidcProviderArgs;
+  /**
+   * ARN of the account's existing OIDC provider for `oidcIssuer`.
+   * @deprecated Use `oidcProvider: { arn }`.
+   * @default none
+   * @example "arn:aws:iam::123456789012:oidc-provider/api.pulumi.com/oidc"
    */
   readonly oidcProviderArn?: pulumi.Input<string>;
-  /** Create the OIDC provider (only if the account has none for the issuer). @default false */
+  /**
+   * Create the OIDC provider (retained on delete, like `oidcProvider: { create: true }`).
+   * @deprecated Use `oidcProvider: { create: true }`.
+   * @default false
+   * @example true
+   */
   readonly createOidcProvider?: boolean;
-  /** Function timeout. @default 90 (the handler's own limits are 10 s connect, 30 s statement, 30 s lock) */
+  /**
+   * Function timeout in seconds (the handler's own limits are 10 s connect, 30 s statement,
+   * 30 s lock).
+   * @default 90
+   * @example 120
+   */
   readonly timeoutSeconds?: pulumi.Input<number>;
-  /** @default 256 */
+  /**
+   * Function memory in MB.
+   * @default 256
+   * @example 512
+   */
   readonly memorySize?: pulumi.Input<number>;
-  /** @default "arm64" */
+  /**
+   * Function architecture.
+   * @default "arm64"
+   * @example "x86_64"
+   */
   readonly architecture?: pulumi.Input<"arm64" | "x86_64">;
+  /**
+   * Tags for every child that takes them (security group, roles, function, created OIDC
+   * provider).
+   * @default none
+   * @example { team: "platform" }
+   */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
+/**
+ * `LambdaConnectorArgs` without the ESC location, for a component that creates the connector
+ * and fills `escOrganization`, `escProject`, `escEnvironment` and `escCredentialsEnvironment`
+ * itself.
+ */
+export type LambdaConnectorCreateArgs = Omit<
+  LambdaConnectorArgs,
+  "escOrganization" | "escProject" | "escEnvironment" | "escCredentialsEnvironment"
+>;
+
+type OidcChoice = { arn: pulumi.Input<string> } | { create: true } | { lookup: true };
+type Egress = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: readonly string[] };
+
 export class LambdaConnector extends pulumi.ComponentResource {
-  /** Give this to `PostgresRotation`'s `database.connector.awsLambda.lambdaArn` and to ESC. */
+  /**
+   * Give this to `PostgresRotation`'s `database.connector.awsLambda.lambdaArn` and to ESC. It
+   * resolves once the security-group rules and the invocation role's policy exist.
+   */
   declare readonly lambdaArn: pulumi.Output<string>;
-  /** The role ESC's `fn::open::aws-login` assumes (`roleArn` of the credentials environment). */
+  /**
+   * The role ESC's `fn::open::aws-login` assumes (`roleArn` of the credentials environment). It
+   * resolves once the security-group rules and its `invoke-only` policy exist.
+   */
   declare readonly invocationRoleArn: pulumi.Output<string>;
   /** The function's security group. */
   declare readonly securityGroupId: pulumi.Output<string>;
+  /** The function's execution role (only `AWSLambdaVPCAccessExecutionRole` attached). */
   declare readonly executionRoleArn: pulumi.Output<string>;
+  /** The OIDC provider the invocation role trusts: given, looked up or created. */
   declare readonly oidcProviderArn: pulumi.Output<string>;
+  /** The connector function (`<name>-function`). */
+  declare readonly function: aws.lambda.Function;
+  /** The function's security group (`<name>-sg`). */
+  declare readonly securityGroup: aws.ec2.SecurityGroup;
+  /** The function's execution role (`<name>-execution`). */
+  declare readonly executionRole: aws.iam.Role;
+  /** The role ESC assumes to invoke the function (`<name>-invocation`). */
+  declare readonly invocationRole: aws.iam.Role;
+  /** The OIDC provider (`<name>-oidc`), only when this component created it. */
+  declare readonly oidcProvider: aws.iam.OpenIdConnectProvider | undefined;
 
   constructor(name: string, args: LambdaConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("postgres-rotator:index:LambdaConnector", name, {}, opts);
-    if (!args.oidcProviderArn && !args.createOidcProvider) {
-      throw new Error(
-        `LambdaConnector ${name}: give oidcProviderArn (the account's OIDC provider for the Pulumi ` +
-          `issuer) or set createOidcProvider: true`,
+    const oidcChoice = this.normalizeOidcProvider(args);
+    const egress = this.normalizeEgress(args);
+    this.checkTrust(args);
+
+    const securityGroup = this.createSecurityGroup(name, args);
+    const rules = this.createEgressRules(name, args, securityGroup, egress);
+    const executionRole = this.createExecutionRole(name, args);
+    const fn = this.createFunction(name, args, securityGroup, executionRole);
+    const esc = this.escLocation(args);
+    const oidc = this.resolveOidcProvider(name, args, oidcChoice, esc.audience);
+    const invocationRole = this.createInvocationRole(name, args, esc, oidc.arn);
+    const invokeOnly = this.createInvokePolicy(name, fn, invocationRole);
+
+    // A consumer of either ARN must also wait for the egress and the invoke permission.
+    const ready = [...rules.map((rule) => rule.id), invokeOnly.id];
+    this.lambdaArn = pulumi.all([fn.arn, ...ready]).apply(([arn]) => arn);
+    this.invocationRoleArn = pulumi.all([invocationRole.arn, ...ready]).apply(([arn]) => arn);
+    this.securityGroupId = securityGroup.id;
+    this.executionRoleArn = executionRole.role.arn;
+    this.oidcProviderArn = oidc.arn;
+    this.function = fn;
+    this.securityGroup = securityGroup;
+    this.executionRole = executionRole.role;
+    this.invocationRole = invocationRole;
+    this.oidcProvider = oidc.provider;
+    this.registerOutputs({
+      lambdaArn: this.lambdaArn,
+      invocationRoleArn: this.invocationRoleArn,
+      securityGroupId: this.securityGroupId,
+      executionRoleArn: this.executionRoleArn,
+      oidcProviderArn: this.oidcProviderArn,
+    });
+  }
+
+  /** `oidcProvider`, or its deprecated aliases, as one choice; absent means look it up. */
+  private normalizeOidcProvider(args: LambdaConnectorArgs): OidcChoice {
+    const named = [
+      args.oidcProvider !== undefined && "oidcProvider",
+      args.oidcProviderArn !== undefined && "oidcProviderArn",
+      args.createOidcProvider === true && "createOidcProvider",
+    ].filter((g): g is string => g !== false);
+    if (named.length > 1) {
+      throw new pulumi.ResourceError(
+        `give one of ${named.join(", ")}: oidcProviderArn and createOidcProvider are the ` +
+          `deprecated forms of oidcProvider: { arn } and oidcProvider: { create: true }`,
+        this,
       );
     }
-    const parent = { parent: this };
-    const port = pulumi.output(args.databasePort ?? 5432);
-    const tags = args.tags;
-    const partition = aws.getPartitionOutput({}, parent).partition;
+    if (args.oidcProviderArn !== undefined) return { arn: args.oidcProviderArn };
+    if (args.createOidcProvider === true) return { create: true };
+    const choice: unknown = args.oidcProvider;
+    if (choice === undefined) return { lookup: true };
+    const arm = typeof choice === "object" && choice !== null ? choice : {};
+    const hasArn = "arn" in arm && arm.arn !== undefined;
+    const create = "create" in arm && arm.create === true;
+    if (hasArn === create) {
+      throw new pulumi.ResourceError(
+        "oidcProvider must be { arn } (the account's provider) or { create: true }; " +
+          "leave it out to look up the account's provider for oidcIssuer",
+        this,
+      );
+    }
+    return hasArn ? { arn: (arm as { arn: pulumi.Input<string> }).arn } : { create: true };
+  }
 
-    const securityGroup = new aws.ec2.SecurityGroup(
+  /** The database's security group, or at least one CIDR block: never a default egress. */
+  private normalizeEgress(args: LambdaConnectorArgs): Egress {
+    const { databaseSecurityGroupId: groupId, databaseCidrBlocks: cidrs } = args;
+    if (groupId !== undefined) {
+      if (cidrs !== undefined) {
+        throw new pulumi.ResourceError(
+          "give databaseSecurityGroupId or databaseCidrBlocks, not both",
+          this,
+        );
+      }
+      if (typeof groupId === "string") this.checkSecurityGroupId(groupId);
+      return { securityGroupId: groupId };
+    }
+    if (cidrs === undefined || cidrs.length === 0) {
+      throw new pulumi.ResourceError(
+        "give databaseSecurityGroupId (the database's security group) or databaseCidrBlocks " +
+          "(at least one CIDR block): the connector's egress is never opened by default",
+        this,
+      );
+    }
+    const seen = new Set<string>();
+    cidrs.forEach((cidr, i) => {
+      if (typeof cidr !== "string" || !isIpv4Cidr(cidr)) {
+        throw new pulumi.ResourceError(
+          `databaseCidrBlocks[${i}] must be a plain IPv4 CIDR block such as "10.0.0.0/16"` +
+            (typeof cidr === "string" ? `, not ${JSON.stringify(cidr)}` : ""),
+          this,
+        );
+      }
+      if (seen.has(cidr)) {
+        throw new pulumi.ResourceError(
+          `databaseCidrBlocks lists ${cidr} twice: each block names its egress rule`,
+          this,
+        );
+      }
+      seen.add(cidr);
+    });
+    return { cidrBlocks: cidrs };
+  }
+
+  private checkSecurityGroupId(groupId: string): string {
+    if (!/^sg-[0-9a-f]+$/.test(groupId)) {
+      throw new pulumi.ResourceError(
+        `databaseSecurityGroupId must be a security group ID (sg-…), not ${JSON.stringify(groupId)}`,
+        this,
+      );
+    }
+    return groupId;
+  }
+
+  /** The trust inputs known now (plain values); Outputs are checked when they resolve. */
+  private checkTrust(args: LambdaConnectorArgs): void {
+    const problems = escTrustProblems(args);
+    if (problems.length > 0) throw new pulumi.ResourceError(problems.join("; "), this);
+  }
+
+  private createSecurityGroup(name: string, args: LambdaConnectorArgs) {
+    return new aws.ec2.SecurityGroup(
       `${name}-sg`,
       {
         vpcId: args.vpcId,
         description: "PostgreSQL password rotation connector: egress to the database only",
         // No inline rules: the rules below are the only ones.
-        tags,
+        tags: args.tags,
       },
-      parent,
+      { parent: this },
     );
-    if (args.databaseSecurityGroupId) {
+  }
+
+  /** Egress to the database port only; with the database's group, ingress on it from ours. */
+  private createEgressRules(
+    name: string,
+    args: LambdaConnectorArgs,
+    securityGroup: aws.ec2.SecurityGroup,
+    egress: Egress,
+  ): pulumi.CustomResource[] {
+    const port = pulumi.output(args.databasePort ?? 5432);
+    const onPort = { ipProtocol: "tcp", fromPort: port, toPort: port };
+    if ("cidrBlocks" in egress) {
+      return egress.cidrBlocks.map(
+        (cidr, i) =>
+          new aws.vpc.SecurityGroupEgressRule(
+            `${name}-to-db-${cidr.replace(/[./]/g, "-")}`,
+            {
+              securityGroupId: securityGroup.id,
+              cidrIpv4: cidr,
+              ...onPort,
+              description: "to the database",
+            },
+            // Earlier versions named the rules by index: adopt them rather than re-create them.
+            { parent: this, aliases: [{ name: `${name}-to-db-${i}` }] },
+          ),
+      );
+    }
+    const databaseGroupId = pulumi
+      .output(egress.securityGroupId)
+      .apply((id) => this.checkSecurityGroupId(id));
+    return [
       new aws.vpc.SecurityGroupEgressRule(
         `${name}-to-db`,
         {
           securityGroupId: securityGroup.id,
-          referencedSecurityGroupId: args.databaseSecurityGroupId,
-          ipProtocol: "tcp",
-          fromPort: port,
-          toPort: port,
+          referencedSecurityGroupId: databaseGroupId,
+          ...onPort,
           description: "to the database",
         },
-        parent,
-      );
+        { parent: this },
+      ),
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-db-from-connector`,
         {
-          securityGroupId: args.databaseSecurityGroupId,
+          securityGroupId: databaseGroupId,
           referencedSecurityGroupId: securityGroup.id,
-          ipProtocol: "tcp",
-          fromPort: port,
-          toPort: port,
+          ...onPort,
           description: "from the password rotation connector",
         },
-        parent,
-      );
-    } else {
-      (args.databaseCidrBlocks ?? ["0.0.0.0/0"]).forEach(
-        (cidr, i) =>
-          new aws.vpc.SecurityGroupEgressRule(
-            `${name}-to-db-${i}`,
-            {
-              securityGroupId: securityGroup.id,
-              cidrIpv4: cidr,
-              ipProtocol: "tcp",
-              fromPort: port,
-              toPort: port,
-              description: "to the database",
-            },
-            parent,
-          ),
-      );
-    }
+        { parent: this },
+      ),
+    ];
+  }
 
-    const executionRole = new aws.iam.Role(
+  private createExecutionRole(name: string, args: LambdaConnectorArgs) {
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const role = new aws.iam.Role(
       `${name}-execution`,
       {
         description: "Runs the PostgreSQL password rotation connector in its VPC",
         assumeRolePolicy: JSON.stringify(lambdaTrustPolicy()),
-        tags,
+        tags: args.tags,
       },
-      parent,
+      { parent: this },
     );
     const vpcAccess = new aws.iam.RolePolicyAttachment(
       `${name}-vpc-access`,
       {
-        role: executionRole.name,
+        role: role.name,
         policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`,
       },
-      parent,
+      { parent: this },
     );
+    return { role, vpcAccess };
+  }
 
-    const fn = new aws.lambda.Function(
+  private createFunction(
+    name: string,
+    args: LambdaConnectorArgs,
+    securityGroup: aws.ec2.SecurityGroup,
+    execution: { role: aws.iam.Role; vpcAccess: aws.iam.RolePolicyAttachment },
+  ) {
+    return new aws.lambda.Function(
       `${name}-function`,
       {
         description: "Rotates PostgreSQL passwords for Pulumi ESC and pulumi-postgres-rotator",
@@ -181,7 +480,7 @@ export class LambdaConnector extends pulumi.ComponentResource {
         code: new pulumi.asset.AssetArchive({
           "index.js": new pulumi.asset.FileAsset(lambdaBundlePath()),
         }),
-        role: executionRole.arn,
+        role: execution.role.arn,
         timeout: args.timeoutSeconds ?? 90,
         memorySize: args.memorySize ?? 256,
         vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [securityGroup.id] },
@@ -192,65 +491,123 @@ export class LambdaConnector extends pulumi.ComponentResource {
             NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
           },
         },
-        tags,
+        tags: args.tags,
       },
-      { parent: this, dependsOn: [vpcAccess] },
+      { parent: this, dependsOn: [execution.vpcAccess] },
     );
+  }
 
+  /** The ESC names, checked when they resolve (before any child they feed), and the audience. */
+  private escLocation(args: LambdaConnectorArgs) {
+    const trust = pulumi
+      .all([
+        args.escOrganization,
+        args.escProject,
+        args.escEnvironment,
+        args.escCredentialsEnvironment,
+      ])
+      .apply(([org, project, env, credentialsEnvironment]) => {
+        const subject: EscTrustSubject = {
+          org,
+          project,
+          env,
+          credentialsEnvironment,
+          subjectAttributes: args.escSubjectAttributes,
+        };
+        const problems = escTrustProblems(trustInputs(subject));
+        if (problems.length > 0) throw new pulumi.ResourceError(problems.join("; "), this);
+        return subject;
+      });
+    return { trust, audience: trust.apply((t) => escAudience(t.org, t.project)) };
+  }
+
+  /** The given, created or looked-up provider for `oidcIssuer`, and its ARN. */
+  private resolveOidcProvider(
+    name: string,
+    args: LambdaConnectorArgs,
+    choice: OidcChoice,
+    audience: pulumi.Output<string>,
+  ): { provider: aws.iam.OpenIdConnectProvider | undefined; arn: pulumi.Output<string> } {
     const issuer = pulumi.output(args.oidcIssuer ?? DEFAULT_OIDC_ISSUER);
-    const audience = pulumi.interpolate`aws:${args.escOrganization}`;
-    const oidcProviderArn = args.createOidcProvider
-      ? new aws.iam.OpenIdConnectProvider(
-          `${name}-oidc`,
-          { url: issuer, clientIdLists: [audience], tags },
-          parent,
-        ).arn
-      : pulumi.output(args.oidcProviderArn!);
+    if ("arn" in choice) {
+      const arn = pulumi.output(choice.arn).apply((value) => {
+        if (!OIDC_PROVIDER_ARN.test(value)) {
+          throw new pulumi.ResourceError(
+            `oidcProvider.arn must be an IAM OIDC provider ARN ` +
+              `(arn:aws:iam::<account>:oidc-provider/<issuer host and path>), not ${JSON.stringify(value)}`,
+            this,
+          );
+        }
+        return value;
+      });
+      return { provider: undefined, arn };
+    }
+    if ("create" in choice) {
+      const provider = new aws.iam.OpenIdConnectProvider(
+        `${name}-oidc`,
+        { url: issuer, clientIdLists: [audience], tags: args.tags },
+        // Account-wide, trusted by other stacks' roles too: destroying this stack leaves it.
+        { parent: this, retainOnDelete: true },
+      );
+      return { provider, arn: provider.arn };
+    }
+    const found = aws.iam.getOpenIdConnectProviderOutput({ url: issuer }, { parent: this });
+    const arn = pulumi.all([found, audience, issuer]).apply(([provider, aud, iss]) => {
+      if (!provider.clientIdLists.includes(aud)) {
+        throw new pulumi.ResourceError(
+          `the account's OIDC provider for ${iss} (${provider.arn}) does not accept the audience ` +
+            `${aud} (its audiences: ${provider.clientIdLists.join(", ") || "none"}); add it with ` +
+            `\`aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ` +
+            `${provider.arn} --client-id ${aud}\` and deploy again`,
+          this,
+        );
+      }
+      return provider.arn;
+    });
+    return { provider: undefined, arn };
+  }
 
-    const invocationRole = new aws.iam.Role(
+  private createInvocationRole(
+    name: string,
+    args: LambdaConnectorArgs,
+    esc: { trust: pulumi.Output<EscTrustSubject> },
+    oidcProviderArn: pulumi.Output<string>,
+  ) {
+    const issuer = pulumi.output(args.oidcIssuer ?? DEFAULT_OIDC_ISSUER);
+    return new aws.iam.Role(
       `${name}-invocation`,
       {
         description: "Assumed by Pulumi ESC (OIDC) to invoke the PostgreSQL rotation connector",
         assumeRolePolicy: pulumi
-          .all([
-            oidcProviderArn,
-            issuer,
-            audience,
-            args.escOrganization,
-            args.escProject,
-            args.escEnvironment,
-          ])
-          .apply(([providerArn, iss, aud, org, project, env]) =>
-            JSON.stringify(
-              escTrustPolicy({ providerArn, issuer: iss, audience: aud, org, project, env }),
-            ),
+          .all([oidcProviderArn, issuer, esc.trust])
+          .apply(([providerArn, iss, trust]) =>
+            JSON.stringify(escTrustPolicy({ providerArn, issuer: iss, ...trust })),
           ),
-        tags,
+        tags: args.tags,
       },
-      parent,
+      { parent: this },
     );
-    new aws.iam.RolePolicy(
+  }
+
+  private createInvokePolicy(name: string, fn: aws.lambda.Function, role: aws.iam.Role) {
+    return new aws.iam.RolePolicy(
       `${name}-invoke-only`,
       {
-        role: invocationRole.id,
+        role: role.id,
         policy: fn.arn.apply((arn) => JSON.stringify(invokePolicy(arn))),
       },
-      parent,
+      { parent: this },
     );
-
-    this.lambdaArn = fn.arn;
-    this.invocationRoleArn = invocationRole.arn;
-    this.securityGroupId = securityGroup.id;
-    this.executionRoleArn = executionRole.arn;
-    this.oidcProviderArn = oidcProviderArn;
-    this.registerOutputs({
-      lambdaArn: this.lambdaArn,
-      invocationRoleArn: this.invocationRoleArn,
-      securityGroupId: this.securityGroupId,
-      executionRoleArn: this.executionRoleArn,
-      oidcProviderArn: this.oidcProviderArn,
-    });
   }
+}
+
+const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/;
+
+function isIpv4Cidr(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return false;
+  const [a, b, c, d, bits] = match.slice(1).map(Number);
+  return [a, b, c, d].every((octet) => octet <= 255) && bits <= 32;
 }
 
 /** Lambda may assume the execution role; nothing else may. */
@@ -267,20 +624,140 @@ export function lambdaTrustPolicy() {
   };
 }
 
+/** Which ESC environments' tokens the invocation role trusts. */
+export interface EscTrustSubject {
+  /** The organization. */
+  readonly org: string;
+  /** The project of both environments (`"default"`: the legacy project). */
+  readonly project: string;
+  /** The rotator environment (`rootEnvironment.name`). */
+  readonly env: string;
+  /** The environment holding the login (`currentEnvironment.name`). */
+  readonly credentialsEnvironment?: string;
+  /** The login's `subjectAttributes`, in order; absent: ESC's default subject. */
+  readonly subjectAttributes?: readonly EscSubjectAttribute[];
+}
+
+function trustInputs(s: EscTrustSubject) {
+  return {
+    escOrganization: s.org,
+    escProject: s.project,
+    escEnvironment: s.env,
+    escCredentialsEnvironment: s.credentialsEnvironment,
+    escSubjectAttributes: s.subjectAttributes,
+  };
+}
+
 /**
- * Only tokens from the Pulumi OIDC issuer, for this organization's audience, whose subject is
- * the named rotator environment (exactly, or with a `:`-separated suffix), may assume the role.
+ * Problems with the inputs the trust policy is built from, named as `LambdaConnector`'s inputs.
+ * Values not known yet (Outputs, promises) are skipped. Every name must be an ESC name, so that
+ * no `*`, `?` or `:` can widen the subject the policy matches.
  */
-export function escTrustPolicy(p: {
-  providerArn: string;
-  issuer: string;
-  audience: string;
-  org: string;
-  project: string;
-  env: string;
-}) {
+export function escTrustProblems(t: {
+  readonly escOrganization?: unknown;
+  readonly escProject?: unknown;
+  readonly escEnvironment?: unknown;
+  readonly escCredentialsEnvironment?: unknown;
+  readonly escSubjectAttributes?: unknown;
+}): string[] {
+  const pending = (v: unknown) =>
+    pulumi.Output.isInstance(v) || (typeof v === "object" && v !== null && "then" in v);
+  const names: Record<string, unknown> = {
+    escOrganization: t.escOrganization,
+    escProject: t.escProject,
+    escEnvironment: t.escEnvironment,
+    escCredentialsEnvironment: t.escCredentialsEnvironment,
+  };
+  const checked = Object.keys(names).filter(
+    (key) =>
+      !pending(names[key]) && !(key === "escCredentialsEnvironment" && names[key] === undefined),
+  );
+  const problems = escLocationProblems(names, checked);
+  const attributes = t.escSubjectAttributes;
+  if (attributes === undefined) return problems;
+  if (!Array.isArray(attributes) || attributes.length === 0) {
+    return [
+      ...problems,
+      "escSubjectAttributes must list one or more of " +
+        `${ESC_SUBJECT_ATTRIBUTES.join(", ")}; leave it out for ESC's default subject`,
+    ];
+  }
+  attributes.forEach((attribute: unknown, i) => {
+    if (attribute === "pulumi.user.login") {
+      problems.push(
+        "escSubjectAttributes cannot hold pulumi.user.login: whoever opens the environment " +
+          "cannot be known in advance, and trusting any user would take a wildcard",
+      );
+    } else if (!ESC_SUBJECT_ATTRIBUTES.includes(attribute as EscSubjectAttribute)) {
+      problems.push(
+        `escSubjectAttributes[${i}] must be one of ${ESC_SUBJECT_ATTRIBUTES.join(", ")}, ` +
+          `not ${JSON.stringify(attribute)}`,
+      );
+    } else if (attributes.indexOf(attribute) !== i) {
+      problems.push(`escSubjectAttributes lists ${String(attribute)} twice`);
+    }
+  });
+  if (attributes.includes("currentEnvironment.name") && t.escCredentialsEnvironment === undefined) {
+    problems.push(
+      "escCredentialsEnvironment is required when escSubjectAttributes lists " +
+        "currentEnvironment.name: it is the environment holding the login",
+    );
+  }
+  return problems;
+}
+
+/** An environment's name as ESC writes it in claims: no project part in `default`. */
+function environmentName(project: string, env: string): string {
+  return project === "default" ? env : `${project}/${env}`;
+}
+
+/** The token's audience: `aws:<org>`, or `<org>` for the legacy `default` project. */
+export function escAudience(org: string, project: string): string {
+  return project === "default" ? org : `aws:${org}`;
+}
+
+/**
+ * The subject ESC sends when the rotator environment opens the login. With
+ * `subjectAttributes`: `pulumi:environments:pulumi.organization.login:<org>` then
+ * `:<attribute>:<value>` per attribute in order, matched exactly. Without: ESC's default
+ * `pulumi:environments:org:<org>:env:<project>/<env>` (`…:env:<env>` in `default`), matched
+ * exactly or followed by `:`-separated parts.
+ */
+export function escSubject(s: EscTrustSubject): { subject: string; exact: boolean } {
+  if (!s.subjectAttributes) {
+    return {
+      subject: `pulumi:environments:org:${s.org}:env:${environmentName(s.project, s.env)}`,
+      exact: false,
+    };
+  }
+  const value = (attribute: EscSubjectAttribute): string => {
+    switch (attribute) {
+      case "rootEnvironment.name":
+        return environmentName(s.project, s.env);
+      case "currentEnvironment.name":
+        return environmentName(s.project, s.credentialsEnvironment ?? "");
+      case "pulumi.organization.login":
+        return s.org;
+    }
+  };
+  const pairs = s.subjectAttributes.map((attribute) => `:${attribute}:${value(attribute)}`);
+  return {
+    subject: `pulumi:environments:pulumi.organization.login:${s.org}${pairs.join("")}`,
+    exact: true,
+  };
+}
+
+/**
+ * Only tokens from the Pulumi OIDC issuer, through `providerArn`, for the organization's
+ * audience, whose subject is the rotator's (see `escSubject`), may assume the role. Throws on
+ * the problems `escTrustProblems` reports.
+ */
+export function escTrustPolicy(p: EscTrustSubject & { providerArn: string; issuer: string }) {
+  const problems = escTrustProblems(trustInputs(p));
+  if (problems.length > 0) throw new Error(`escTrustPolicy: ${problems.join("; ")}`);
   const host = p.issuer.replace(/^https:\/\//, "").replace(/\/+$/, "");
-  const subject = `pulumi:environments:org:${p.org}:env:${p.project}/${p.env}`;
+  const audience = { [`${host}:aud`]: escAudience(p.org, p.project) };
+  const { subject, exact } = escSubject(p);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -288,10 +765,12 @@ export function escTrustPolicy(p: {
         Effect: "Allow",
         Principal: { Federated: p.providerArn },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${host}:aud`]: p.audience },
-          StringLike: { [`${host}:sub`]: [subject, `${subject}:*`] },
-        },
+        Condition: exact
+          ? { StringEquals: { ...audience, [`${host}:sub`]: subject } }
+          : {
+              StringEquals: audience,
+              StringLike: { [`${host}:sub`]: [subject, `${subject}:*`] },
+            },
       },
     ],
   };

@@ -32,13 +32,10 @@ import type { CredentialArgs, UserPairArgs } from "../provider/args";
 import { EscEnvironment } from "../provider/escEnvironment/escEnvironment";
 import { PostgresRotation, type StateArgs } from "../provider/postgresRotation/postgresRotation";
 import { PostgresUserPair } from "../provider/postgresUserPair/postgresUserPair";
-import { LambdaConnector, type LambdaConnectorArgs } from "./lambdaConnector";
+import { LambdaConnector, type LambdaConnectorCreateArgs } from "./lambdaConnector";
 
 /** `LambdaConnector`'s inputs without the ESC location, which the component fills in. */
-export type ConnectorCreateArgs = Omit<
-  LambdaConnectorArgs,
-  "escOrganization" | "escProject" | "escEnvironment"
->;
+export type ConnectorCreateArgs = LambdaConnectorCreateArgs;
 
 export interface CredentialsDatabaseArgs {
   /**
@@ -364,12 +361,14 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
           escOrganization: esc!.organization,
           escProject: esc!.project,
           escEnvironment: esc!.rotator,
+          escCredentialsEnvironment: esc!.credentials,
         },
         { parent: this },
       );
       return {
         lambdaArn: created.lambdaArn,
         invocationRoleArn: created.invocationRoleArn,
+        ...defined({ subjectAttributes: connector.create.escSubjectAttributes }),
         created,
       };
     }
@@ -428,7 +427,15 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
       .apply(([manager, roleArn]) =>
         credentialsEnvironmentYaml({
           managingUser: { username: manager.username, password: manager.password },
-          ...(roleArn ? { awsLogin: { roleArn } } : {}),
+          // The login's subject must be the one the connector's invocation role trusts.
+          ...(roleArn
+            ? {
+                awsLogin: {
+                  roleArn,
+                  ...defined({ subjectAttributes: connector?.subjectAttributes }),
+                },
+              }
+            : {}),
         }),
       );
     const credentials = new EscEnvironment(
@@ -537,6 +544,8 @@ interface ResolvedEsc {
 
 interface ResolvedConnector {
   readonly lambdaArn: pulumi.Input<string>;
+  /** The ESC OIDC subject attributes the invocation role trusts (a created connector's). */
+  readonly subjectAttributes?: readonly string[];
   readonly invocationRoleArn?: pulumi.Input<string>;
   readonly region?: pulumi.Input<string>;
   readonly endpoint?: pulumi.Input<string>;

@@ -26,6 +26,15 @@ export interface CredentialsEnvironmentSpec {
     readonly sessionName?: string;
     /** @default "1h" */
     readonly duration?: string;
+    /**
+     * ESC's `subjectAttributes` for the OIDC token: the subject becomes
+     * `pulumi:environments:pulumi.organization.login:<org>` followed by `:<attribute>:<value>`
+     * for each, in this order. Give `LambdaConnector` the same list (`escSubjectAttributes`) so
+     * its trust policy expects that subject.
+     * @default none (left out: ESC's default subject `pulumi:environments:org:<org>:env:<project>/<env>`)
+     * @example ["currentEnvironment.name"]
+     */
+    readonly subjectAttributes?: readonly string[];
   };
 }
 
@@ -67,6 +76,9 @@ export function credentialsEnvironmentYaml(spec: CredentialsEnvironmentSpec): st
           duration: spec.awsLogin.duration ?? "1h",
           roleArn: spec.awsLogin.roleArn,
           sessionName: spec.awsLogin.sessionName ?? "pulumi-esc-secret-rotator",
+          ...(spec.awsLogin.subjectAttributes?.length
+            ? { subjectAttributes: [...spec.awsLogin.subjectAttributes] }
+            : {}),
         },
       },
     };

@@ -256,6 +256,32 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     });
   });
 
+  it("with subject attributes: the login asks for the very subject the role trusts", async () => {
+    const { byName } = await build("attrs", {
+      ...base,
+      connector: {
+        create: {
+          vpcId: "vpc-1",
+          subnetIds: ["subnet-a"],
+          databaseSecurityGroupId: "sg-0abc",
+          oidcProvider: { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc` },
+          escSubjectAttributes: ["currentEnvironment.name"],
+        },
+      },
+      esc: { organization: "acme", project: "payments" },
+    });
+    const credentials = parse(unwrap(byName("attrs-credentials-env").object.yaml).value as string);
+    expect(credentials.values.awsLogin["fn::open::aws-login"].oidc.subjectAttributes).to.deep.equal(
+      ["currentEnvironment.name"],
+    );
+    const trust = JSON.parse(
+      byName("attrs-connector-invocation").object.assumeRolePolicy as string,
+    );
+    expect(JSON.stringify(trust.Statement[0].Condition)).to.include(
+      "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/attrs-credentials",
+    );
+  });
+
   it("with an existing connector: no LambdaConnector; its ARNs used as given", async () => {
     const lambdaArn = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:official`;
     const { component, byName } = await build("existing", {

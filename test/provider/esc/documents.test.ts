@@ -30,6 +30,42 @@ describe("ESC environment documents", () => {
     expect(parse(built)).to.deep.equal(seed);
   });
 
+  it("writes the login's subjectAttributes into its oidc block, in order, after the seed's keys", () => {
+    const built = parse(
+      credentialsEnvironmentYaml({
+        ...SEED_CREDENTIALS,
+        awsLogin: {
+          ...SEED_CREDENTIALS.awsLogin!,
+          subjectAttributes: ["rootEnvironment.name", "currentEnvironment.name"],
+        },
+      }),
+    );
+    expect(built.values.awsLogin).to.deep.equal({
+      "fn::open::aws-login": {
+        oidc: {
+          duration: "1h",
+          roleArn: "arn:aws:iam::1234567890:role/esc-rotator",
+          sessionName: "pulumi-esc-secret-rotator",
+          subjectAttributes: ["rootEnvironment.name", "currentEnvironment.name"],
+        },
+      },
+    });
+    expect(Object.keys(built.values.awsLogin["fn::open::aws-login"].oidc)).to.deep.equal([
+      "duration",
+      "roleArn",
+      "sessionName",
+      "subjectAttributes",
+    ]);
+    // An empty list is ESC's default subject: nothing is written.
+    const empty = parse(
+      credentialsEnvironmentYaml({
+        ...SEED_CREDENTIALS,
+        awsLogin: { ...SEED_CREDENTIALS.awsLogin!, subjectAttributes: [] },
+      }),
+    );
+    expect(empty).to.deep.equal(parse(seedYaml("credentials")));
+  });
+
   it("builds the seed's rotator environment key for key, value for value", () => {
     const built = rotatorEnvironmentYaml(SEED_ROTATOR);
     const seed = parse(seedYaml("rotator"));
