@@ -13,13 +13,13 @@ export type {
   ConnectorArgs,
   AwsLambdaConnectorArgs,
 } from "./provider/postgresRotation/postgresRotation";
-export { postgresRotationProvider } from "./provider/postgresRotation/postgresRotationProvider";
+export * as postgresRotationProvider from "./provider/postgresRotation/postgresRotationProvider";
 export {
   PostgresUserPair,
   USER_PAIR_SECRET_OUTPUTS,
   type PostgresUserPairArgs,
 } from "./provider/postgresUserPair/postgresUserPair";
-export { postgresUserPairProvider } from "./provider/postgresUserPair/postgresUserPairProvider";
+export * as postgresUserPairProvider from "./provider/postgresUserPair/postgresUserPairProvider";
 export type { RoleSnapshot, UserPairOutputs } from "./provider/core/userPair";
 export { planRotation, type PlanRotationInput, type RotationPlan } from "./provider/core/plan";
 export {
@@ -83,7 +83,7 @@ export {
   ESC_SECRET_OUTPUTS,
   type EscEnvironmentArgs,
 } from "./provider/escEnvironment/escEnvironment";
-export { escEnvironmentProvider } from "./provider/escEnvironment/escEnvironmentProvider";
+export * as escEnvironmentProvider from "./provider/escEnvironment/escEnvironmentProvider";
 export {
   EscRotationSchedule,
   ESC_SCHEDULE_SECRET_OUTPUTS,
@@ -91,7 +91,7 @@ export {
   type EscScheduleCronArgs,
   type EscScheduleOnceArgs,
 } from "./provider/escRotationSchedule/escRotationSchedule";
-export { escRotationScheduleProvider } from "./provider/escRotationSchedule/escRotationScheduleProvider";
+export * as escRotationScheduleProvider from "./provider/escRotationSchedule/escRotationScheduleProvider";
 export {
   credentialsEnvironmentYaml,
   rotatorEnvironmentYaml,

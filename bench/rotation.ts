@@ -10,7 +10,7 @@
  *     npm run bench            # or: npx tsx bench/rotation.ts [runs] [major]
  */
 import { Client } from "pg";
-import { postgresRotationProvider } from "../provider/postgresRotation/postgresRotationProvider";
+import * as postgresRotationProvider from "../provider/postgresRotation/postgresRotationProvider";
 import type { RotationOutputs } from "../provider/core/outputs";
 import { scramSha256Verifier } from "../provider/core/scram";
 import { generatePassword } from "../provider/core/password";

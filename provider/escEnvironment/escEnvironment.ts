@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { escEnvironmentProvider } from "./escEnvironmentProvider";
+import * as escEnvironmentProvider from "./escEnvironmentProvider";
 
 export interface EscEnvironmentArgs {
   /** Pulumi Cloud organization. */

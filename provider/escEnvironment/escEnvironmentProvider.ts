@@ -1,25 +1,34 @@
 /**
- * The dynamic provider behind `EscEnvironment`. Like `postgresRotationProvider`, it captures
- * nothing but a loader, so the state holds a few hundred bytes and no code or secret: the
- * handlers are required from this package when a method runs.
+ * The dynamic provider behind `EscEnvironment`: this module's exports are the provider object
+ * (`check`, `diff`, `create`, `update`, `read`, `delete`).
+ *
+ * Pulumi serializes the provider into the stack state and later runs it from that text in a
+ * separate process (REFERENCE.md §5). Because this module's exports are the provider, Pulumi's
+ * serializer stores an installed package's provider as a `require` of this module by its
+ * package subpath (about a hundred bytes, no code); only a copy of this repository that is not
+ * under `node_modules` gets the methods serialized by value. Either way they capture nothing but
+ * `loadHandlers`, which `require`s the real code when called (copies of ES classes would lose
+ * their behaviour: our error classes would arrive without their messages). No secret is stored.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Handlers from "./handlers";
 
-/** The package subpath the provider host loads the handlers from. */
-export const ESC_HANDLERS_MODULE = "pulumi-postgres-rotator/provider/escEnvironment/handlers";
-
+/**
+ * Pulumi's serializer never captures `__filename` and `require`: here they are this module's
+ * own; from serialized text they belong to the module compiled from it.
+ */
 function loadHandlers(): typeof Handlers {
   return /escEnvironmentProvider\.[cm]?[jt]s$/.test(__filename)
     ? require("./handlers")
     : require("pulumi-postgres-rotator/provider/escEnvironment/handlers");
 }
 
-export const escEnvironmentProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => loadHandlers().check(olds, news),
-  diff: (id, olds, news) => loadHandlers().diff(id, olds, news),
-  create: (inputs) => loadHandlers().create(inputs),
-  update: (id, olds, news) => loadHandlers().update(id, olds, news),
-  read: (id, props) => loadHandlers().read(id, props),
-  delete: (id, props) => loadHandlers().remove(id, props),
-};
+type Provider = Required<pulumi.dynamic.ResourceProvider>;
+
+export const check: Provider["check"] = (olds, news) => loadHandlers().check(olds, news);
+export const diff: Provider["diff"] = (id, olds, news) => loadHandlers().diff(id, olds, news);
+export const create: Provider["create"] = (inputs) => loadHandlers().create(inputs);
+export const update: Provider["update"] = (id, olds, news) => loadHandlers().update(id, olds, news);
+export const read: Provider["read"] = (id, props) => loadHandlers().read(id, props);
+const remove: Provider["delete"] = (id, props) => loadHandlers().remove(id, props);
+export { remove as delete };

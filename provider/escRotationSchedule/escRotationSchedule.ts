@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { escRotationScheduleProvider } from "./escRotationScheduleProvider";
+import * as escRotationScheduleProvider from "./escRotationScheduleProvider";
 
 /** A recurring rotation. */
 export interface EscScheduleCronArgs {

@@ -18,7 +18,7 @@ import {
   type DatabaseArgs,
   type UserPairArgs,
 } from "../args";
-import { postgresRotationProvider } from "./postgresRotationProvider";
+import * as postgresRotationProvider from "./postgresRotationProvider";
 
 export type {
   AwsLambdaConnectorArgs,

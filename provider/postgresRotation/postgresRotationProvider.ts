@@ -1,23 +1,21 @@
 /**
- * The dynamic provider behind `PostgresRotation`.
+ * The dynamic provider behind `PostgresRotation`: this module's exports are the provider object
+ * (`check`, `diff`, `create`, `update`, `read`, `delete`).
  *
- * Pulumi serializes this object into the stack state and later runs it from that text in a
- * separate process (REFERENCE.md §5). Pulumi's serializer copies whatever the methods capture,
- * and copies of ES classes lose their behaviour (our error classes would arrive without their
- * messages), so the methods capture nothing but `loadHandlers`, which `require`s the real code
- * when called: the sibling module when running in this process, and the installed package by
- * name when running from the serialized text in Pulumi's provider host. The text stored in the
- * state is about 2.3 KB and holds no secret.
+ * Pulumi serializes the provider into the stack state and later runs it from that text in a
+ * separate process (REFERENCE.md §5). Because this module's exports are the provider, Pulumi's
+ * serializer stores an installed package's provider as a `require` of this module by its
+ * package subpath (about a hundred bytes, no code); only a copy of this repository that is not
+ * under `node_modules` gets the methods serialized by value. Either way they capture nothing but
+ * `loadHandlers`, which `require`s the real code when called (copies of ES classes would lose
+ * their behaviour: our error classes would arrive without their messages). No secret is stored.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Handlers from "./handlers";
 
-/** The package subpath (package.json "exports") the provider host loads the code from; `loadHandlers` spells it out because the serializer cannot follow an exported constant. */
-export const HANDLERS_MODULE = "pulumi-postgres-rotator/provider/postgresRotation/handlers";
-
 /**
  * Pulumi's serializer never captures `__filename` and `require`: here they are this module's
- * own; in the provider host they belong to the module compiled from the state's text.
+ * own; from serialized text they belong to the module compiled from it.
  */
 function loadHandlers(): typeof Handlers {
   return /postgresRotationProvider\.[cm]?[jt]s$/.test(__filename)
@@ -25,11 +23,12 @@ function loadHandlers(): typeof Handlers {
     : require("pulumi-postgres-rotator/provider/postgresRotation/handlers");
 }
 
-export const postgresRotationProvider: pulumi.dynamic.ResourceProvider = {
-  check: (olds, news) => loadHandlers().check(olds, news),
-  diff: (id, olds, news) => loadHandlers().diff(id, olds, news),
-  create: (inputs) => loadHandlers().create(inputs),
-  update: (id, olds, news) => loadHandlers().update(id, olds, news),
-  read: (id, props) => loadHandlers().read(id, props),
-  delete: () => loadHandlers().remove(),
-};
+type Provider = Required<pulumi.dynamic.ResourceProvider>;
+
+export const check: Provider["check"] = (olds, news) => loadHandlers().check(olds, news);
+export const diff: Provider["diff"] = (id, olds, news) => loadHandlers().diff(id, olds, news);
+export const create: Provider["create"] = (inputs) => loadHandlers().create(inputs);
+export const update: Provider["update"] = (id, olds, news) => loadHandlers().update(id, olds, news);
+export const read: Provider["read"] = (id, props) => loadHandlers().read(id, props);
+const remove: Provider["delete"] = () => loadHandlers().remove();
+export { remove as delete };

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PasswordPolicy, PreviousCredential, Credential, Timeouts } from "../core/types";
 import type { RoleSnapshot } from "../core/userPair";
 import { withSecretPassword, type DatabaseArgs, type UserPairArgs } from "../args";
-import { postgresUserPairProvider } from "./postgresUserPairProvider";
+import * as postgresUserPairProvider from "./postgresUserPairProvider";
 
 export interface PostgresUserPairArgs {
   /**
