@@ -40,11 +40,13 @@ function isMocks(value: pulumi.runtime.Mocks | MockOptions): value is pulumi.run
 }
 
 /**
- * Installs `mocks` (echoing by default, or echoing with `MockOptions` added) and returns the
- * list every registration is appended to.
+ * Installs `mocks` (echoing by default, or echoing with `MockOptions` added) for `project` (the
+ * name `new pulumi.Config()` reads its keys under) and returns the list every registration is
+ * appended to.
  */
 export async function mockAndRecord(
   mocks: pulumi.runtime.Mocks | MockOptions = ECHO_MOCKS,
+  project = "project",
 ): Promise<Registration[]> {
   const installed: pulumi.runtime.Mocks = isMocks(mocks)
     ? mocks
@@ -55,7 +57,7 @@ export async function mockAndRecord(
         }),
         call: (args) => mocks.call?.(args) ?? args.inputs,
       };
-  await pulumi.runtime.setMocks(installed, "project", "stack", false);
+  await pulumi.runtime.setMocks(installed, project, "stack", false);
   const registrations: Registration[] = [];
   // Record the request before the mock monitor deserializes it.
   const monitor = getMonitor() as unknown as {
