@@ -92,13 +92,13 @@ export interface CredentialsEscArgs {
   /**
    * The credentials environment (admins only): the managing user, and with a connector the
    * OIDC login ESC uses to invoke it.
-   * @default "<component name>-credentials"
+   * @default "<stack>-<component name>-credentials" (two stacks of one program never share it)
    */
   readonly credentialsEnvironment?: string;
   /**
    * The rotator environment holding `fn::rotate::postgres` and the state apps read
    * (`${environments.<project>.<rotator>.<key>.current}`).
-   * @default "<component name>-rotator"
+   * @default "<stack>-<component name>-rotator"
    */
   readonly rotatorEnvironment?: string;
   /** Key under `values` of the `fn::rotate::postgres`. @default "dbRotator" */
@@ -308,8 +308,8 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     const resolved: ResolvedEsc = {
       organization: esc.organization,
       project: esc.project,
-      credentials: esc.credentialsEnvironment ?? `${name}-credentials`,
-      rotator: esc.rotatorEnvironment ?? `${name}-rotator`,
+      credentials: esc.credentialsEnvironment ?? `${pulumi.getStack()}-${name}-credentials`,
+      rotator: esc.rotatorEnvironment ?? `${pulumi.getStack()}-${name}-rotator`,
       key: esc.rotatorKey ?? DEFAULT_ROTATOR_KEY,
       ...(esc.accessToken !== undefined ? { accessToken: pulumi.secret(esc.accessToken) } : {}),
       ...(esc.apiUrl !== undefined ? { apiUrl: esc.apiUrl } : {}),
@@ -353,10 +353,15 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     const connector = args.connector;
     if (!connector) return undefined;
     if ("create" in connector) {
+      // The login the component writes asks for exactly the subject the role trusts: the
+      // credentials environment's name (the default subject's shape for an imported login
+      // is not documented).
+      const subjectAttributes = connector.create.escSubjectAttributes ?? DEFAULT_SUBJECT;
       const created = new LambdaConnector(
         `${name}-connector`,
         {
           ...connector.create,
+          escSubjectAttributes: subjectAttributes,
           databasePort: connector.create.databasePort ?? args.database.port,
           escOrganization: esc!.organization,
           escProject: esc!.project,
@@ -368,7 +373,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
       return {
         lambdaArn: created.lambdaArn,
         invocationRoleArn: created.invocationRoleArn,
-        ...defined({ subjectAttributes: connector.create.escSubjectAttributes }),
+        subjectAttributes,
         created,
       };
     }
@@ -530,6 +535,9 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     );
   }
 }
+
+/** The OIDC subject attribute a created connector's login and trust use unless told otherwise. */
+const DEFAULT_SUBJECT = ["currentEnvironment.name"] as const;
 
 interface ResolvedEsc {
   readonly organization: pulumi.Input<string>;

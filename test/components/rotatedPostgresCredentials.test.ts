@@ -143,9 +143,9 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(credentials.object).to.include({
       organization: "acme",
       project: "payments",
-      name: "pay-credentials",
+      name: "stack-pay-credentials",
     });
-    expect(rotator.object).to.include({ name: "pay-rotator", rotatorKey: "dbRotator" });
+    expect(rotator.object).to.include({ name: "stack-pay-rotator", rotatorKey: "dbRotator" });
     expect(rotator.dependencies).to.include(await urnOf(component.credentialsEnv!));
     expect(unwrap(credentials.object.accessToken).secret).to.equal(true);
 
@@ -170,7 +170,7 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
                 database: "app",
                 host: "db.internal",
                 port: 5432,
-                managingUser: "${environments.payments.pay-credentials.managingUser}",
+                managingUser: "${environments.payments.stack-pay-credentials.managingUser}",
               },
               rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
             },
@@ -187,7 +187,7 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect({ ...esc, accessToken: undefined }).to.deep.include({
       organization: "acme",
       project: "payments",
-      environment: "pay-rotator",
+      environment: "stack-pay-rotator",
       key: "dbRotator",
     });
     expect(rotation.dependencies).to.include.members([
@@ -198,13 +198,15 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(schedule.object).to.deep.include({
       organization: "acme",
       project: "payments",
-      environment: "pay-rotator",
+      environment: "stack-pay-rotator",
       schedule: { cron: "0 3 * * 1" },
     });
     expect(unwrap(schedule.object.accessToken).secret).to.equal(true);
     expect(schedule.dependencies).to.include(await urnOf(component.rotatorEnv!));
-    expect(await value(component.rotatorEnvironment)).to.equal("payments/pay-rotator");
-    expect(await value(component.credentialsEnvironment)).to.equal("payments/pay-credentials");
+    expect(await value(component.rotatorEnvironment)).to.equal("payments/stack-pay-rotator");
+    expect(await value(component.credentialsEnvironment)).to.equal(
+      "payments/stack-pay-credentials",
+    );
   });
 
   it("with connector.create: a LambdaConnector trusting exactly the rotator, wired everywhere", async () => {
@@ -227,11 +229,12 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/vpc-connector-invocation`;
     expect(await value(component.lambdaArn)).to.equal(lambdaArn);
     expect(await value(component.invocationRoleArn)).to.equal(roleArn);
+    // By default the login asks for, and the role trusts, exactly the credentials
+    // environment's subject.
     const trust = JSON.parse(byName("vpc-connector-invocation").object.assumeRolePolicy as string);
-    expect(trust.Statement[0].Condition.StringLike["api.pulumi.com/oidc:sub"]).to.deep.equal([
-      "pulumi:environments:org:acme:env:payments/db-rotator",
-      "pulumi:environments:org:acme:env:payments/db-rotator:*",
-    ]);
+    expect(JSON.stringify(trust.Statement[0].Condition)).to.include(
+      '"pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/stack-vpc-credentials"',
+    );
     const egress = byName("vpc-connector-to-db").object;
     expect(egress).to.include({ fromPort: 6432, toPort: 6432 });
     for (const child of ["vpc-users", "vpc-rotation"]) {
@@ -242,7 +245,12 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     const credentials = parse(unwrap(byName("vpc-credentials-env").object.yaml).value as string);
     expect(credentials.values.awsLogin).to.deep.equal({
       "fn::open::aws-login": {
-        oidc: { duration: "1h", roleArn, sessionName: "pulumi-esc-secret-rotator" },
+        oidc: {
+          duration: "1h",
+          roleArn,
+          sessionName: "pulumi-esc-secret-rotator",
+          subjectAttributes: ["currentEnvironment.name"],
+        },
       },
     });
     const rotator = parse(unwrap(byName("vpc-rotator-env").object.yaml).value as string);
@@ -250,7 +258,7 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
       rotator.values.dbRotator["fn::rotate::postgres"].inputs.database.connector,
     ).to.deep.equal({
       awsLambda: {
-        login: "${environments.payments.vpc-credentials.awsLogin}",
+        login: "${environments.payments.stack-vpc-credentials.awsLogin}",
         lambdaArn,
       },
     });
@@ -278,7 +286,7 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
       byName("attrs-connector-invocation").object.assumeRolePolicy as string,
     );
     expect(JSON.stringify(trust.Statement[0].Condition)).to.include(
-      "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/attrs-credentials",
+      "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:payments/stack-attrs-credentials",
     );
   });
 
