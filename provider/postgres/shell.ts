@@ -35,6 +35,7 @@ import {
   type ErrorContext,
   type TlsSettingNames,
 } from "./connection";
+import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
   LIVE_SESSIONS_SQL,
@@ -121,12 +122,16 @@ export function postgresShell(
     // PBKDF2 runs on the thread pool while the server answers the queries below.
     const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
     verifier.catch(() => undefined);
-    const manager = await connect(database, database.managingUser, timeouts, {
-      secrets,
-      action: "logging in",
-      role: "the managing user",
-      tlsSettings,
-    });
+    // A managing-user session of an earlier rotation in this process, or a new one.
+    const lease = await leaseSession(serverKey(database), sessionIdentity(), () =>
+      connect(database, database.managingUser, timeouts, {
+        secrets,
+        action: "logging in",
+        role: "the managing user",
+        tlsSettings,
+      }),
+    );
+    const manager = lease.client;
     let open = false;
     try {
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
@@ -155,13 +160,29 @@ export function postgresShell(
       } catch (error) {
         throw withPrivilegeHint(error, target, inspection.server_version_num);
       }
+      // The session is done: the next rotation may use it while this one tests the login.
+      lease.release(true);
       await verifyNewPassword(target, newPassword, secrets);
       return { rotationId: mark.id };
     } finally {
-      // Ending the session rolls back whatever is still open. Nothing waits on the goodbye.
-      if (open) manager.query("ROLLBACK").catch(() => undefined);
-      closeQuietly(manager);
+      // A session left inside a transaction is not reused: ending it rolls the work back.
+      lease.release(!open);
     }
+  }
+
+  /** What a reusable managing-user session must share with the rotation that reuses it. */
+  function sessionIdentity(): readonly unknown[] {
+    const { host, port, database: name, ssl, managingUser } = database;
+    return [
+      host,
+      port,
+      name,
+      ssl.mode,
+      ssl.ca ?? null,
+      managingUser.username,
+      managingUser.password,
+      timeouts,
+    ];
   }
 
   /**
@@ -340,7 +361,20 @@ export async function probeLogin(
 ): Promise<void> {
   assertFullName(credential.username, "the role to log in as");
   const secrets = [...knownSecrets, credential.password];
-  const client = await connect(target, credential, timeouts, { secrets, tlsSettings });
+  await withSlot(serverKey(target), async () => {
+    const client = await connect(target, credential, timeouts, { secrets, tlsSettings });
+    await whoAmI(client, target, credential, secrets, tlsSettings);
+  });
+}
+
+/** Asks the server who the session is; it must be `credential`'s role. Closes the session. */
+async function whoAmI(
+  client: Client,
+  target: ConnectionTarget,
+  credential: Credential,
+  secrets: readonly (string | undefined)[],
+  tlsSettings: TlsSettingNames,
+): Promise<void> {
   try {
     const result = await client.query<{ username: string }>(WHOAMI_SQL);
     const username = result.rows[0]?.username;
@@ -370,6 +404,11 @@ export async function probeLogin(
 export function assertFullName(name: string, what: string): void {
   const problems = identifierProblems(name, what);
   if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/** The pool's name for a server. */
+function serverKey(target: ConnectionTarget): string {
+  return `${target.host}:${target.port}`;
 }
 
 /** Ends a session without waiting for the server's goodbye; errors on the way out are moot. */

@@ -1,0 +1,167 @@
+/**
+ * The connections of one process to each server, shared by every rotation it runs (one
+ * `pulumi up` runs all of a stack's rotations in one provider host):
+ *
+ * - at most `maxConnections()` open at once to a server, the managing user's sessions and the
+ *   login tests together; the others wait their turn;
+ * - a managing user's session that ended its work cleanly is kept for a moment and reused by the
+ *   next rotation with the same server and credentials, instead of logging in again.
+ *
+ * Nothing here outlives the process, and an idle session is closed after `IDLE_MS`.
+ */
+import { createHash } from "node:crypto";
+import type { Client } from "pg";
+
+/** How long an idle managing-user session is kept for the next rotation. */
+export const IDLE_MS = 2000;
+export const DEFAULT_MAX_CONNECTIONS = 8;
+/** The environment variable that sets the bound. */
+export const MAX_CONNECTIONS_VARIABLE = "PULUMI_POSTGRES_ROTATOR_MAX_CONNECTIONS";
+
+/** At most this many connections to one server at once, from this process. */
+export function maxConnections(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MAX_CONNECTIONS_VARIABLE];
+  if (raw === undefined || raw === "") return DEFAULT_MAX_CONNECTIONS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 2 || value > 1000) {
+    throw new RangeError(`${MAX_CONNECTIONS_VARIABLE} must be a whole number from 2 to 1000`);
+  }
+  return value;
+}
+
+interface IdleSession {
+  readonly client: Client;
+  readonly key: string;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One server's connections: how many are open, who waits, which sessions are idle. */
+class ServerSlots {
+  open = 0;
+  readonly waiting: (() => void)[] = [];
+  readonly idle: IdleSession[] = [];
+
+  constructor(readonly max: number) {}
+
+  /** Waits until one more connection may be opened, closing an idle session if need be. */
+  async reserve(): Promise<void> {
+    while (this.open >= this.max) {
+      const victim = this.idle.shift();
+      if (victim) {
+        this.close(victim);
+        continue;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.open += 1;
+  }
+
+  /** A connection was closed (or never opened): let the next waiter in. */
+  free(): void {
+    this.open -= 1;
+    this.waiting.shift()?.();
+  }
+
+  take(key: string): Client | undefined {
+    const at = this.idle.findIndex((session) => session.key === key);
+    if (at < 0) return undefined;
+    const [session] = this.idle.splice(at, 1);
+    clearTimeout(session.timer);
+    return session.client;
+  }
+
+  park(key: string, client: Client): void {
+    const session: IdleSession = {
+      client,
+      key,
+      timer: setTimeout(() => {
+        const at = this.idle.indexOf(session);
+        if (at >= 0) this.close(this.idle.splice(at, 1)[0]);
+      }, IDLE_MS).unref(),
+    };
+    this.idle.push(session);
+  }
+
+  private close(session: IdleSession): void {
+    clearTimeout(session.timer);
+    session.client.end().catch(() => undefined);
+    this.free();
+  }
+}
+
+const servers = new Map<string, ServerSlots>();
+
+function slotsFor(server: string): ServerSlots {
+  let slots = servers.get(server);
+  if (!slots) {
+    slots = new ServerSlots(maxConnections());
+    servers.set(server, slots);
+  }
+  return slots;
+}
+
+/** A connection taken from the pool; give it back exactly once. */
+export interface Lease {
+  readonly client: Client;
+  /** `reusable`: the session ended its work cleanly (no open transaction, no error). */
+  release(reusable: boolean): void;
+}
+
+/**
+ * A managing-user session to `server`: an idle one with the same `identity` (the server,
+ * database, credentials and settings it was opened with), else a new one from `open` once the
+ * server has room.
+ */
+export async function leaseSession(
+  server: string,
+  identity: readonly unknown[],
+  open: () => Promise<Client>,
+): Promise<Lease> {
+  const slots = slotsFor(server);
+  const key = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
+  let client = slots.take(key);
+  if (!client) {
+    await slots.reserve();
+    try {
+      client = await open();
+    } catch (error) {
+      slots.free();
+      throw error;
+    }
+  }
+  let broken = false;
+  const onEnd = () => (broken = true);
+  client.once("end", onEnd);
+  client.once("error", onEnd);
+  let released = false;
+  const leased = client;
+  return {
+    client: leased,
+    release(reusable) {
+      if (released) return;
+      released = true;
+      leased.removeListener("end", onEnd);
+      leased.removeListener("error", onEnd);
+      if (reusable && !broken) {
+        slots.park(key, leased);
+      } else {
+        leased.end().catch(() => undefined);
+        slots.free();
+      }
+    },
+  };
+}
+
+/**
+ * Runs `work`, which opens a connection of its own to `server` (a login test), once the server
+ * has room; its place is given back when `work` settles (the session's goodbye is not awaited).
+ */
+export async function withSlot<T>(server: string, work: () => Promise<T>): Promise<T> {
+  const slots = slotsFor(server);
+  await slots.reserve();
+  try {
+    return await work();
+  } finally {
+    slots.free();
+  }
+}
