@@ -136,18 +136,12 @@ export function postgresShell(
     try {
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
         query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
-      const [, inspected] = (await run(
-        `BEGIN; ${INSPECT_TARGET_SQL.replace("$1", () => quoteLiteral(target))}`,
-        `looking up "${target}"`,
-      )) as unknown as QueryResult<TargetInspection>[];
       open = true;
-      const inspection = inspected.rows[0];
+      const { inspection, comment, sessions } = await lockRole(manager, target, secrets);
+      // Refusals roll the lock's write back with the rest: nothing changes.
       assertRotatable(target, inspection);
-      const comment = await lockRole(manager, target, secrets).catch((error: unknown) => {
-        throw withPrivilegeHint(error, target, inspection.server_version_num);
-      });
       await checkGuard(target, markIn(comment), guard, secrets);
-      await checkLiveSessions(manager, target, secrets);
+      checkLiveSessions(target, sessions);
       const mark = { id: randomUUID(), at: new Date().toISOString() };
       const alter = alterPasswordSql(target, await verifier);
       try {
@@ -186,23 +180,54 @@ export function postgresShell(
   }
 
   /**
-   * Takes the role's cluster-wide lock (waiting at most `lockSeconds`, which the statement
-   * timeout must not cut short) and returns the role's comment as committed now.
+   * In one round trip: starts the transaction, looks the role up, takes its cluster-wide lock
+   * (waiting at most `lockSeconds`, which the statement timeout must not cut short), and reads,
+   * under the lock, the role's committed mark and its sessions. When the lock statement itself
+   * is refused (no such role, a superuser, a missing privilege), a second look says which.
    */
   async function lockRole(
     manager: Client,
     target: string,
     secrets: readonly (string | undefined)[],
-  ): Promise<string | null> {
+  ): Promise<{
+    inspection: TargetInspection | undefined;
+    comment: string | null;
+    sessions?: LiveSessions;
+  }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
-    const results = (await query(
-      manager,
-      `SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
-        `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-        ROLE_COMMENT_SQL.replace("$1", () => quoteLiteral(target)),
-      { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
-    )) as unknown as QueryResult<{ comment: string | null }>[];
-    return results[results.length - 1].rows[0]?.comment ?? null;
+    const literal = quoteLiteral(target);
+    const sessions =
+      inputs.liveSessions === "ignore"
+        ? ""
+        : `; ${LIVE_SESSIONS_SQL.replace("$1", () => literal).replace("$2", () => quoteLiteral(APPLICATION_NAME))}`;
+    let results: QueryResult<QueryResultRow>[];
+    try {
+      results = (await query(
+        manager,
+        `BEGIN; ${INSPECT_TARGET_SQL.replace("$1", () => literal)}; ` +
+          `SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
+          `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
+          ROLE_COMMENT_SQL.replace("$1", () => literal) +
+          sessions,
+        { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
+      )) as unknown as QueryResult<QueryResultRow>[];
+    } catch (error) {
+      if (!(error instanceof PermissionDeniedError) && !isUndefinedRole(error)) throw error;
+      await manager.query("ROLLBACK").catch(() => undefined);
+      const { rows } = await query<TargetInspection>(
+        manager,
+        INSPECT_TARGET_SQL,
+        { ...managerContext(`looking up "${target}"`), secrets },
+        [target],
+      );
+      assertRotatable(target, rows[0]);
+      throw withPrivilegeHint(error, target, rows[0].server_version_num);
+    }
+    const inspection = results[1].rows[0] as TargetInspection | undefined;
+    const comment = (results[5].rows[0]?.comment as string | null | undefined) ?? null;
+    return sessions
+      ? { inspection, comment, sessions: results[6].rows[0] as LiveSessions }
+      : { inspection, comment };
   }
 
   /** Refuses, changing nothing, when the role was rotated since the caller's state was made. */
@@ -240,20 +265,8 @@ export function postgresShell(
   }
 
   /** The guard for live apps: sessions of the role about to change, per `liveSessions`. */
-  async function checkLiveSessions(
-    manager: Client,
-    target: string,
-    secrets: readonly (string | undefined)[],
-  ): Promise<void> {
-    if (inputs.liveSessions === "ignore") return;
-    const { rows } = await query<LiveSessions>(
-      manager,
-      LIVE_SESSIONS_SQL,
-      { ...managerContext(`looking for sessions of "${target}"`), secrets },
-      [target, APPLICATION_NAME],
-    );
-    const seen = rows[0];
-    if (!seen || seen.sessions === 0) return;
+  function checkLiveSessions(target: string, seen: LiveSessions | undefined): void {
+    if (inputs.liveSessions === "ignore" || !seen || seen.sessions === 0) return;
     const message = liveSessionsMessage(target, seen, inputs.liveSessions);
     if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
     else throw new LiveSessionsError(message);
@@ -339,6 +352,12 @@ async function query<T extends QueryResultRow>(
     }
     throw translateError(error, context);
   }
+}
+
+/** "role … does not exist" (the lock statement names a role that is not there). */
+function isUndefinedRole(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } })?.cause;
+  return cause?.code === "42704";
 }
 
 /** PostgreSQL's answer to writing a catalog row another transaction changed meanwhile. */
