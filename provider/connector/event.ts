@@ -50,6 +50,8 @@ export interface RotateEvent extends EventBase {
     readonly password?: string | null;
     readonly newPassword: string;
     readonly expectedRotationId?: string;
+    /** Who rotates (a `PostgresRotation` resource's id), named in the mark (an extension). */
+    readonly rotationHolder?: string;
     readonly liveSessions?: LiveSessionsPolicy;
   };
 }
@@ -165,6 +167,15 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
         )
       ) {
         problems.push("rotateUser.expectedRotationId must be a rotation id");
+      }
+      if (
+        rotate.rotationHolder !== undefined &&
+        !(
+          typeof rotate.rotationHolder === "string" &&
+          /^[0-9a-f-]{8,64}$/.test(rotate.rotationHolder)
+        )
+      ) {
+        problems.push("rotateUser.rotationHolder must be a resource id");
       }
       if (
         rotate.liveSessions !== undefined &&

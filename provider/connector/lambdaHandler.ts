@@ -96,6 +96,7 @@ export async function handleEvent(
     const { rotationId } = await shell.changePassword(rotate.username, rotate.newPassword, {
       ...(rotate.expectedRotationId ? { expectedId: rotate.expectedRotationId } : {}),
       ...(rotate.password ? { knownPassword: rotate.password } : {}),
+      ...(rotate.rotationHolder ? { holder: rotate.rotationHolder } : {}),
     });
     log("ok");
     return {

@@ -87,6 +87,7 @@ export function lambdaShell(
         password: guard.knownPassword ?? "",
         newPassword,
         ...(guard.expectedId ? { expectedRotationId: guard.expectedId } : {}),
+        ...(guard.holder ? { rotationHolder: guard.holder } : {}),
         liveSessions,
       };
       const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [

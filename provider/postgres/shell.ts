@@ -55,6 +55,8 @@ export interface RotationGuard {
   readonly expectedId?: string;
   /** The role's password in that state (its `previous` password), when known. */
   readonly knownPassword?: string;
+  /** Who rotates (the `PostgresRotation` resource's id): named in the mark it writes. */
+  readonly holder?: string;
 }
 
 /** What a password change reports. */
@@ -142,7 +144,11 @@ export function postgresShell(
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
-      const mark = { id: randomUUID(), at: new Date().toISOString() };
+      const mark = {
+        id: randomUUID(),
+        at: new Date().toISOString(),
+        ...(guard.holder ? { by: guard.holder } : {}),
+      };
       const alter = alterPasswordSql(target, await verifier);
       try {
         await run(
@@ -237,7 +243,12 @@ export function postgresShell(
     guard: RotationGuard,
     secrets: readonly (string | undefined)[],
   ): Promise<void> {
-    const verdict = judgeMark(guard.expectedId, found, guard.knownPassword !== undefined);
+    const verdict = judgeMark(
+      guard.expectedId,
+      found,
+      guard.knownPassword !== undefined,
+      guard.holder,
+    );
     if (verdict.kind === "proceed") return;
     if (verdict.kind === "probe") {
       try {

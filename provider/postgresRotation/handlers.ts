@@ -38,11 +38,12 @@ function shellFor(
   );
 }
 
-function deps(inputs: ResolvedInputs, shell: PostgresShell): RotationDeps {
+function deps(inputs: ResolvedInputs, shell: PostgresShell, holder: string): RotationDeps {
   return {
     shell,
     newPassword: () => generatePassword(inputs.passwordPolicy),
     now: () => new Date(),
+    holder,
   };
 }
 
@@ -100,15 +101,16 @@ export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.Cre
       outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined),
     };
   }
-  const result = await rotateKeepingEscState(resolved, undefined, deps(resolved, shell));
+  const id = randomUUID();
+  const result = await rotateKeepingEscState(resolved, undefined, deps(resolved, shell, id));
   return {
-    id: randomUUID(),
+    id,
     outs: buildOutputs(resolved, result.state, result.rotatedAt, result.rotationIds),
   };
 }
 
 export async function update(
-  _id: string,
+  id: string,
   olds: RotationOutputs,
   news: RotationInputs,
 ): Promise<pulumi.dynamic.UpdateResult> {
@@ -132,7 +134,12 @@ export async function update(
     rotationIds = {};
   }
   if (steps.rotate) {
-    const result = await rotateKeepingEscState(resolved, state, deps(resolved, shell), rotationIds);
+    const result = await rotateKeepingEscState(
+      resolved,
+      state,
+      deps(resolved, shell, id),
+      rotationIds,
+    );
     state = result.state;
     rotatedAt = result.rotatedAt;
     rotationIds = result.rotationIds;

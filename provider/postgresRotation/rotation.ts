@@ -12,6 +12,8 @@ export interface RotationDeps {
   /** A fresh password for every attempt: a retry never reuses one. */
   readonly newPassword: () => string;
   readonly now: () => Date;
+  /** Who rotates: the resource's id, named in the marks it writes (see core/mark.ts). */
+  readonly holder?: string;
 }
 
 export interface RotationResult {
@@ -41,6 +43,7 @@ export async function rotate(
   const { rotationId } = await deps.shell.changePassword(plan.target, plan.next.current.password, {
     ...(expectedId !== undefined ? { expectedId } : {}),
     ...(knownPassword !== undefined ? { knownPassword } : {}),
+    ...(deps.holder !== undefined ? { holder: deps.holder } : {}),
   });
   const ids: Record<string, string> = {};
   for (const user of [users.username1, users.username2]) {

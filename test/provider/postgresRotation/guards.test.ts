@@ -9,11 +9,13 @@ import * as handlers from "../../../provider/postgresRotation/handlers";
 import type { RotationInputs } from "../../../provider/core/types";
 import { scramSha256Verifier } from "../../../provider/core/scram";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
+import { randomUUID } from "node:crypto";
 import {
   ConcurrentRotationError,
   ConnectionError,
   LiveSessionsError,
   ValidationError,
+  VerificationError,
 } from "../../../provider/errors";
 import { lockRoleSql } from "../../../provider/postgres/sql";
 import { Lifecycle } from "../../support/provider";
@@ -58,9 +60,10 @@ for (const major of TEST_MAJORS) {
       const stackA = new Lifecycle(handlers);
       await stackA.create(base);
       await stackA.apply({ ...base, rotationTrigger: "2" });
-      // Stack B holds the very same outputs (a copy of the state), then A rotates again.
+      // Stack B (another resource) holds the very same outputs (a copy of the state), then A
+      // rotates again.
       const stackB = new Lifecycle(handlers);
-      stackB.id = stackA.id;
+      stackB.id = randomUUID();
       stackB.outputs = stackA.outputs;
       await stackA.apply({ ...base, rotationTrigger: "3" });
       const a = stackA.outputs!;
@@ -75,6 +78,30 @@ for (const major of TEST_MAJORS) {
       expect(b.current.username).to.equal(a.previous.username);
       expect(await pg.canLogin(b.current.username, b.current.password)).to.equal(true);
       expect(await pg.canLogin(a.current.username, a.current.password)).to.equal(true);
+    });
+
+    it("an attempt whose result was never recorded does not block the next run", async () => {
+      const base = await inputs();
+      const life = new Lifecycle(handlers);
+      await life.create(base);
+      await life.apply({ ...base, rotationTrigger: "2" });
+      const before = life.outputs!;
+      // The login test after the ALTER fails: the password changed, the state did not advance.
+      const limit = (n: number) =>
+        pg.asSuperuser((c) =>
+          c.query(`ALTER ROLE ${quoteIdentifier(before.previous.username)} CONNECTION LIMIT ${n}`),
+        );
+      await limit(0);
+      const failed = await rejection(life.apply({ ...base, rotationTrigger: "3" }));
+      expect(failed).to.be.instanceOf(VerificationError);
+      expect(life.outputs).to.equal(before);
+      await limit(-1);
+      // The same resource's next run rotates from its recorded state: its own mark is no rival.
+      await life.apply({ ...base, rotationTrigger: "3" });
+      const after = life.outputs!;
+      expect(after.current.username).to.equal(before.previous.username);
+      expect(await pg.canLogin(after.current.username, after.current.password)).to.equal(true);
+      expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
     });
 
     it("refuses, by default, to change the password of a user with open sessions", async () => {
