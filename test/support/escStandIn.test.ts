@@ -95,6 +95,28 @@ describe("ESC stand-in: the service's wire behaviour", () => {
     expect(await answer.json()).to.have.property("code", 401);
   });
 
+  it("beforeRequest makes it answer a chosen error instead, as the service failing would", async () => {
+    const name = await created("values:\n  a: 1\n");
+    const seen: string[] = [];
+    api.beforeRequest = (method, path) => {
+      seen.push(`${method} ${path}`);
+      return method === "GET" ? { status: 500, message: "injected" } : undefined;
+    };
+    try {
+      const failed = await call("GET", env(name));
+      expect([failed.status, failed.body]).to.deep.equal([500, { code: 500, message: "injected" }]);
+      const patched = await call("PATCH", env(name), "values:\n  a: 2\n");
+      expect(patched.status).to.equal(200);
+    } finally {
+      api.beforeRequest = undefined;
+    }
+    expect(seen).to.deep.equal([
+      `GET /api/esc/environments/acme/wire/${name}`,
+      `PATCH /api/esc/environments/acme/wire/${name}`,
+    ]);
+    expect((await call("GET", env(name))).text).to.equal("values:\n  a: 2\n");
+  });
+
   it("create and delete answer 204 without a body; a second create is 409", async () => {
     const create = () =>
       call("POST", "/api/esc/environments/acme", JSON.stringify({ project: "wire", name: "x" }));

@@ -131,6 +131,14 @@ export interface EscStandIn {
   /** Base URL to give as `apiUrl` (the API lives under `/api/esc`). */
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /**
+   * Called for every authorized request before it is served: an answer returned here is sent
+   * instead, as a `{code, message}` error (to make the service fail, e.g. a 500 on one read).
+   */
+  beforeRequest?: (
+    method: string,
+    path: string,
+  ) => { readonly status: number; readonly message: string } | undefined;
   /** Runs a PATCH's concurrent rival: called after the request arrives, before the ETag check. */
   beforePatch?: (name: string) => void | Promise<void>;
   /** Runs right after a PATCH saved its revision, before the reply is sent. */
@@ -586,6 +594,8 @@ export async function startEscStandIn(): Promise<EscStandIn> {
     }
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", "http://local");
+    const injected = standIn.beforeRequest?.(method, url.pathname);
+    if (injected) throw new Refusal(injected.status, injected.message);
     const fromAccount = await account(method, url.pathname);
     if (fromAccount) return fromAccount;
     if (!url.pathname.startsWith("/api/esc/environments/")) throw new Refusal(404, "Not found");
