@@ -89,7 +89,8 @@ async function main() {
       rotateUsers: ours,
       rotationTrigger: 0,
     };
-    let outputs = (await postgresRotationProvider.create(inputs)).outs as RotationOutputs;
+    const created = await postgresRotationProvider.create(inputs);
+    let outputs = created.outs as RotationOutputs;
     let trigger = 0;
     /**
      * `cold`: with settings no earlier rotation had, so no managing-user session can be reused
@@ -104,7 +105,7 @@ async function main() {
         ...(cold ? { timeouts: { connectSeconds: 10 + trigger / 1e6 } } : {}),
       };
       const started = process.hrtime.bigint();
-      const result = await postgresRotationProvider.update!("bench", outputs, news);
+      const result = await postgresRotationProvider.update(created.id, outputs, news);
       const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
       outputs = result.outs as RotationOutputs;
       return elapsed;

@@ -23,7 +23,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "pg";
-import { postgresRotationProvider } from "../provider/postgresRotation/postgresRotationProvider";
+import * as postgresRotationProvider from "../provider/postgresRotation/postgresRotationProvider";
 import type { RotationOutputs } from "../provider/core/outputs";
 import type { Credential, RotationInputs } from "../provider/core/types";
 import { scramSha256Verifier } from "../provider/core/scram";
@@ -198,12 +198,13 @@ async function twoUserArm(database: RotationInputs["database"], users: Credentia
     liveSessions: "ignore",
     rotationTrigger: 0,
   };
-  let outputs = (await postgresRotationProvider.create(inputs)).outs as RotationOutputs;
+  const created = await postgresRotationProvider.create(inputs);
+  let outputs = created.outs as RotationOutputs;
   const arm = new Arm(name, outputs.current);
   let trigger = 0;
   const rotate = async () => {
     trigger += 1;
-    const result = await postgresRotationProvider.update!("bench", outputs, {
+    const result = await postgresRotationProvider.update(created.id, outputs, {
       ...inputs,
       rotationTrigger: trigger,
     });

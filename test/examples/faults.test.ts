@@ -12,7 +12,8 @@
  *   target user, which the provider opens only once its `ALTER ROLE` has committed (the old
  *   password already fails then); the test SIGKILLs the process holding that connection, the
  *   dynamic provider. Proves that a rotation cut short after changing the password blocks
- *   nothing: its mark stays unverified (provider/core/mark.ts) and the next `up` rotates again.
+ *   nothing: its mark names this resource as its holder (provider/core/mark.ts), so the next
+ *   `up` rotates again.
  * - The database restarted mid-rotation, at that same moment: a server process SIGKILLed, so the
  *   postmaster ends every session and recovers; the held login is lost with it. Proves the error
  *   says the password was changed but the login test failed, the committed password survived
@@ -23,15 +24,13 @@
  *   next `up` converges.
  * - ESC answering 500, or 409 (a rival revision saved meanwhile), to the rotation's write of the
  *   new state, after the database changed: the error names the environment and the status,
- *   `current` and ESC's state stay valid. KNOWN DEFECT, asserted as it is: the next `up` is
- *   refused with ConcurrentRotationError, because the rotation that changed the password
- *   completed in the database (its mark is final) but its state was recorded nowhere.
+ *   `current` and ESC's state stay valid, and the next `up` converges: the rotation completed in
+ *   the database but was recorded nowhere, and its mark names this resource.
  * - The connector Lambda timing out (direct `PostgresRotation` with `connector.awsLambda`; the
  *   AWS stand-in answers after the provider's request timeout): LambdaInvocationError "no answer
  *   in time", `current` logs in. The function still runs afterwards, as a real Lambda does, and
- *   rotates the user (the SDK's retry of the same event is refused by the guard). KNOWN DEFECT,
- *   asserted as it is: the next `up` is refused the same way; giving the working credentials as
- *   the `state` input, as the error says, converges.
+ *   rotates the user (the SDK's retry of the same event too); the next `up` converges, as
+ *   above.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -353,7 +352,7 @@ describe("faults during pulumi up, with the real CLI", function () {
       ],
       [409, (name: string) => api.write(name, api.stored(name)!)],
     ] as const) {
-      it(`${status} on the rotation's write: a clear error, current logs in; KNOWN DEFECT: the next up is refused`, async () => {
+      it(`${status} on the rotation's write: a clear error, current logs in, the next up converges`, async () => {
         const { pair, stack, before, rotator } = await escStack(`esc_write_${status}`);
         api.beforePatch = (name) => {
           if (name !== rotator) return;
@@ -368,17 +367,20 @@ describe("faults during pulumi up, with the real CLI", function () {
         );
         // The database changed before the write: the previous user has a new password.
         expect(await pg.canLogin(pair.username2, before.previous.password)).to.equal(false);
-        // Known defect: that rotation marked the role, and was recorded by no one.
-        const next = await rejection(stack.up());
-        expect(reported(next)).to.include(`refusing to rotate "${pair.username2}"`);
         expect(await outputsOf(stack)).to.deep.equal(before);
         expect(await logsIn(before.current)).to.equal(true);
+        // That rotation was recorded by no one; its mark names this resource: no rival.
+        await stack.up();
+        const after = await outputsOf(stack);
+        await expectHealthy(after, pair.username2);
+        expect(after.previous).to.deep.equal(before.current);
+        expect(await escState(rotator)).to.deep.equal(after);
       });
     }
   });
 
   describe("the connector Lambda timing out (AWS stand-in)", () => {
-    it("LambdaInvocationError, current logs in; KNOWN DEFECT: the late rotation makes the next up refused", async () => {
+    it("LambdaInvocationError, current logs in, and the next up converges after the late rotation", async () => {
       const aws = await startAwsStandIn();
       try {
         const arn = "arn:aws:lambda:eu-west-1:123456789012:function:pg-rotator";
@@ -423,27 +425,19 @@ describe("faults during pulumi up, with the real CLI", function () {
         const late = await Promise.all(replies.slice(sent));
         aws.delayMs = 0;
         expect(late[0]).to.include({ code: 200 });
-        // The SDK's retry sent the same event again: the guard refused it, changing nothing.
+        // The SDK's retry sent the same event again: it rotated again, or waited and lost.
         for (const reply of late.slice(1)) {
-          expect(reply).to.include({ code: 400, error: "ConcurrentRotationError" });
+          expect([200, 400]).to.include(reply.code);
+          if (reply.code === 400) expect(reply.error).to.equal("ConcurrentRotationError");
         }
         expect(await pg.canLogin(pair.username1, before.previous.password)).to.equal(false);
         expect(await logsIn(before.current)).to.equal(true);
 
-        // Known defect: nobody recorded that rotation, and its mark refuses the next one.
-        const next = await rejection(stack.up());
-        expect(reported(next)).to.include(`refusing to rotate "${pair.username1}"`);
-        expect(await outputsOf(stack)).to.deep.equal(before);
-        expect(await logsIn(before.current)).to.equal(true);
-        // The repair the error names: the working credentials as the state input.
-        await stack.setConfig("state", {
-          value: JSON.stringify({ current: before.current }),
-          secret: true,
-        });
+        // Nobody recorded that rotation; its mark names this resource, so the next up goes on.
         await stack.up();
         const after = await outputsOf(stack);
         expect(after.current.username).to.equal(pair.username1);
-        expect(after.previous.username).to.equal(pair.username2);
+        expect(after.previous).to.deep.equal(before.current);
         expect(await logsIn(after.current)).to.equal(true);
         expect(await logsIn(before.current)).to.equal(true);
       } finally {
