@@ -114,3 +114,43 @@ describe("connector event", () => {
     }
   });
 });
+
+describe("connector event: hosts and iterations a rotation could not use", () => {
+  const pair = (userPair: unknown) => {
+    const { rotateUser: _r, ...rest } = EVENT;
+    void _r;
+    return { ...rest, userPair };
+  };
+  for (const [label, host] of [
+    ["a Unix socket directory", "/var/run/postgresql"],
+    ["a URL", "postgres://u:p@db/app"],
+    ["a name with a newline", "db\n.internal"],
+    ["254 characters", "h".repeat(254)],
+  ]) {
+    it(`refuses a host that is ${label}, as database.host would be`, () => {
+      expect(problems({ ...EVENT, host })[0]).to.match(/^host /);
+    });
+  }
+
+  it("takes 253 characters of host", () => {
+    expect(() => parseConnectorEvent({ ...EVENT, host: "h".repeat(253) })).to.not.throw();
+  });
+
+  it("bounds a user-pair apply's SCRAM iterations as scramIterations is bounded", () => {
+    const apply = (scramIterations: number) =>
+      pair({
+        action: "apply",
+        request: {
+          users: { username1: "a", username2: "b" },
+          memberOf: [],
+          revokeOtherMembershipsOf: [],
+        },
+        passwords: {},
+        scramIterations,
+      });
+    expect(problems(apply(1e12))).to.deep.equal([
+      "userPair.scramIterations must be a whole number from 4096 to 1000000",
+    ]);
+    expect(() => parseConnectorEvent(apply(1_000_000))).to.not.throw();
+  });
+});

@@ -53,6 +53,11 @@ describe("resolveInputs", () => {
   const bad: [string, RotationInputs, RegExp][] = [
     ["empty host", withDatabase({ host: "" }), /database\.host must be a non-empty/],
     ["URL as host", withDatabase({ host: "postgres://u:pw@h/db" }), /not a URL/],
+    [
+      "host longer than a DNS name",
+      withDatabase({ host: `${"a".repeat(250)}.com` }),
+      /database\.host is 254 characters long; a host name is at most 253/,
+    ],
     ["port 0", withDatabase({ port: 0 }), /database\.port must be a whole number from 1 to 65535/],
     ["port 65536", withDatabase({ port: 65536 }), /database\.port/],
     ["port 5432.5", withDatabase({ port: 5432.5 }), /database\.port/],
