@@ -3,6 +3,7 @@ import {
   isScramVerifier,
   postgresSaslPrep,
   scramSha256Verifier,
+  scramSha256VerifierAsync,
 } from "../../../provider/core/scram";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
@@ -20,11 +21,61 @@ describe("scramSha256Verifier", () => {
     expect(a).to.not.equal(b);
   });
 
-  it("is deterministic for a given salt", () => {
-    expect(scramSha256Verifier("pencil", { salt })).to.equal(
-      scramSha256Verifier("pencil", { salt }),
-    );
-  });
+  // Fixed vectors, computed apart from this code (Python's hashlib.pbkdf2_hmac, hmac and
+  // sha256, over the SASLprep'd bytes), so a change to the derivation, the key labels, the
+  // encoding or the layout fails here, with no server needed.
+  const other = Buffer.from("AAECAwQFBgcICQoLDA0ODw==", "base64");
+  const VECTORS: [string, string, Buffer, number, string][] = [
+    [
+      "pencil (RFC 7677's salt)",
+      "pencil",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+    ],
+    [
+      "a soft hyphen, mapped to nothing",
+      "pass\u00ADword",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$rehcOKRLiadVakD2Gh7oQ4zvHc5kjxugzgHqDXWVjUs=:Ww0KRfEe84T1AwUwNMZg7khv3Pp7eddhWOjQtpT+mGM=",
+    ],
+    [
+      "a Roman numeral, NFKC-normalized to IX",
+      "\u2168",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$jm4XkHvFe7q0xZ4vmAKJUiTKPr1F+7MXnYyksTUVeBE=:EqXM4c5+I7lQ5vHl5Ngu2rY8DBMM1XjG0dY6GEjwLx0=",
+    ],
+    [
+      "URL-breaking ASCII at 10000 iterations",
+      "p@ss:w/rd?#%'\"\\",
+      other,
+      10000,
+      "SCRAM-SHA-256$10000:AAECAwQFBgcICQoLDA0ODw==$tK40NwIgCDBGqBUMo243nYjgE9ZnlCOBOLn1xsWMS+I=:0PPXtnyq8UCbtjrBHkfUL0RkVnh8dbhOSURdqIKlODM=",
+    ],
+    [
+      "a prohibited character: the raw UTF-8 bytes",
+      "caf\u00E9\u0007",
+      other,
+      4096,
+      "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$Y3s4xktWY+1pBtpMLUJPvBHOlkuNzKvcQuAdEZ+IVkg=:/UC9rcO+px0245FFS8D+xHjxLC2FOawX2PpWxSwc2dU=",
+    ],
+    [
+      "a no-break space, mapped to a space",
+      "a\u00A0b",
+      other,
+      4096,
+      "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$2rk8ozQF6mFul4o/eBQJGFZYT30xZfbvIPbBLAWLciE=:pSG3jifpoVWrie8UI3R+dT6wAl5kSJ99Eq0WJFwgetU=",
+    ],
+  ];
+  for (const [label, password, vectorSalt, iterations, expected] of VECTORS) {
+    it(`matches a fixed vector: ${label}`, async () => {
+      const options = { salt: vectorSalt, iterations };
+      expect(scramSha256Verifier(password, options)).to.equal(expected);
+      expect(await scramSha256VerifierAsync(password, options)).to.equal(expected);
+    });
+  }
 
   it("honours the iteration count", () => {
     expect(scramSha256Verifier("pencil", { iterations: 10000 })).to.match(/^SCRAM-SHA-256\$10000:/);

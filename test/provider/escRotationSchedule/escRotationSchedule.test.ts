@@ -12,6 +12,7 @@ import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escSt
 import {
   installPackedPackage,
   providerHostScript,
+  registeredProviderScript,
   serializeProviderScript,
   type InstalledPackage,
 } from "../../support/installedPackage";
@@ -80,7 +81,21 @@ describe("escRotationScheduleProvider as Pulumi stores and runs it", function ()
   it("serializes to a small text that loads the installed package by name", () => {
     expect(text).to.include(ESC_SCHEDULE_HANDLERS_MODULE);
     expect(text.length).to.be.below(3 * 1024);
-    expectNoSecrets(text, [ESC_TOKEN]);
+  });
+
+  it("holds no secret of a resource registered with secret inputs", async () => {
+    const args = {
+      organization: "acme",
+      project: "payments",
+      environment: "db-rotator",
+      schedule: { cron: "0 3 * * *" },
+      accessToken: ESC_TOKEN,
+    };
+    const registered = JSON.parse(
+      await installed.run(registeredProviderScript("EscRotationSchedule", JSON.stringify(args))),
+    ) as { text: string };
+    expect(registered.text).to.include(ESC_SCHEDULE_HANDLERS_MODULE);
+    expectNoSecrets(registered.text, [ESC_TOKEN]);
   });
 
   it("creates a schedule from that text in a separate process", async () => {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as net from "node:net";
 import { AuthenticationError, ConnectionError } from "../../../provider/errors";
 import type { ConnectionTarget, Credential } from "../../../provider/core/types";
-import { DEFAULT_TIMEOUTS } from "../../../provider/core/validate";
+import { DEFAULT_TIMEOUTS, resolveDatabase } from "../../../provider/core/validate";
 import { postgresRotationProvider } from "../../../provider/postgresRotation/postgresRotationProvider";
 import { clientConfig, connect, tlsOptions } from "../../../provider/postgres/connection";
 import { probeLogin } from "../../../provider/postgres/shell";
@@ -91,15 +91,24 @@ describe(`connecting to PostgreSQL ${newest}`, function () {
     expectNoSecrets(renderings(error), [manager.password, plain.manager.password]);
   });
 
-  it("refuses to fall back to plaintext: the default mode needs TLS", async () => {
+  it("refuses to fall back to plaintext: the default mode, with no ssl input, needs TLS", async () => {
+    // The inputs a user writes without `ssl`, through the provider, as `pulumi up` runs them.
+    const { ssl: _ssl, ...database } = plain.database;
+    void _ssl;
+    const rotateUsers = await plain.createPair();
     const error = await rejection(
-      connect(target({ ssl: { mode: "verify-full" } }), plain.manager, DEFAULT_TIMEOUTS, {
-        secrets: [],
-      }),
+      postgresRotationProvider.create({ database, rotateUsers, rotationTrigger: "1" }),
     );
     expect(error).to.be.instanceOf(ConnectionError);
     expect(error.message).to.match(/does not accept TLS connections/);
     expectNoSecrets(renderings(error), [plain.manager.password]);
+    // And the direct path's default, as the shell receives it.
+    const resolved = resolveDatabase(database);
+    const direct = await rejection(
+      connect(resolved, plain.manager, DEFAULT_TIMEOUTS, { secrets: [] }),
+    );
+    expect(direct).to.be.instanceOf(ConnectionError);
+    expect(direct.message).to.match(/does not accept TLS connections/);
   });
 
   it("reports a closed port as ConnectionError", async () => {
