@@ -318,7 +318,11 @@ export function stateProblems(state: unknown, users: UserPair): Problems {
       if (previous.password !== undefined) {
         problems.push(...passwordProblems(previous.password, "state.previous.password"));
       }
-      if (isObject(current) && previous.username === current.username) {
+      if (
+        isObject(current) &&
+        previous.username === current.username &&
+        !isUnknown(previous.username)
+      ) {
         problems.push("state.previous.username must differ from state.current.username");
       } else if (
         typeof previous.username === "string" &&

@@ -177,3 +177,15 @@ describe("resolveInputs", () => {
     );
   });
 });
+
+describe("state checked during a preview", () => {
+  it("does not call two usernames that are not known yet the same", () => {
+    expect(
+      inputProblems({
+        database: { host: "h", database: "d", managingUser: { username: "m", password: "p" } },
+        rotateUsers: { username1: "a", username2: "b" },
+        state: { current: { username: UNKNOWN, password: "p" }, previous: { username: UNKNOWN } },
+      }),
+    ).to.deep.equal([]);
+  });
+});
