@@ -43,6 +43,8 @@ for (const major of TEST_MAJORS.filter((m) => m >= 16)) {
     });
     after(() => manager?.end());
 
+    // One session for all: a SET ROLE that wrongly succeeds must not change who the next test is.
+    afterEach(() => manager.query("RESET ROLE"));
     const denied = async (sql: string) => {
       const error = await rejection(manager.query(sql));
       expect((error as { code?: string }).code, sql).to.equal("42501");
