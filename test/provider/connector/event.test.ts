@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import {
+  OK_REPLY,
   isLoginEvent,
+  isUserPairEvent,
   parseConnectorEvent,
   parseConnectorReply,
 } from "../../../provider/connector/event";
@@ -346,4 +348,158 @@ describe("connector event: hostile input", () => {
       }
     });
   }
+});
+
+describe("connector event: every extension and reply field, exactly", () => {
+  const { rotateUser: _rotate, ...withoutUser } = EVENT;
+  void _rotate;
+  const pair = (userPair: unknown) => ({ ...withoutUser, userPair });
+  const request = { users: { username1: "a", username2: "b" }, revokeOtherMembershipsOf: [] };
+
+  it("replies ok as the service expects, and tells the event kinds apart", () => {
+    expect(OK_REPLY).to.deep.equal({ code: 200, message: "ok" });
+    const observe = parseConnectorEvent(
+      pair({ action: "observe", users: { username1: "a", username2: "b" }, memberOf: [] }),
+    );
+    expect(isUserPairEvent(observe)).to.equal(true);
+    expect(isLoginEvent(observe)).to.equal(false);
+    expect(isUserPairEvent(parseConnectorEvent(EVENT))).to.equal(false);
+    const login = parseConnectorEvent({
+      ...withoutUser,
+      loginUser: { username: "u", password: "p" },
+    });
+    expect(isLoginEvent(login)).to.equal(true);
+    expect(isUserPairEvent(login)).to.equal(false);
+  });
+
+  it("takes port 1, and checks a login event's managing user only when it is given", () => {
+    expect(() => parseConnectorEvent({ ...EVENT, port: 1 })).to.not.throw();
+    const { managingUser: _m, ...bare } = withoutUser;
+    void _m;
+    expect(() =>
+      parseConnectorEvent({ ...bare, loginUser: { username: "u", password: "p" } }),
+    ).to.not.throw();
+    expect(
+      problems({
+        ...bare,
+        managingUser: { username: "m" },
+        loginUser: { username: "u", password: "p" },
+      }),
+    ).to.deep.equal(["managingUser.password must be a non-empty string"]);
+    expect(problems({ ...bare, loginUser: "u:p" })).to.deep.equal([
+      "loginUser must be an object {username, password}",
+    ]);
+    expect(problems({ ...EVENT, managingUser: { username: "m", password: null } })).to.deep.equal([
+      "managingUser.password must be a non-empty string",
+    ]);
+  });
+
+  it("reads a rotateUser that is not an object as one problem", () => {
+    expect(problems({ ...EVENT, rotateUser: "app_user_2" })).to.deep.equal([
+      "rotateUser must be an object {username, password}",
+    ]);
+  });
+
+  it("takes a rotation id of 8 to 64 hex digits and dashes, and nothing else", () => {
+    for (const id of ["0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "abcdef01", "a".repeat(64)]) {
+      expect(() =>
+        parseConnectorEvent({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, expectedRotationId: id },
+        }),
+      ).to.not.throw();
+    }
+    for (const id of ["abcdef0", "ABCDEF01", 12345678, "", "abcdef01\n"]) {
+      expect(
+        problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, expectedRotationId: id } }),
+        JSON.stringify(id),
+      ).to.deep.equal(["rotateUser.expectedRotationId must be a rotation id"]);
+    }
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, liveSessions: "sometimes" } }),
+    ).to.deep.equal(["rotateUser.liveSessions must be one of refuse, warn, ignore"]);
+  });
+
+  it("checks userPair observe, apply and drop field by field", () => {
+    expect(problems(pair("observe"))).to.deep.equal(["userPair must be an object {action, …}"]);
+    expect(problems(pair({ action: "observe", users: "a,b", memberOf: "g" }))).to.deep.equal([
+      "userPair.users must be {username1, username2}",
+      "userPair.memberOf must be a list of role names",
+    ]);
+    expect(
+      problems(
+        pair({
+          action: "observe",
+          users: { username1: "é".repeat(32), username2: "" },
+          memberOf: ["g\0"],
+        }),
+      ),
+    ).to.deep.equal([
+      "userPair.users.username1 is 64 bytes long; PostgreSQL names are at most 63 bytes",
+      "userPair.users.username2 must be a non-empty string",
+      "userPair.memberOf[0] must not contain a NUL character",
+    ]);
+    expect(problems(pair({ action: "apply", request: "x", passwords: [] }))).to.deep.equal([
+      "userPair.request must be an object",
+      "userPair.passwords must be an object",
+    ]);
+    expect(
+      problems(pair({ action: "apply", request, passwords: { ["x".repeat(64)]: "" } })),
+    ).to.deep.equal([
+      "userPair.passwords (a user name) is 64 bytes long; PostgreSQL names are at most 63 bytes",
+      "userPair.passwords (a password) must be a non-empty string",
+    ]);
+    for (const scramIterations of [4095, 4096.5, "4096", 1_000_001]) {
+      expect(
+        problems(pair({ action: "apply", request, passwords: {}, scramIterations })),
+        String(scramIterations),
+      ).to.deep.equal(["userPair.scramIterations must be a whole number from 4096 to 1000000"]);
+    }
+    for (const scramIterations of [4096, undefined]) {
+      expect(() =>
+        parseConnectorEvent(
+          pair({ action: "apply", request, passwords: { a: "p" }, scramIterations }),
+        ),
+      ).to.not.throw();
+    }
+    expect(() =>
+      parseConnectorEvent(pair({ action: "drop", usernames: ["a", "b"] })),
+    ).to.not.throw();
+    expect(problems(pair({ action: "drop", usernames: [""] }))).to.deep.equal([
+      "userPair.usernames[0] must be a non-empty string",
+    ]);
+  });
+
+  it("reads replies with each extension field checked", () => {
+    const full = {
+      code: 200,
+      message: "ok",
+      error: "X",
+      userPair: {},
+      rotationId: "id",
+      warnings: ["w"],
+    };
+    expect(parseConnectorReply(full)).to.deep.equal(full);
+    for (const bad of [
+      { error: 1 },
+      { userPair: "x" },
+      { userPair: [] },
+      { rotationId: 1 },
+      { warnings: "w" },
+      { warnings: [1] },
+      { message: 1 },
+      { code: "200" },
+    ]) {
+      let error: unknown;
+      try {
+        parseConnectorReply({ code: 400, message: "no", ...bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(bad)).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).problems).to.deep.equal([
+        "the connector's reply is not {code: 200 | 400, message}",
+      ]);
+    }
+  });
 });

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import {
   isScramVerifier,
+  pgCanLogIn,
+  pgClientSaslPrep,
   postgresSaslPrep,
   scramSha256Verifier,
   scramSha256VerifierAsync,
@@ -187,3 +189,41 @@ for (const major of TEST_MAJORS) {
     });
   });
 }
+
+describe("scram inputs at their bounds", () => {
+  it("takes 1 to 1,000,000 whole iterations and nothing else, synchronously or not", async () => {
+    expect(scramSha256Verifier("x", { iterations: 1 })).to.match(/^SCRAM-SHA-256\$1:/);
+    for (const iterations of [0, -1, 1.5, 1_000_001, NaN]) {
+      expect(() => scramSha256Verifier("x", { iterations }), String(iterations)).to.throw(
+        RangeError,
+        "iterations must be a whole number from 1 to 1000000",
+      );
+      expect(() => scramSha256VerifierAsync("x", { iterations })).to.throw(RangeError);
+    }
+    expect(() => scramSha256Verifier(5 as unknown as string)).to.throw(RangeError, /non-empty/);
+    expect(() => scramSha256VerifierAsync("")).to.throw(RangeError, /non-empty/);
+    expect(scramSha256Verifier("x", { salt: Buffer.alloc(16) })).to.match(
+      /^SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$/,
+    );
+  });
+
+  it("recognizes verifiers only whole, and only as text", () => {
+    const good = scramSha256Verifier("x");
+    expect(isScramVerifier(`x${good}`)).to.equal(false);
+    expect(isScramVerifier({ toString: () => good })).to.equal(false);
+  });
+
+  it("prepares bytes as PostgreSQL does: ASCII as is, lone surrogates raw, prohibited raw", () => {
+    expect(postgresSaslPrep("ab\u0001").equals(Buffer.from("ab\u0001"))).to.equal(true);
+    expect(postgresSaslPrep("\uD800x").equals(Buffer.from("\uD800x", "utf8"))).to.equal(true);
+    expect(postgresSaslPrep("é").equals(Buffer.from("é", "utf8"))).to.equal(true);
+    expect(postgresSaslPrep("a\u00A0é").toString("utf8")).to.equal("a é");
+  });
+
+  it("knows which passwords pg can log in with", () => {
+    expect(pgCanLogIn("plain-ASCII")).to.equal(true);
+    expect(pgCanLogIn("a\u00A0b\u00ADc")).to.equal(true);
+    expect(pgCanLogIn("caf\u00E9\u0007\u00AD")).to.equal(false);
+    expect(pgClientSaslPrep("a\u2003b\u200Bc\uFB01").toString("utf8")).to.equal("a b cfi");
+  });
+});
