@@ -503,3 +503,17 @@ describe("connector event: every extension and reply field, exactly", () => {
     }
   });
 });
+
+describe("connector event: the old password's type, and every warning", () => {
+  it("takes an old password that is empty, absent or null, and refuses one that is not text", () => {
+    expect(problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, password: 5 } })).to.deep.equal([
+      "rotateUser.password must be a string",
+    ]);
+  });
+
+  it("refuses a reply whose warnings are not all text", () => {
+    expect(() => parseConnectorReply({ code: 200, message: "ok", warnings: ["w", 1] })).to.throw(
+      ValidationError,
+    );
+  });
+});

@@ -184,3 +184,18 @@ describe("publicSettings on partial and hostile input", () => {
     expect(changeViewOfInputs(inputs).rotationTrigger).to.equal("1");
   });
 });
+
+describe("buildOutputs: what it keeps of the inputs", () => {
+  it("keeps a given state, and no trigger when none was given", () => {
+    const state = { current: { username: "a", password: "pa" } };
+    const { rotationTrigger: _t, ...noTrigger } = inputs;
+    void _t;
+    const built = buildOutputs(
+      resolveInputs({ ...noTrigger, state }),
+      { current: state.current, previous: { username: "b" } },
+      undefined,
+    );
+    expect(built.state).to.deep.equal(state);
+    expect(built).to.not.have.property("rotationTrigger");
+  });
+});

@@ -247,3 +247,20 @@ describe("plan: messages and comparisons, exactly", () => {
     ).to.equal("replace");
   });
 });
+
+describe("sameJson on many keys in every order", () => {
+  it("is independent of key order however the keys arrive, and sees arrays' boundaries", () => {
+    const keys = "qwertyuiopasdfghjklzxcvbnm".split("");
+    const forward = Object.fromEntries(keys.map((k, i) => [k, i]));
+    const backward = Object.fromEntries([...keys].reverse().map((k) => [k, forward[k]]));
+    const shuffled = Object.fromEntries(
+      [...keys]
+        .sort((a, b) => ((a.charCodeAt(0) * 7) % 26) - ((b.charCodeAt(0) * 7) % 26))
+        .map((k) => [k, forward[k]]),
+    );
+    expect(sameJson(forward, backward)).to.equal(true);
+    expect(sameJson(backward, shuffled)).to.equal(true);
+    expect(sameJson(forward, { ...backward, q: -1 })).to.equal(false);
+    expect(sameJson([1, 23], [12, 3])).to.equal(false);
+  });
+});

@@ -252,3 +252,13 @@ describe("schedules at their edges", () => {
     expect(scheduleRequest({ cron: " 0  3 * * 1 " }).scheduleCron).to.equal("0 3 * * 1");
   });
 });
+
+describe("schedules: null, two-digit steps and either side of a comparison", () => {
+  it("reads null as no schedule, takes */15, and compares an unreadable date on either side", () => {
+    expect(scheduleProblems(null, "s")).to.deep.equal([
+      's must be {cron: "<minute> <hour> <day> <month> <weekday>"} or {once: "<ISO 8601 date-time>"}',
+    ]);
+    expect(cronProblems("0 3 */15 * *", "c")).to.deep.equal([]);
+    expect(sameSchedule({ once: "2031-06-01T03:00:00Z" }, { once: "nonsense" })).to.equal(false);
+  });
+});

@@ -227,3 +227,11 @@ describe("scram inputs at their bounds", () => {
     expect(pgClientSaslPrep("a\u2003b\u200Bc\uFB01").toString("utf8")).to.equal("a b cfi");
   });
 });
+
+describe("scram: the iteration bound itself", () => {
+  it("takes exactly 1,000,000 iterations", () => {
+    expect(scramSha256Verifier("x", { iterations: 1_000_000 })).to.match(
+      /^SCRAM-SHA-256\$1000000:/,
+    );
+  });
+});

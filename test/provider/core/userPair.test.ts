@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  buildUserPairOutputs,
   initialStateOf,
   pairDrift,
   pairRequestProblems,
@@ -712,5 +713,51 @@ describe("core/userPair: steps, snapshots and drift at their edges", () => {
       ValidationError,
       "rotateUsers.username1 is not known yet; it must be known to set up users",
     );
+  });
+});
+
+describe("core/userPair: the outputs it records", () => {
+  it("records what was applied, copies of the lists, and the initial state only when there is one", () => {
+    const resolved = resolveUserPairInputs({
+      database: DATABASE,
+      rotateUsers: USERS,
+      connectionLimit: 3,
+      settings: { work_mem: "8MB" },
+    });
+    const created = ["app_user_1", "app_user_2"];
+    const passwords = { app_user_1: "p1", app_user_2: "p2" };
+    const initialState = initialStateOf(USERS, passwords)!;
+    const outputs = buildUserPairOutputs(resolved, {
+      created,
+      passwords,
+      initialState,
+      observed: {},
+    });
+    expect(outputs).to.deep.include({
+      managingPassword: "m-secret",
+      username1: "app_user_1",
+      username2: "app_user_2",
+      connectionLimit: 3,
+      settings: { work_mem: "8MB" },
+      created,
+      passwords,
+      initialState,
+      drift: [],
+    });
+    expect(outputs.created).to.not.equal(created);
+    expect(outputs.passwords).to.not.equal(passwords);
+    const bare = buildUserPairOutputs(
+      resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS }),
+      {
+        created: [],
+        passwords: {},
+        observed: {},
+      },
+    );
+    expect(bare).to.not.have.property("connectionLimit");
+    expect(bare).to.not.have.property("settings");
+    expect(bare).to.not.have.property("initialState");
+    expect(initialStateOf(USERS, { app_user_2: "p2" })).to.equal(undefined);
+    expect(initialStateOf(USERS, { app_user_1: "p1" })).to.equal(undefined);
   });
 });
