@@ -761,3 +761,23 @@ describe("core/userPair: the outputs it records", () => {
     expect(initialStateOf(USERS, { app_user_1: "p1" })).to.equal(undefined);
   });
 });
+
+describe("core/userPair: predefined roles", () => {
+  it("refuses pg_ roles in memberOf before anything runs, as PostgreSQL 16+ would for lack of ADMIN", () => {
+    const problems = userPairInputProblems({
+      database: DATABASE,
+      rotateUsers: USERS,
+      memberOf: ["app_users", "pg_execute_server_program", "pg_read_all_data"],
+    });
+    expect(problems).to.deep.equal([
+      'memberOf[1] "pg_execute_server_program" is one of PostgreSQL\'s predefined roles; the users get only group roles of your own: as a superuser, GRANT pg_execute_server_program TO <your group role>',
+      'memberOf[2] "pg_read_all_data" is one of PostgreSQL\'s predefined roles; the users get only group roles of your own: as a superuser, GRANT pg_read_all_data TO <your group role>',
+    ]);
+    expect(
+      pairRequestProblems(
+        { users: USERS, memberOf: ["pg_monitor"], revokeOtherMembershipsOf: [] },
+        "req",
+      ),
+    ).to.have.length(1);
+  });
+});
