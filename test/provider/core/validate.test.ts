@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ValidationError } from "../../../provider/errors";
+import { pairRequestProblems } from "../../../provider/core/userPair";
 import type { RotationInputs } from "../../../provider/core/types";
 import {
   UNKNOWN,
@@ -813,5 +814,56 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
     expect(findUnknown({ a: { b: 1, c: UNKNOWN } })).to.equal("a.c");
     expect(findUnknown({ a: [1] })).to.equal(undefined);
     expect(findUnknown({ a: "x" })).to.equal(undefined);
+  });
+});
+
+describe("inputProblems: the last shapes left unchecked at the unit level", () => {
+  const base = {
+    database: { host: "h", database: "d", managingUser: { username: "m", password: "p" } },
+    rotateUsers: { username1: "a", username2: "b" },
+  };
+  const cases: [string, Record<string, unknown>, string[]][] = [
+    [
+      "state as a string",
+      { ...base, state: "current" },
+      ["state must be an object {current, previous?}"],
+    ],
+    [
+      "the name public",
+      { ...base, rotateUsers: { username1: "public", username2: "b" } },
+      ['rotateUsers.username1 "public" is a name PostgreSQL reserves'],
+    ],
+    [
+      "a 64-byte managing username",
+      {
+        ...base,
+        database: { ...base.database, managingUser: { username: "m".repeat(64), password: "p" } },
+      },
+      ["database.managingUser.username is 64 bytes long; PostgreSQL names are at most 63 bytes"],
+    ],
+    [
+      "a CA with verify-ca",
+      {
+        ...base,
+        database: {
+          ...base.database,
+          ssl: { mode: "verify-ca", ca: "-----BEGIN CERTIFICATE-----\nx" },
+        },
+      },
+      [],
+    ],
+  ];
+  for (const [label, value, problems] of cases) {
+    it(label, () => {
+      expect(inputProblems(value)).to.deep.equal(problems);
+    });
+  }
+  it("names the second user of a user-pair request", () => {
+    expect(
+      pairRequestProblems(
+        { users: { username1: "a", username2: "" }, revokeOtherMembershipsOf: [] },
+        "req",
+      ),
+    ).to.deep.equal(["req.users.username2 must be a non-empty string"]);
   });
 });
