@@ -781,3 +781,68 @@ describe("core/userPair: predefined roles", () => {
     ).to.have.length(1);
   });
 });
+
+describe("core/userPair: the last survivors that change behaviour", () => {
+  const olds = {
+    ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf: ["a", "b"] }),
+    database: {
+      ...DATABASE,
+      port: 5432,
+      managingUser: { username: "rotation_manager" },
+      ssl: { mode: "verify-full" },
+    },
+    managingPassword: "m-secret",
+    username1: USERS.username1,
+    username2: USERS.username2,
+    created: [],
+    passwords: {},
+    observed: {},
+    drift: [],
+  } as unknown as UserPairOutputs;
+
+  it("compares memberOf in any order, and a secret-less database as unchanged", () => {
+    const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["b", "a"] };
+    expect(planPairChange(olds, news)).to.equal("none");
+    const { managingUser: _m, ...noManager } = DATABASE;
+    void _m;
+    expect(
+      planPairChange(olds, {
+        ...news,
+        database: { ...noManager, managingUser: { username: "rotation_manager" } },
+      }),
+    ).to.equal("none");
+    expect(planPairChange(olds, { ...news, database: undefined })).to.equal("update");
+  });
+
+  it("creates without a CONNECTION LIMIT when none is asked for", () => {
+    const plan = planUserPair(observation(), request({ memberOf: [] }));
+    expect(plan.steps).to.deep.equal([
+      { kind: "create", username: "app_user_1" },
+      { kind: "create", username: "app_user_2" },
+    ]);
+  });
+
+  it("resets a setting no longer asked for when no settings are given at all", () => {
+    const seen = { ...adoptable, settings: { work_mem: "8MB" } };
+    const plan = planUserPair(
+      observation({ users: { app_user_1: seen, app_user_2: adoptable } }),
+      request({ resetSettings: ["work_mem"] }),
+    );
+    expect(plan.steps).to.deep.equal([{ kind: "reset", username: "app_user_1", name: "work_mem" }]);
+  });
+
+  it("reads null where an object belongs as a problem, not a crash", () => {
+    expect(
+      userPairInputProblems({ database: DATABASE, rotateUsers: USERS, settings: null }),
+    ).to.deep.equal(["settings must be an object of setting names to values"]);
+    expect(inputProblemsOf(null)).to.deep.equal([
+      "database is required: {host, port, database, managingUser}",
+    ]);
+  });
+});
+
+function inputProblemsOf(database: unknown): string[] {
+  return userPairInputProblems({ database, rotateUsers: USERS }).filter((p) =>
+    p.startsWith("database"),
+  );
+}
