@@ -3,7 +3,18 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".scratch/**", "dist/", "node_modules/", "**/*.js", "**/*.mjs", "**/*.cjs"] },
+  {
+    ignores: [
+      ".scratch/**",
+      ".stryker-tmp/**",
+      "reports/**",
+      "dist/",
+      "node_modules/",
+      "**/*.js",
+      "**/*.mjs",
+      "**/*.cjs",
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

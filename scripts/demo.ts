@@ -42,6 +42,11 @@ export interface DemoResult {
   readonly currents: string[];
   /** Whether every password the stack reported logged in. */
   readonly allLoggedIn: boolean;
+  /**
+   * Every password the demo handled (the managing user's and each one the stack reported), so
+   * a test can prove that none was printed. The demo itself never prints this.
+   */
+  readonly passwords: readonly string[];
 }
 
 export async function runDemo(log: (line: string) => void = console.log): Promise<DemoResult> {
@@ -51,6 +56,7 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
   let program: LocalProgramStack | undefined;
   let deployed = false;
   const currents: string[] = [];
+  const passwords = new Set<string>();
   let allLoggedIn = true;
   try {
     step(
@@ -61,6 +67,7 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
     step(`starting PostgreSQL ${MAJOR} on 127.0.0.1 (SCRAM-SHA-256 passwords, throwaway data)`);
     server = await startPostgres({ major: MAJOR, logStatements: false });
     const managerPassword = randomBytes(18).toString("base64url");
+    passwords.add(managerPassword);
     await setUp(server, managerPassword);
     step(
       `created the managing user ${NAMES.manager} (CREATEROLE, ADMIN on the group only) and ` +
@@ -93,6 +100,9 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
       const current = outputs.current.value as Credential;
       const previous = outputs.previous.value as Credential;
       currents.push(current.username);
+      for (const credential of [current, previous]) {
+        if (credential.password !== undefined) passwords.add(credential.password);
+      }
       const proof = async (credential: Credential) => {
         if (credential.password === undefined) return "password not known yet";
         const ok = await logsIn(server!, credential);
@@ -135,7 +145,7 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
             "current kept working"
         : "done, but a login failed (see the table)",
     );
-    return { currents, allLoggedIn };
+    return { currents, allLoggedIn, passwords: [...passwords] };
   } finally {
     if (deployed && program) await program.stack.destroy().catch(() => undefined);
     program?.remove();

@@ -19,7 +19,8 @@
  * Replies may carry `error`, the name of this package's error class, so a failure through the
  * Lambda is the same error as a direct one.
  */
-import { identifierProblems } from "../core/validate";
+import { hostProblems, identifierProblems } from "../core/validate";
+import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
 import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
 import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
 import { ValidationError } from "../errors";
@@ -134,7 +135,10 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
     ]);
   }
   if (value.type !== "postgres") problems.push('type must be "postgres"');
+  const before = problems.length;
   text(value.host, "host", problems);
+  // The same host as `database.host` takes: not a URL, not a Unix socket directory.
+  if (problems.length === before) problems.push(...hostProblems(value.host, "host"));
   const port = value.port;
   if (!(typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535)) {
     problems.push("port must be an integer from 1 to 65535");
@@ -222,9 +226,15 @@ function userPairProblems(value: unknown): string[] {
       const iterations = value.scramIterations;
       if (
         iterations !== undefined &&
-        !(Number.isInteger(iterations) && (iterations as number) >= 4096)
+        !(
+          Number.isInteger(iterations) &&
+          (iterations as number) >= MIN_SCRAM_ITERATIONS &&
+          (iterations as number) <= MAX_SCRAM_ITERATIONS
+        )
       ) {
-        problems.push("userPair.scramIterations must be a whole number from 4096");
+        problems.push(
+          `userPair.scramIterations must be a whole number from ${MIN_SCRAM_ITERATIONS} to ${MAX_SCRAM_ITERATIONS}`,
+        );
       }
       break;
     }

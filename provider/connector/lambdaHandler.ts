@@ -61,9 +61,11 @@ export async function handler(event: unknown): Promise<ConnectorReply> {
 export async function handleEvent(
   event: unknown,
   env: Env,
-  log: (line: string) => void = (line) => console.log(line),
+  write: (line: string) => void = (line) => console.log(line),
 ): Promise<ConnectorReply> {
   let secrets: (string | undefined | null)[] = [];
+  // Every line redacted too: a secret pasted into a name (the database, say) is logged as one.
+  const log = (line: string) => write(redact(line, secrets));
   try {
     const parsed = parseConnectorEvent(event);
     secrets = eventSecrets(parsed);

@@ -171,6 +171,13 @@ function memberOfProblems(memberOf: unknown, users: unknown, manager: unknown): 
     if (typeof group !== "string" || isUnknown(group)) return;
     if (group === "public" || group === "none") {
       problems.push(`memberOf[${i}] "${group}" is not a role`);
+    } else if (group.startsWith("pg_")) {
+      // A CREATEROLE manager on PostgreSQL 13-15 could grant these (pg_execute_server_program
+      // runs programs on the server); 16+ refuses it anyway. Grant one to a group role instead.
+      problems.push(
+        `memberOf[${i}] "${group}" is one of PostgreSQL's predefined roles; the users get ` +
+          `only group roles of your own: as a superuser, GRANT ${group} TO <your group role>`,
+      );
     } else if (pair.includes(group)) {
       problems.push(
         `memberOf[${i}] "${group}" is one of the pair: never make the users members of each other`,

@@ -90,8 +90,11 @@ function passwordProblems(value: unknown, path: string): Problems {
   return [];
 }
 
-function hostProblems(value: unknown): Problems {
-  const path = "database.host";
+/** The longest DNS name (RFC 1035): longer text is no host, and would only reach a resolver. */
+export const MAX_HOST_LENGTH = 253;
+
+/** Problems with a host name or IP address (not a URL, not a Unix socket directory). */
+export function hostProblems(value: unknown, path = "database.host"): Problems {
   if (isUnknown(value)) return [];
   if (typeof value !== "string" || value.trim().length === 0) {
     return [`${path} must be a non-empty host name or IP address`];
@@ -99,6 +102,11 @@ function hostProblems(value: unknown): Problems {
   if (value.includes("://")) return [`${path} must be a host name or address, not a URL`];
   if (/[\s\0/]/.test(value)) {
     return [`${path} must be a host name or IP address (no spaces, slashes or NUL)`];
+  }
+  if (value.length > MAX_HOST_LENGTH) {
+    return [
+      `${path} is ${value.length} characters long; a host name is at most ${MAX_HOST_LENGTH}`,
+    ];
   }
   return [];
 }
@@ -310,7 +318,11 @@ export function stateProblems(state: unknown, users: UserPair): Problems {
       if (previous.password !== undefined) {
         problems.push(...passwordProblems(previous.password, "state.previous.password"));
       }
-      if (isObject(current) && previous.username === current.username) {
+      if (
+        isObject(current) &&
+        previous.username === current.username &&
+        !isUnknown(previous.username)
+      ) {
         problems.push("state.previous.username must differ from state.current.username");
       } else if (
         typeof previous.username === "string" &&

@@ -135,11 +135,13 @@ export async function update(
   olds: EscRotationScheduleOutputs,
   news: EscRotationScheduleInputs,
 ): Promise<pulumi.dynamic.UpdateResult> {
+  // The shape first: comparing a schedule that is not one would fail with a TypeError.
+  const shape = inputProblems(news as unknown as Record<string, unknown>);
+  if (shape.length > 0) throw new ValidationError(shape);
   const moved = !sameSchedule(olds.schedule, news.schedule);
-  const problems = inputProblems(
-    news as unknown as Record<string, unknown>,
-    moved ? new Date() : undefined,
-  );
+  const problems = moved
+    ? inputProblems(news as unknown as Record<string, unknown>, new Date())
+    : [];
   if (problems.length > 0) throw new ValidationError(problems);
   if (!moved) {
     // Only the token changed: nothing to tell ESC (a one-time schedule may have run already).

@@ -123,7 +123,11 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   const raw = error instanceof Error ? error.message : String(error);
   const detail = redact(raw, secrets);
   const cause = sanitizeCause(error, secrets);
-  const prefix = `${action} as ${role ? `${role} ` : ""}"${username}" on ${where(database)}`;
+  // Redacted too: a secret pasted into a name (the database, say) must not come back from here.
+  const prefix = redact(
+    `${action} as ${role ? `${role} ` : ""}"${username}" on ${where(database)}`,
+    secrets,
+  );
   if (code === "28P01" || code === "28000") {
     return new AuthenticationError(username, `${prefix} failed: ${detail}`, { cause });
   }

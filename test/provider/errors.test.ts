@@ -49,3 +49,30 @@ describe("errors", () => {
     expect(copy.stack).to.equal("TypeError: failed for [redacted]");
   });
 });
+
+describe("errors: exact messages and copies", () => {
+  it("words one problem inline and several as a list", () => {
+    expect(new errors.ValidationError(["a is wrong"]).message).to.equal(
+      "invalid input: a is wrong",
+    );
+    expect(new errors.ValidationError(["a", "b"]).message).to.equal("invalid input:\n  - a\n  - b");
+    expect(new errors.ValidationError(["a", "b"]).problems).to.deep.equal(["a", "b"]);
+  });
+
+  it("redacts the JSON-escaped form of a secret by itself", () => {
+    const secret = 'a"b\\c';
+    expect(redact(`{"p":${JSON.stringify(secret)}}`, [secret])).to.equal('{"p":"[redacted]"}');
+    expect(redact(`x 'a''b' y`, ["a'b"])).to.equal("x '[redacted]' y");
+  });
+
+  it("keeps a string code only, and copies a non-Error as its text", () => {
+    const numeric = sanitizeCause(Object.assign(new Error("m"), { code: 42 }), []);
+    expect(numeric).to.not.have.property("code");
+    const text = sanitizeCause("plain failure s3cr3t", ["s3cr3t"]);
+    expect(text.message).to.equal("plain failure [redacted]");
+    expect(text.name).to.equal("Error");
+    expect(new errors.AuthenticationError("u", "m").username).to.equal("u");
+    expect(new errors.EscError("m", { status: 409 }).status).to.equal(409);
+    expect(new errors.EscError("m").status).to.equal(undefined);
+  });
+});

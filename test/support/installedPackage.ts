@@ -84,3 +84,32 @@ serializeFunction(() => ${exportName}, { allowSecrets: true })
   .then((sf) => process.stdout.write(sf.text));
 `;
 }
+
+/**
+ * A script that registers `new <className>("probe", <argsJs>)` of the installed package under
+ * Pulumi's mocks and prints the `__provider` text the SDK sent to the engine for it: the
+ * provider as Pulumi stores it, serialized while the resource's (secret) inputs were live.
+ */
+export function registeredProviderScript(className: string, argsJs: string): string {
+  return `
+const pulumi = require("@pulumi/pulumi");
+let text;
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      if (args.name === "probe") text = args.inputs.__provider;
+      return { id: args.name + "-id", state: args.inputs };
+    },
+    call: (args) => args.inputs,
+  },
+  "project",
+  "stack",
+  false,
+);
+const { ${className} } = require("pulumi-postgres-rotator");
+const resource = new ${className}("probe", ${argsJs});
+resource.urn.apply(() =>
+  setTimeout(() => process.stdout.write(JSON.stringify({ text: String(text) })), 50),
+);
+`;
+}

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import {
+  OK_REPLY,
   isLoginEvent,
+  isUserPairEvent,
   parseConnectorEvent,
   parseConnectorReply,
 } from "../../../provider/connector/event";
@@ -112,5 +114,406 @@ describe("connector event", () => {
     for (const bad of [null, { code: 500, message: "x" }, { code: 200 }, "ok"]) {
       expect(() => parseConnectorReply(bad)).to.throw(ValidationError);
     }
+  });
+});
+
+describe("connector event: hosts and iterations a rotation could not use", () => {
+  const pair = (userPair: unknown) => {
+    const { rotateUser: _r, ...rest } = EVENT;
+    void _r;
+    return { ...rest, userPair };
+  };
+  for (const [label, host] of [
+    ["a Unix socket directory", "/var/run/postgresql"],
+    ["a URL", "postgres://u:p@db/app"],
+    ["a name with a newline", "db\n.internal"],
+    ["254 characters", "h".repeat(254)],
+  ]) {
+    it(`refuses a host that is ${label}, as database.host would be`, () => {
+      expect(problems({ ...EVENT, host })[0]).to.match(/^host /);
+    });
+  }
+
+  it("takes 253 characters of host", () => {
+    expect(() => parseConnectorEvent({ ...EVENT, host: "h".repeat(253) })).to.not.throw();
+  });
+
+  it("bounds a user-pair apply's SCRAM iterations as scramIterations is bounded", () => {
+    const apply = (scramIterations: number) =>
+      pair({
+        action: "apply",
+        request: {
+          users: { username1: "a", username2: "b" },
+          memberOf: [],
+          revokeOtherMembershipsOf: [],
+        },
+        passwords: {},
+        scramIterations,
+      });
+    expect(problems(apply(1e12))).to.deep.equal([
+      "userPair.scramIterations must be a whole number from 4096 to 1000000",
+    ]);
+    expect(() => parseConnectorEvent(apply(1_000_000))).to.not.throw();
+  });
+});
+
+/**
+ * Hostile events, field by field: each one is either read exactly as sent (names PostgreSQL
+ * accepts, passwords of any text, unknown keys ignored) or refused with every problem named and
+ * no value echoed. What a refused event does to a server (nothing) is proven with the handler
+ * on real PostgreSQL in hostileInputs.test.ts beside this file.
+ */
+describe("connector event: hostile input", () => {
+  const LOGIN = (() => {
+    const { rotateUser: _r, managingUser: _m, ...rest } = EVENT;
+    void _r;
+    void _m;
+    return { ...rest, loginUser: { username: "app_user_1", password: "login-secret" } };
+  })();
+  const rotate = (patch: object) => ({ ...EVENT, rotateUser: { ...EVENT.rotateUser, ...patch } });
+  const manager = (patch: object) => ({
+    ...EVENT,
+    managingUser: { ...EVENT.managingUser, ...patch },
+  });
+  const pair = (userPair: unknown) => {
+    const { rotateUser: _r, ...rest } = EVENT;
+    void _r;
+    return { ...rest, userPair };
+  };
+
+  const ACCEPTED: [string, unknown][] = [
+    ["a 63-byte username of two-byte UTF-8", rotate({ username: "é".repeat(31) + "x" })],
+    ["a 63-byte database name of three-byte UTF-8", { ...EVENT, database: "用".repeat(21) }],
+    [
+      "a 63-byte managing username with a four-byte character",
+      manager({ username: "🔑" + "m".repeat(59) }),
+    ],
+    ["a username with quotes, a newline and SQL", rotate({ username: `x'"\n; DROP ROLE y; --` })],
+    ["a username with backslashes and $$", rotate({ username: "a\\b $$ $1" })],
+    [
+      "a 1024-character new password of quotes and backslashes",
+      rotate({ newPassword: `'"\\`.repeat(341) + "x" }),
+    ],
+    ["a managing password of newlines and $$", manager({ password: "a\nb$$c'd\"e" })],
+    [
+      "unknown keys at every level",
+      { ...rotate({ extra: 1 }), extra: { nested: true }, region: "x" },
+    ],
+    [
+      "a login event whose password holds JSON",
+      { ...LOGIN, loginUser: { username: "u", password: '{"a":1}' } },
+    ],
+    ["port 1 and port 65535", { ...EVENT, port: 65535 }],
+  ];
+  for (const [label, event] of ACCEPTED) {
+    it(`reads ${label} exactly as sent`, () => {
+      expect(parseConnectorEvent(event)).to.deep.equal(event);
+      expect(parseConnectorEvent(JSON.stringify(event))).to.deep.equal(event);
+    });
+  }
+
+  it("reads JSON text with a __proto__ key as data, not as a prototype", () => {
+    const text = JSON.stringify(EVENT).replace(/^\{/, '{"__proto__": {"loginUser": {}},');
+    const event = parseConnectorEvent(text);
+    expect(isLoginEvent(event)).to.equal(false);
+    expect(Object.getPrototypeOf(event)).to.equal(Object.prototype);
+  });
+
+  it("takes the last of duplicate JSON keys, as JSON.parse does, and checks that one", () => {
+    const text = JSON.stringify(EVENT).replace(/^\{/, '{"type": "mysql",');
+    expect(parseConnectorEvent(text)).to.deep.equal(EVENT);
+    const mysqlLast = JSON.stringify(EVENT).replace(/\}$/, ', "type": "mysql"}');
+    expect(problems(mysqlLast)[0]).to.match(/"mysql" is not supported/);
+  });
+
+  const REFUSED: [string, unknown, RegExp][] = [
+    [
+      "a 64-byte username of two-byte UTF-8",
+      rotate({ username: "é".repeat(32) }),
+      /rotateUser\.username is 64 bytes/,
+    ],
+    [
+      "a 64-byte managing username of four-byte UTF-8",
+      manager({ username: "🔑".repeat(16) }),
+      /managingUser\.username is 64 bytes/,
+    ],
+    ["a 64-byte database name", { ...EVENT, database: "д".repeat(32) }, /database is 64 bytes/],
+    [
+      "a 64-byte login username",
+      { ...LOGIN, loginUser: { username: "x".repeat(64), password: "p" } },
+      /loginUser\.username is 64 bytes/,
+    ],
+    [
+      "a NUL in the username",
+      rotate({ username: "a\0b" }),
+      /rotateUser\.username must not contain a NUL/,
+    ],
+    [
+      "a NUL in the new password",
+      rotate({ newPassword: "a\0b" }),
+      /rotateUser\.newPassword must be at most 1024 characters, without NUL/,
+    ],
+    ["a NUL in the managing password", manager({ password: "\0" }), /managingUser\.password/],
+    ["a lone surrogate in the username", rotate({ username: "a\uDC00" }), /valid Unicode/],
+    ["a 1025-character new password", rotate({ newPassword: "x".repeat(1025) }), /at most 1024/],
+    ["a megabyte managing password", manager({ password: "p".repeat(1 << 20) }), /at most 1024/],
+    ["a host with a newline", { ...EVENT, host: "db\n.internal" }, /^host /],
+    ["a host that is a Unix socket directory", { ...EVENT, host: "/var/run/postgresql" }, /^host /],
+    ["a host that is a URL", { ...EVENT, host: "postgres://u:p@db/app" }, /^host /],
+    ["a host longer than any DNS name", { ...EVENT, host: "h".repeat(254) }, /^host /],
+    ["a port as text", { ...EVENT, port: "5432" }, /port must be an integer/],
+    ["a fractional port", { ...EVENT, port: 5432.5 }, /port must be an integer/],
+    ["a NaN port", { ...EVENT, port: NaN }, /port must be an integer/],
+    ["an Infinity port", { ...EVENT, port: Infinity }, /port must be an integer/],
+    ["port 0", { ...EVENT, port: 0 }, /port must be an integer/],
+    ["a boolean port", { ...EVENT, port: true }, /port must be an integer/],
+    ["type in capitals", { ...EVENT, type: "POSTGRES" }, /type must be "postgres"/],
+    ["no type", { ...EVENT, type: undefined }, /type must be "postgres"/],
+    [
+      "rotateUser as an array",
+      { ...EVENT, rotateUser: [EVENT.rotateUser] },
+      /rotateUser must be an object/,
+    ],
+    [
+      "a number as the username",
+      rotate({ username: 7 }),
+      /rotateUser\.username must be a non-empty string/,
+    ],
+    ["managingUser null", { ...EVENT, managingUser: null }, /managingUser must be an object/],
+    [
+      "a SQL fragment as the expected rotation id",
+      rotate({ expectedRotationId: "'; DROP ROLE x; --" }),
+      /expectedRotationId/,
+    ],
+    [
+      "a 65-character rotation id",
+      rotate({ expectedRotationId: "a".repeat(65) }),
+      /expectedRotationId/,
+    ],
+    ["liveSessions in capitals", rotate({ liveSessions: "IGNORE" }), /rotateUser\.liveSessions/],
+    ["both rotateUser and loginUser", { ...EVENT, loginUser: LOGIN.loginUser }, /give one of/],
+    [
+      "a user-pair action in capitals",
+      pair({ action: "DROP", usernames: ["a"] }),
+      /userPair\.action/,
+    ],
+    [
+      "a NUL in a user-pair drop list",
+      pair({ action: "drop", usernames: ["a\0"] }),
+      /userPair\.usernames\[0\]/,
+    ],
+    [
+      "a user-pair drop list that is a string",
+      pair({ action: "drop", usernames: "a,b" }),
+      /userPair\.usernames must be a list/,
+    ],
+    [
+      "a trillion SCRAM iterations in a user-pair apply",
+      pair({
+        action: "apply",
+        request: {
+          users: { username1: "a", username2: "b" },
+          memberOf: [],
+          revokeOtherMembershipsOf: [],
+        },
+        passwords: {},
+        scramIterations: 1e12,
+      }),
+      /userPair\.scramIterations/,
+    ],
+    [
+      "a forbidden setting in a user-pair apply",
+      pair({
+        action: "apply",
+        request: {
+          users: { username1: "a", username2: "b" },
+          memberOf: [],
+          settings: { role: "postgres" },
+          revokeOtherMembershipsOf: [],
+        },
+        passwords: {},
+      }),
+      /settings\.role would change who/,
+    ],
+    ["JSON text that is null", "null", /must be a JSON object/],
+    ["JSON text that is an array", "[{}]", /must be a JSON object/],
+    ["text that is not JSON", "{type: postgres}", /not JSON/],
+  ];
+  for (const [label, event, message] of REFUSED) {
+    it(`refuses ${label}, naming the field and echoing no value`, () => {
+      const found = problems(event);
+      expect(found.join("\n")).to.match(message);
+      for (const value of ["m-secret", "old-secret", "new-secret", "login-secret"]) {
+        expect(found.join("\n")).to.not.include(value);
+      }
+    });
+  }
+});
+
+describe("connector event: every extension and reply field, exactly", () => {
+  const { rotateUser: _rotate, ...withoutUser } = EVENT;
+  void _rotate;
+  const pair = (userPair: unknown) => ({ ...withoutUser, userPair });
+  const request = { users: { username1: "a", username2: "b" }, revokeOtherMembershipsOf: [] };
+
+  it("replies ok as the service expects, and tells the event kinds apart", () => {
+    expect(OK_REPLY).to.deep.equal({ code: 200, message: "ok" });
+    const observe = parseConnectorEvent(
+      pair({ action: "observe", users: { username1: "a", username2: "b" }, memberOf: [] }),
+    );
+    expect(isUserPairEvent(observe)).to.equal(true);
+    expect(isLoginEvent(observe)).to.equal(false);
+    expect(isUserPairEvent(parseConnectorEvent(EVENT))).to.equal(false);
+    const login = parseConnectorEvent({
+      ...withoutUser,
+      loginUser: { username: "u", password: "p" },
+    });
+    expect(isLoginEvent(login)).to.equal(true);
+    expect(isUserPairEvent(login)).to.equal(false);
+  });
+
+  it("takes port 1, and checks a login event's managing user only when it is given", () => {
+    expect(() => parseConnectorEvent({ ...EVENT, port: 1 })).to.not.throw();
+    const { managingUser: _m, ...bare } = withoutUser;
+    void _m;
+    expect(() =>
+      parseConnectorEvent({ ...bare, loginUser: { username: "u", password: "p" } }),
+    ).to.not.throw();
+    expect(
+      problems({
+        ...bare,
+        managingUser: { username: "m" },
+        loginUser: { username: "u", password: "p" },
+      }),
+    ).to.deep.equal(["managingUser.password must be a non-empty string"]);
+    expect(problems({ ...bare, loginUser: "u:p" })).to.deep.equal([
+      "loginUser must be an object {username, password}",
+    ]);
+    expect(problems({ ...EVENT, managingUser: { username: "m", password: null } })).to.deep.equal([
+      "managingUser.password must be a non-empty string",
+    ]);
+  });
+
+  it("reads a rotateUser that is not an object as one problem", () => {
+    expect(problems({ ...EVENT, rotateUser: "app_user_2" })).to.deep.equal([
+      "rotateUser must be an object {username, password}",
+    ]);
+  });
+
+  it("takes a rotation id of 8 to 64 hex digits and dashes, and nothing else", () => {
+    for (const id of ["0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "abcdef01", "a".repeat(64)]) {
+      expect(() =>
+        parseConnectorEvent({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, expectedRotationId: id },
+        }),
+      ).to.not.throw();
+    }
+    for (const id of ["abcdef0", "ABCDEF01", 12345678, "", "abcdef01\n"]) {
+      expect(
+        problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, expectedRotationId: id } }),
+        JSON.stringify(id),
+      ).to.deep.equal(["rotateUser.expectedRotationId must be a rotation id"]);
+    }
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, liveSessions: "sometimes" } }),
+    ).to.deep.equal(["rotateUser.liveSessions must be one of refuse, warn, ignore"]);
+  });
+
+  it("checks userPair observe, apply and drop field by field", () => {
+    expect(problems(pair("observe"))).to.deep.equal(["userPair must be an object {action, …}"]);
+    expect(problems(pair({ action: "observe", users: "a,b", memberOf: "g" }))).to.deep.equal([
+      "userPair.users must be {username1, username2}",
+      "userPair.memberOf must be a list of role names",
+    ]);
+    expect(
+      problems(
+        pair({
+          action: "observe",
+          users: { username1: "é".repeat(32), username2: "" },
+          memberOf: ["g\0"],
+        }),
+      ),
+    ).to.deep.equal([
+      "userPair.users.username1 is 64 bytes long; PostgreSQL names are at most 63 bytes",
+      "userPair.users.username2 must be a non-empty string",
+      "userPair.memberOf[0] must not contain a NUL character",
+    ]);
+    expect(problems(pair({ action: "apply", request: "x", passwords: [] }))).to.deep.equal([
+      "userPair.request must be an object",
+      "userPair.passwords must be an object",
+    ]);
+    expect(
+      problems(pair({ action: "apply", request, passwords: { ["x".repeat(64)]: "" } })),
+    ).to.deep.equal([
+      "userPair.passwords (a user name) is 64 bytes long; PostgreSQL names are at most 63 bytes",
+      "userPair.passwords (a password) must be a non-empty string",
+    ]);
+    for (const scramIterations of [4095, 4096.5, "4096", 1_000_001]) {
+      expect(
+        problems(pair({ action: "apply", request, passwords: {}, scramIterations })),
+        String(scramIterations),
+      ).to.deep.equal(["userPair.scramIterations must be a whole number from 4096 to 1000000"]);
+    }
+    for (const scramIterations of [4096, undefined]) {
+      expect(() =>
+        parseConnectorEvent(
+          pair({ action: "apply", request, passwords: { a: "p" }, scramIterations }),
+        ),
+      ).to.not.throw();
+    }
+    expect(() =>
+      parseConnectorEvent(pair({ action: "drop", usernames: ["a", "b"] })),
+    ).to.not.throw();
+    expect(problems(pair({ action: "drop", usernames: [""] }))).to.deep.equal([
+      "userPair.usernames[0] must be a non-empty string",
+    ]);
+  });
+
+  it("reads replies with each extension field checked", () => {
+    const full = {
+      code: 200,
+      message: "ok",
+      error: "X",
+      userPair: {},
+      rotationId: "id",
+      warnings: ["w"],
+    };
+    expect(parseConnectorReply(full)).to.deep.equal(full);
+    for (const bad of [
+      { error: 1 },
+      { userPair: "x" },
+      { userPair: [] },
+      { rotationId: 1 },
+      { warnings: "w" },
+      { warnings: [1] },
+      { message: 1 },
+      { code: "200" },
+    ]) {
+      let error: unknown;
+      try {
+        parseConnectorReply({ code: 400, message: "no", ...bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(bad)).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).problems).to.deep.equal([
+        "the connector's reply is not {code: 200 | 400, message}",
+      ]);
+    }
+  });
+});
+
+describe("connector event: the old password's type, and every warning", () => {
+  it("takes an old password that is empty, absent or null, and refuses one that is not text", () => {
+    expect(problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, password: 5 } })).to.deep.equal([
+      "rotateUser.password must be a string",
+    ]);
+  });
+
+  it("refuses a reply whose warnings are not all text", () => {
+    expect(() => parseConnectorReply({ code: 200, message: "ok", warnings: ["w", 1] })).to.throw(
+      ValidationError,
+    );
   });
 });

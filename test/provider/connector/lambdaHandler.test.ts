@@ -172,6 +172,7 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
   });
 
   it("sets up, observes and drops a user pair for the userPair extension", async () => {
+    logs.length = 0;
     const group = await pg.createGroup();
     const users = { username1: uniqueName("ev_a"), username2: uniqueName("ev_b") };
     const passwords = {

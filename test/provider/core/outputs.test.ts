@@ -82,3 +82,120 @@ describe("publicSettings", () => {
     expect(() => publicSettings({})).to.not.throw();
   });
 });
+
+describe("publicSettings on partial and hostile input", () => {
+  it("fills every default, and never carries a password or a token", () => {
+    expect(publicSettings({})).to.deep.equal({
+      database: {
+        host: undefined,
+        port: 5432,
+        database: undefined,
+        managingUser: { username: undefined },
+        ssl: { mode: "verify-full" },
+      },
+      passwordPolicy: {
+        length: 32,
+        characters: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
+      },
+      scramIterations: 4096,
+      timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
+      liveSessions: "refuse",
+    });
+    const full = publicSettings({
+      database: {
+        host: "h",
+        port: 6432,
+        database: "d",
+        managingUser: { username: "m", password: MANAGER_PASSWORD },
+        ssl: { mode: "verify-ca", ca: "PEM" },
+        connector: {
+          awsLambda: { lambdaArn: "arn:aws:lambda:eu-west-1:123456789012:function:f" },
+        },
+      },
+      esc: { organization: "o", project: "p", environment: "e", accessToken: "tok-secret" },
+      scramIterations: 8192,
+      timeouts: { connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 },
+      liveSessions: "warn",
+    });
+    expect(full.database).to.deep.equal({
+      host: "h",
+      port: 6432,
+      database: "d",
+      managingUser: { username: "m" },
+      ssl: { mode: "verify-ca", ca: "PEM" },
+      connector: {
+        awsLambda: {
+          lambdaArn: "arn:aws:lambda:eu-west-1:123456789012:function:f",
+          region: "eu-west-1",
+        },
+      },
+    });
+    expect(full.esc).to.deep.equal({
+      organization: "o",
+      project: "p",
+      environment: "e",
+      key: "dbRotator",
+    });
+    expect(full).to.deep.include({ scramIterations: 8192, liveSessions: "warn" });
+    expect(full.timeouts).to.deep.equal({ connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 });
+    expect(JSON.stringify(full)).to.not.include(MANAGER_PASSWORD).and.not.include("tok-secret");
+  });
+
+  it("ignores a connector without an ARN and an esc that is not an object", () => {
+    const odd = publicSettings({
+      database: { connector: { awsLambda: {} } } as never,
+      esc: "o/p/e" as never,
+    });
+    expect(odd.database).to.not.have.property("connector");
+    expect(odd).to.not.have.property("esc");
+    expect(publicSettings({ esc: null as never })).to.not.have.property("esc");
+  });
+
+  it("keeps an esc key given, and an empty CA out", () => {
+    const kept = publicSettings({
+      esc: { organization: "o", project: "p", environment: "e", key: "k" },
+      database: { ssl: { mode: "require", ca: "" } } as never,
+    });
+    expect(kept.esc!.key).to.equal("k");
+    expect(kept.database.ssl).to.deep.equal({ mode: "require" });
+  });
+
+  it("leaves out rotationIds when there are none, and copies them when there are", () => {
+    const resolved = resolveInputs(inputs);
+    const credentials = { current: { username: "a", password: "pa" }, previous: { username: "b" } };
+    expect(buildOutputs(resolved, credentials, undefined)).to.not.have.property("rotationIds");
+    expect(buildOutputs(resolved, credentials, undefined)).to.not.have.property("rotatedAt");
+    const ids = { a: "id-a" };
+    const built = buildOutputs(resolved, credentials, "t", ids);
+    expect(built.rotationIds).to.deep.equal(ids);
+    expect(built.rotationIds).to.not.equal(ids);
+  });
+
+  it("compares the old outputs' current user, and reads a missing one as undefined", () => {
+    const outputs = buildOutputs(
+      resolveInputs(inputs),
+      { current: { username: "a", password: "pa" }, previous: { username: "b" } },
+      undefined,
+    );
+    expect(changeViewOfOutputs(outputs).currentUsername).to.equal("a");
+    expect(
+      changeViewOfOutputs({ ...outputs, current: undefined as never }).currentUsername,
+    ).to.equal(undefined);
+    expect(changeViewOfInputs(inputs).rotationTrigger).to.equal("1");
+  });
+});
+
+describe("buildOutputs: what it keeps of the inputs", () => {
+  it("keeps a given state, and no trigger when none was given", () => {
+    const state = { current: { username: "a", password: "pa" } };
+    const { rotationTrigger: _t, ...noTrigger } = inputs;
+    void _t;
+    const built = buildOutputs(
+      resolveInputs({ ...noTrigger, state }),
+      { current: state.current, previous: { username: "b" } },
+      undefined,
+    );
+    expect(built.state).to.deep.equal(state);
+    expect(built).to.not.have.property("rotationTrigger");
+  });
+});

@@ -77,3 +77,22 @@ describe("generatePassword", () => {
     expect(passwordPolicyProblems({})).to.deep.equal([]);
   });
 });
+
+describe("password policy at its bounds", () => {
+  it("takes a length of 1024 and refuses 1025; refuses characters that are not text", () => {
+    expect(passwordPolicyProblems({ length: 1024 })).to.deep.equal([]);
+    expect(passwordPolicyProblems({ length: 1025 })).to.deep.equal([
+      "passwordPolicy.length must be a whole number from 16 to 1024",
+    ]);
+    expect(passwordPolicyProblems({ characters: 5 as unknown as string })).to.deep.equal([
+      "passwordPolicy.characters may hold only printable ASCII characters without spaces",
+    ]);
+  });
+
+  it("names every problem of a policy it refuses to generate from", () => {
+    expect(() => generatePassword({ length: 8, characters: "aab" })).to.throw(
+      RangeError,
+      "passwordPolicy.length must be a whole number from 16 to 1024; passwordPolicy.characters lists a character more than once",
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { LIVE_SESSIONS_POLICIES, SSL_MODES } from "../../../provider/core/types";
 import fc from "fast-check";
 import { StateMismatchError } from "../../../provider/errors";
 import { planChange, planRotation, sameJson, type ChangeView } from "../../../provider/core/plan";
@@ -185,5 +186,81 @@ describe("sameJson", () => {
     );
     expect(sameJson({ a: [1, 2] }, { a: [2, 1] })).to.equal(false);
     expect(sameJson("1", 1)).to.equal(false);
+  });
+});
+
+describe("types: the literal lists inputs are checked against", () => {
+  it("has libpq's four sslmodes this package takes, and the three live-session policies", () => {
+    expect(SSL_MODES).to.deep.equal(["disable", "require", "verify-ca", "verify-full"]);
+    expect(LIVE_SESSIONS_POLICIES).to.deep.equal(["refuse", "warn", "ignore"]);
+  });
+});
+
+describe("plan: messages and comparisons, exactly", () => {
+  const users = { username1: "a", username2: "b" };
+  it("names both users of the pair and the one previous must be", () => {
+    expect(() =>
+      planRotation({
+        state: { current: { username: "z", password: "p" } },
+        users,
+        newPassword: "n",
+      }),
+    ).to.throw(
+      StateMismatchError,
+      'state.current.username "z" is not one of the rotated users "a" and "b"',
+    );
+    expect(() =>
+      planRotation({
+        state: { current: { username: "a", password: "p" }, previous: { username: "z" } },
+        users,
+        newPassword: "n",
+      }),
+    ).to.throw(
+      StateMismatchError,
+      'state.previous.username "z" must be the other rotated user, "b"',
+    );
+  });
+
+  it("compares JSON values structurally: undefined, null, arrays and key order", () => {
+    expect(sameJson(undefined, null)).to.equal(false);
+    expect(sameJson(undefined, "undefined")).to.equal(false);
+    expect(sameJson(null, "null")).to.equal(false);
+    expect(sameJson(["a", "b"], ["a,b"])).to.equal(false);
+    expect(sameJson(["a", "b"], { 0: "a", 1: "b" })).to.equal(false);
+    expect(sameJson({ b: 1, a: 2, c: 3 }, { c: 3, a: 2, b: 1 })).to.equal(true);
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).to.equal(true);
+    expect(sameJson({ ab: 1, c: 2 }, { a: 1, bc: 2 })).to.equal(false);
+    expect(sameJson([1, 2], [2, 1])).to.equal(false);
+    expect(sameJson({ x: [{ b: 1, a: 2 }] }, { x: [{ a: 2, b: 1 }] })).to.equal(true);
+  });
+
+  it("decides a pair that is not fully known yet when it is known: an update, never a replacement", () => {
+    const olds = { rotateUsers: users, settings: {}, currentUsername: "a" };
+    for (const rotateUsers of [undefined, { username1: "x" }, { username2: "y" }, "a,b"]) {
+      expect(
+        planChange(olds, { rotateUsers: rotateUsers as never, settings: {} }).kind,
+        JSON.stringify(rotateUsers),
+      ).to.equal("update");
+    }
+    expect(
+      planChange(olds, { rotateUsers: { username1: "x", username2: "y" }, settings: {} }).kind,
+    ).to.equal("replace");
+  });
+});
+
+describe("sameJson on many keys in every order", () => {
+  it("is independent of key order however the keys arrive, and sees arrays' boundaries", () => {
+    const keys = "qwertyuiopasdfghjklzxcvbnm".split("");
+    const forward = Object.fromEntries(keys.map((k, i) => [k, i]));
+    const backward = Object.fromEntries([...keys].reverse().map((k) => [k, forward[k]]));
+    const shuffled = Object.fromEntries(
+      [...keys]
+        .sort((a, b) => ((a.charCodeAt(0) * 7) % 26) - ((b.charCodeAt(0) * 7) % 26))
+        .map((k) => [k, forward[k]]),
+    );
+    expect(sameJson(forward, backward)).to.equal(true);
+    expect(sameJson(backward, shuffled)).to.equal(true);
+    expect(sameJson(forward, { ...backward, q: -1 })).to.equal(false);
+    expect(sameJson([1, 23], [12, 3])).to.equal(false);
   });
 });

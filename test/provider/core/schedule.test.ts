@@ -164,3 +164,101 @@ describe("rotation schedules (pure)", () => {
     });
   });
 });
+
+describe("schedules at their edges", () => {
+  it("takes only date-times that exist, with a zone that exists", () => {
+    for (const ok of [
+      "2032-02-29T00:00:00Z",
+      "2031-12-31T23:59:59.999999999Z",
+      "2031-06-01T03:00:00+23:59",
+      "2031-06-01T03:00:00-00:00",
+    ]) {
+      expect(parseDateTime(ok), ok).to.be.instanceOf(Date);
+    }
+    for (const bad of [
+      "2031-02-29T00:00:00Z",
+      "2031-04-31T00:00:00Z",
+      "2031-13-01T00:00:00Z",
+      "2031-00-10T00:00:00Z",
+      "2031-06-01T24:00:00Z",
+      "2031-06-01T03:60:00Z",
+      "2031-06-01T03:00:60Z",
+      "2031-06-01T03:00:00+24:00",
+      "2031-06-01T03:00:00+05:60",
+      "x2031-06-01T03:00:00Z",
+      "2031-06-01T03:00:00Zx",
+      "2031-06-01T03:00:00.1234567890Z",
+    ]) {
+      expect(parseDateTime(bad), bad).to.equal(undefined);
+    }
+  });
+
+  it("reads the service's own time format, and nothing around it", () => {
+    expect(parseServiceTime("2031-06-01 03:00:00.000")?.toISOString()).to.equal(
+      "2031-06-01T03:00:00.000Z",
+    );
+    expect(parseServiceTime("2031-06-01 03:00:00")?.toISOString()).to.equal(
+      "2031-06-01T03:00:00.000Z",
+    );
+    expect(parseServiceTime("")).to.equal(undefined);
+    expect(parseServiceTime(undefined)).to.equal(undefined);
+    expect(parseServiceTime("x2031-06-01 03:00:00")).to.equal(undefined);
+    expect(parseServiceTime("2031-06-01 03:00:00x")).to.equal(undefined);
+    expect(isoTime("garbage")).to.equal("");
+  });
+
+  it("checks every part of every cron field, and every number in a list", () => {
+    const ok = (cron: string) => expect(cronProblems(cron, "c"), cron).to.deep.equal([]);
+    const bad = (cron: string, what: RegExp) =>
+      expect(cronProblems(cron, "c").join("\n"), cron).to.match(what);
+    ok("0 3 * * *");
+    ok("0 3 1-31/1 1,6,12 0-7/7");
+    ok("\t0\t3 * * *  ");
+    ok("59 23 31 12 7");
+    bad("0 3 1,x * *", /day of month/);
+    bad("0 3 x,1 * *", /day of month/);
+    bad("0 3 0 * *", /day of month/);
+    bad("0 3 * * */0", /day of week/);
+    bad("0 3 1-2-3 * *", /day of month/);
+    bad("0 3 1/2/3 * *", /day of month/);
+    bad("0 3 * 1-13 *", /month/);
+    bad("0 3 */x * *", /day of month/);
+    bad("x0 3 * * *", /minute/);
+    bad("0 3x * * *", /hour/);
+    bad("100 3 * * *", /minute/);
+    expect(cronProblems("0 3 * *", "c")).to.deep.equal([
+      'c must have exactly 5 fields (minute hour day-of-month month day-of-week), not 4, e.g. "0 3 * * *" for 03:00 every day',
+    ]);
+    expect(cronProblems("60 3 * * *", "c")).to.deep.equal([
+      'c: the minute must be one number from 0 to 59 (ESC rotates at most once a day), not "60"',
+    ]);
+    expect(scheduleProblems({ cron: "* 3 * * *" }, "s")[0]).to.match(/^s\.cron: the minute/);
+    expect(onceProblems(UNKNOWN, "o")).to.deep.equal([]);
+    expect(onceProblems(5, "o")[0]).to.match(/^o must be an ISO 8601 date-time/);
+  });
+
+  it("compares cron with cron, once with once, and never one with the other", () => {
+    expect(sameSchedule({ cron: "0 3 * * *" }, { once: "2031-06-01T03:00:00Z" })).to.equal(false);
+    expect(sameSchedule({ once: "2031-06-01T03:00:00Z" }, { cron: "0 3 * * *" })).to.equal(false);
+    expect(sameSchedule({ once: "nonsense" }, { once: "2031-06-01T03:00:00Z" })).to.equal(false);
+    expect(
+      sameSchedule({ once: "2031-06-01T03:00:00Z" }, { once: "2031-06-01 03:00:00.000" }),
+    ).to.equal(true);
+    expect(sameSchedule({ cron: " 0  3 * * *" }, { cron: "0 3 * * *" })).to.equal(true);
+    expect(scheduleOf({ id: "s", scheduleOnce: "not a time" })).to.deep.equal({
+      once: "not a time",
+    });
+    expect(scheduleOf({ id: "s" }, { cron: "0 3 * * *" })).to.equal(undefined);
+    expect(scheduleRequest({ cron: " 0  3 * * 1 " }).scheduleCron).to.equal("0 3 * * 1");
+  });
+});
+
+describe("schedules: null, two-digit steps and either side of a comparison", () => {
+  it("reads null as no schedule, takes */15, and compares an unreadable date on either side", () => {
+    expect(scheduleProblems(null, "s")).to.deep.equal([
+      's must be {cron: "<minute> <hour> <day> <month> <weekday>"} or {once: "<ISO 8601 date-time>"}',
+    ]);
+    expect(cronProblems("0 3 */15 * *", "c")).to.deep.equal([]);
+    expect(sameSchedule({ once: "2031-06-01T03:00:00Z" }, { once: "nonsense" })).to.equal(false);
+  });
+});

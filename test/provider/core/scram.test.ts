@@ -1,8 +1,11 @@
 import { expect } from "chai";
 import {
   isScramVerifier,
+  pgCanLogIn,
+  pgClientSaslPrep,
   postgresSaslPrep,
   scramSha256Verifier,
+  scramSha256VerifierAsync,
 } from "../../../provider/core/scram";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
@@ -20,11 +23,61 @@ describe("scramSha256Verifier", () => {
     expect(a).to.not.equal(b);
   });
 
-  it("is deterministic for a given salt", () => {
-    expect(scramSha256Verifier("pencil", { salt })).to.equal(
-      scramSha256Verifier("pencil", { salt }),
-    );
-  });
+  // Fixed vectors, computed apart from this code (Python's hashlib.pbkdf2_hmac, hmac and
+  // sha256, over the SASLprep'd bytes), so a change to the derivation, the key labels, the
+  // encoding or the layout fails here, with no server needed.
+  const other = Buffer.from("AAECAwQFBgcICQoLDA0ODw==", "base64");
+  const VECTORS: [string, string, Buffer, number, string][] = [
+    [
+      "pencil (RFC 7677's salt)",
+      "pencil",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+    ],
+    [
+      "a soft hyphen, mapped to nothing",
+      "pass\u00ADword",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$rehcOKRLiadVakD2Gh7oQ4zvHc5kjxugzgHqDXWVjUs=:Ww0KRfEe84T1AwUwNMZg7khv3Pp7eddhWOjQtpT+mGM=",
+    ],
+    [
+      "a Roman numeral, NFKC-normalized to IX",
+      "\u2168",
+      salt,
+      4096,
+      "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$jm4XkHvFe7q0xZ4vmAKJUiTKPr1F+7MXnYyksTUVeBE=:EqXM4c5+I7lQ5vHl5Ngu2rY8DBMM1XjG0dY6GEjwLx0=",
+    ],
+    [
+      "URL-breaking ASCII at 10000 iterations",
+      "p@ss:w/rd?#%'\"\\",
+      other,
+      10000,
+      "SCRAM-SHA-256$10000:AAECAwQFBgcICQoLDA0ODw==$tK40NwIgCDBGqBUMo243nYjgE9ZnlCOBOLn1xsWMS+I=:0PPXtnyq8UCbtjrBHkfUL0RkVnh8dbhOSURdqIKlODM=",
+    ],
+    [
+      "a prohibited character: the raw UTF-8 bytes",
+      "caf\u00E9\u0007",
+      other,
+      4096,
+      "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$Y3s4xktWY+1pBtpMLUJPvBHOlkuNzKvcQuAdEZ+IVkg=:/UC9rcO+px0245FFS8D+xHjxLC2FOawX2PpWxSwc2dU=",
+    ],
+    [
+      "a no-break space, mapped to a space",
+      "a\u00A0b",
+      other,
+      4096,
+      "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$2rk8ozQF6mFul4o/eBQJGFZYT30xZfbvIPbBLAWLciE=:pSG3jifpoVWrie8UI3R+dT6wAl5kSJ99Eq0WJFwgetU=",
+    ],
+  ];
+  for (const [label, password, vectorSalt, iterations, expected] of VECTORS) {
+    it(`matches a fixed vector: ${label}`, async () => {
+      const options = { salt: vectorSalt, iterations };
+      expect(scramSha256Verifier(password, options)).to.equal(expected);
+      expect(await scramSha256VerifierAsync(password, options)).to.equal(expected);
+    });
+  }
 
   it("honours the iteration count", () => {
     expect(scramSha256Verifier("pencil", { iterations: 10000 })).to.match(/^SCRAM-SHA-256\$10000:/);
@@ -136,3 +189,49 @@ for (const major of TEST_MAJORS) {
     });
   });
 }
+
+describe("scram inputs at their bounds", () => {
+  it("takes 1 to 1,000,000 whole iterations and nothing else, synchronously or not", async () => {
+    expect(scramSha256Verifier("x", { iterations: 1 })).to.match(/^SCRAM-SHA-256\$1:/);
+    for (const iterations of [0, -1, 1.5, 1_000_001, NaN]) {
+      expect(() => scramSha256Verifier("x", { iterations }), String(iterations)).to.throw(
+        RangeError,
+        "iterations must be a whole number from 1 to 1000000",
+      );
+      expect(() => scramSha256VerifierAsync("x", { iterations })).to.throw(RangeError);
+    }
+    expect(() => scramSha256Verifier(5 as unknown as string)).to.throw(RangeError, /non-empty/);
+    expect(() => scramSha256VerifierAsync("")).to.throw(RangeError, /non-empty/);
+    expect(scramSha256Verifier("x", { salt: Buffer.alloc(16) })).to.match(
+      /^SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$/,
+    );
+  });
+
+  it("recognizes verifiers only whole, and only as text", () => {
+    const good = scramSha256Verifier("x");
+    expect(isScramVerifier(`x${good}`)).to.equal(false);
+    expect(isScramVerifier({ toString: () => good })).to.equal(false);
+  });
+
+  it("prepares bytes as PostgreSQL does: ASCII as is, lone surrogates raw, prohibited raw", () => {
+    expect(postgresSaslPrep("ab\u0001").equals(Buffer.from("ab\u0001"))).to.equal(true);
+    expect(postgresSaslPrep("\uD800x").equals(Buffer.from("\uD800x", "utf8"))).to.equal(true);
+    expect(postgresSaslPrep("é").equals(Buffer.from("é", "utf8"))).to.equal(true);
+    expect(postgresSaslPrep("a\u00A0é").toString("utf8")).to.equal("a é");
+  });
+
+  it("knows which passwords pg can log in with", () => {
+    expect(pgCanLogIn("plain-ASCII")).to.equal(true);
+    expect(pgCanLogIn("a\u00A0b\u00ADc")).to.equal(true);
+    expect(pgCanLogIn("caf\u00E9\u0007\u00AD")).to.equal(false);
+    expect(pgClientSaslPrep("a\u2003b\u200Bc\uFB01").toString("utf8")).to.equal("a b cfi");
+  });
+});
+
+describe("scram: the iteration bound itself", () => {
+  it("takes exactly 1,000,000 iterations", () => {
+    expect(scramSha256Verifier("x", { iterations: 1_000_000 })).to.match(
+      /^SCRAM-SHA-256\$1000000:/,
+    );
+  });
+});

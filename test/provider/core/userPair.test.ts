@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import {
+  buildUserPairOutputs,
   initialStateOf,
   pairDrift,
   pairRequestProblems,
   planPairChange,
   planUserPair,
   resolveUserPairInputs,
+  snapshotOf,
   userPairInputProblems,
   type PairObservation,
   type PairRequest,
@@ -371,3 +373,476 @@ describe("core/userPair", () => {
     expect(initialStateOf(USERS, {})).to.equal(undefined);
   });
 });
+
+/** Hostile inputs at the unit level: exactly the problems reported (or none). */
+describe("userPairInputProblems and pairRequestProblems on hostile input, every problem exact", () => {
+  const upBase = () => ({
+    database: {
+      host: "db.internal",
+      database: "app",
+      managingUser: { username: "rotation_manager", password: "pw-secret" },
+    },
+    rotateUsers: { username1: "app_1", username2: "app_2" },
+  });
+  const CASES: [string, unknown, string[]][] = [
+    [
+      "memberOf a string",
+      { ...upBase(), memberOf: "g" },
+      ["memberOf must be a list of group role names"],
+    ],
+    [
+      "memberOf NUL",
+      { ...upBase(), memberOf: ["g\0"] },
+      ["memberOf[0] must not contain a NUL character"],
+    ],
+    [
+      "memberOf public and none",
+      { ...upBase(), memberOf: ["public", "none"] },
+      ['memberOf[0] "public" is not a role', 'memberOf[1] "none" is not a role'],
+    ],
+    [
+      "memberOf one of the pair",
+      { ...upBase(), memberOf: ["app_2"] },
+      ['memberOf[0] "app_2" is one of the pair: never make the users members of each other'],
+    ],
+    [
+      "memberOf the manager",
+      { ...upBase(), memberOf: ["rotation_manager"] },
+      ['memberOf[0] "rotation_manager" is the managing user'],
+    ],
+    [
+      "memberOf twice",
+      { ...upBase(), memberOf: ["g", "h", "g"] },
+      ['memberOf[2] "g" is listed twice'],
+    ],
+    [
+      "settings a list",
+      { ...upBase(), settings: ["a"] },
+      ["settings must be an object of setting names to values"],
+    ],
+    [
+      "settings role",
+      { ...upBase(), settings: { role: "x" } },
+      ["settings.role would change who the users' sessions are; it is refused"],
+    ],
+    [
+      "settings session_authorization",
+      { ...upBase(), settings: { session_authorization: "x" } },
+      ["settings.session_authorization would change who the users' sessions are; it is refused"],
+    ],
+    [
+      "settings bad name long",
+      { ...upBase(), settings: { ["A".repeat(100)]: "x" } },
+      [
+        "settings: \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" is not a setting name (lower-case letters, digits, '_', one optional '.')",
+      ],
+    ],
+    [
+      "settings bad name dots",
+      { ...upBase(), settings: { "a.b.c": "x" } },
+      [
+        "settings: \"a.b.c\" is not a setting name (lower-case letters, digits, '_', one optional '.')",
+      ],
+    ],
+    ["settings ok dotted", { ...upBase(), settings: { "app.tenant": "x", work_mem: "64MB" } }, []],
+    [
+      "settings value number",
+      { ...upBase(), settings: { work_mem: 64 } },
+      ["settings.work_mem must be a string"],
+    ],
+    [
+      "settings value NUL",
+      { ...upBase(), settings: { work_mem: "\0" } },
+      ["settings.work_mem must be at most 4096 characters, no NUL"],
+    ],
+    ["settings value 4096 ok", { ...upBase(), settings: { work_mem: "x".repeat(4096) } }, []],
+    [
+      "settings value 4097",
+      { ...upBase(), settings: { work_mem: "x".repeat(4097) } },
+      ["settings.work_mem must be at most 4096 characters, no NUL"],
+    ],
+    [
+      "limit 0",
+      { ...upBase(), connectionLimit: 0 },
+      ["connectionLimit 0 would keep both users from logging in; use -1 or at least 1"],
+    ],
+    ["limit -1 ok", { ...upBase(), connectionLimit: -1 }, []],
+    [
+      "limit -2",
+      { ...upBase(), connectionLimit: -2 },
+      ["connectionLimit must be a whole number from -1 (no limit) to 1000000"],
+    ],
+    ["limit 1000000 ok", { ...upBase(), connectionLimit: 1000000 }, []],
+    [
+      "limit 1000001",
+      { ...upBase(), connectionLimit: 1000001 },
+      ["connectionLimit must be a whole number from -1 (no limit) to 1000000"],
+    ],
+    [
+      "limit text",
+      { ...upBase(), connectionLimit: "5" },
+      ["connectionLimit must be a whole number from -1 (no limit) to 1000000"],
+    ],
+    [
+      "drop text",
+      { ...upBase(), deleteUsersOnDestroy: "yes" },
+      ["deleteUsersOnDestroy must be true or false"],
+    ],
+    ["drop false ok", { ...upBase(), deleteUsersOnDestroy: false }, []],
+    [
+      "pair pg_",
+      { ...upBase(), rotateUsers: { username1: "pg_a", username2: "none" } },
+      [
+        'rotateUsers.username1 must not start with "pg_" (PostgreSQL reserves those names)',
+        'rotateUsers.username2 "none" is a name PostgreSQL reserves',
+      ],
+    ],
+    ["not an object", 5, ["inputs must be an object"]],
+  ];
+
+  const REQUESTS: [string, unknown, string[]][] = [
+    ["request not object", "x", ["req must be an object"]],
+    [
+      "users missing",
+      { memberOf: [], revokeOtherMembershipsOf: [] },
+      ["req.users must be {username1, username2}"],
+    ],
+    [
+      "limit -2",
+      {
+        users: { username1: "a", username2: "b" },
+        connectionLimit: -2,
+        revokeOtherMembershipsOf: [],
+      },
+      ["req.connectionLimit must be a whole number from -1"],
+    ],
+    [
+      "revoke missing",
+      { users: { username1: "a", username2: "b" } },
+      ["req.revokeOtherMembershipsOf must be a list of names"],
+    ],
+    [
+      "resetSettings numbers",
+      {
+        users: { username1: "a", username2: "b" },
+        resetSettings: [1],
+        revokeOtherMembershipsOf: [],
+      },
+      ["req.resetSettings must be a list of names"],
+    ],
+    [
+      "memberOf and settings bad",
+      {
+        users: { username1: "a", username2: "b" },
+        memberOf: ["a"],
+        settings: { role: "x" },
+        revokeOtherMembershipsOf: [],
+      },
+      [
+        'req.memberOf[0] "a" is one of the pair: never make the users members of each other',
+        "req.settings.role would change who the users' sessions are; it is refused",
+      ],
+    ],
+    [
+      "ok",
+      {
+        users: { username1: "a", username2: "b" },
+        memberOf: ["g"],
+        settings: { work_mem: "1MB" },
+        resetSettings: ["x"],
+        connectionLimit: -1,
+        revokeOtherMembershipsOf: ["a"],
+      },
+      [],
+    ],
+  ];
+
+  for (const [label, value, problems] of CASES) {
+    it(`inputs with ${label}: ${problems.length} problem(s)`, () => {
+      expect(userPairInputProblems(value)).to.deep.equal(problems);
+    });
+  }
+  for (const [label, value, problems] of REQUESTS) {
+    it(`a request with ${label}: ${problems.length} problem(s)`, () => {
+      expect(pairRequestProblems(value, "req")).to.deep.equal(problems);
+    });
+  }
+});
+
+describe("core/userPair: steps, snapshots and drift at their edges", () => {
+  it("creates users with their settings after them, and no CONNECTION LIMIT for -1", () => {
+    const plan = planUserPair(
+      observation(),
+      request({ connectionLimit: -1, settings: { work_mem: "8MB" }, memberOf: [] }),
+    );
+    expect(plan.steps).to.deep.equal([
+      { kind: "create", username: "app_user_1" },
+      { kind: "create", username: "app_user_2" },
+      { kind: "set", username: "app_user_1", name: "work_mem", value: "8MB" },
+      { kind: "set", username: "app_user_2", name: "work_mem", value: "8MB" },
+    ]);
+  });
+
+  it("asks for the ADMIN option from PostgreSQL 16.0 exactly, and not before", () => {
+    const noAdmin = { ...adoptable, managerGrant: undefined, memberOf: [] };
+    const users = { app_user_1: noAdmin, app_user_2: noAdmin };
+    const at = (serverVersionNum: number) =>
+      planUserPair(observation({ serverVersionNum, users }), request({ memberOf: [] })).refusals;
+    expect(at(160000)).to.have.length(2);
+    expect(at(159999)).to.deep.equal([]);
+  });
+
+  it("refuses a manager that may use a user (INHERIT or SET), and sets only settings that differ", () => {
+    const uses = { ...adoptable, managerGrant: { admin: true, inherit: false, set: true } };
+    expect(
+      planUserPair(observation({ users: { app_user_1: uses, app_user_2: adoptable } }), request())
+        .refusals,
+    ).to.deep.equal([{ kind: "manager-uses-user", username: "app_user_1" }]);
+    const set = { ...adoptable, settings: { work_mem: "8MB", search_path: "x" } };
+    const plan = planUserPair(
+      observation({ users: { app_user_1: set, app_user_2: set } }),
+      request({
+        settings: { work_mem: "8MB", lock_timeout: "1s" },
+        resetSettings: ["search_path"],
+      }),
+    );
+    expect(plan.steps).to.deep.equal([
+      { kind: "reset", username: "app_user_1", name: "search_path" },
+      { kind: "set", username: "app_user_1", name: "lock_timeout", value: "1s" },
+      { kind: "reset", username: "app_user_2", name: "search_path" },
+      { kind: "set", username: "app_user_2", name: "lock_timeout", value: "1s" },
+    ]);
+  });
+
+  it("needs ADMIN on a group to revoke it too, unless the manager granted it itself", () => {
+    const seen = {
+      ...adoptable,
+      memberOf: ["app_users", "old"],
+      grantors: { old: ["rotation_manager"] },
+    };
+    const groups = {
+      app_users: { canLogin: false, superuser: false, managerAdmin: true },
+      old: { canLogin: false, superuser: false, managerAdmin: false },
+    };
+    const plan = planUserPair(
+      observation({ users: { app_user_1: seen, app_user_2: seen }, groups }),
+      request({ revokeOtherMembershipsOf: ["app_user_1", "app_user_2"] }),
+    );
+    expect(plan.refusals).to.deep.equal([{ kind: "manager-lacks-admin-on-group", group: "old" }]);
+  });
+
+  it("snapshots a missing user as absent, and an existing one as a copy", () => {
+    const seen = { ...adoptable, connectionLimit: 3, settings: { a: "1" } };
+    const snapshot = snapshotOf(
+      observation({ users: { app_user_1: seen, app_user_2: null } }),
+      USERS,
+    );
+    expect(snapshot).to.deep.equal({
+      app_user_1: {
+        exists: true,
+        canLogin: true,
+        connectionLimit: 3,
+        memberOf: ["app_users"],
+        settings: { a: "1" },
+      },
+      app_user_2: {
+        exists: false,
+        canLogin: false,
+        connectionLimit: -1,
+        memberOf: [],
+        settings: {},
+      },
+    });
+    expect(snapshot.app_user_1.memberOf).to.not.equal(seen.memberOf);
+  });
+
+  it("words each drift, sorted by setting, and skips users no longer observed", () => {
+    const was: RoleSnapshot = {
+      exists: false,
+      canLogin: false,
+      connectionLimit: -1,
+      memberOf: [],
+      settings: {},
+    };
+    const is: RoleSnapshot = {
+      exists: true,
+      canLogin: true,
+      connectionLimit: -1,
+      memberOf: [],
+      settings: { z: "1", a: "2" },
+    };
+    expect(pairDrift({ u: was, gone: was }, { u: is })).to.deep.equal([
+      '"u" exists again',
+      '"u" setting a changed outside Pulumi',
+      '"u" setting z changed outside Pulumi',
+    ]);
+    expect(pairDrift({ u: is }, { u: is })).to.deep.equal([]);
+  });
+
+  it("resolves every optional input it is given, and fills the rest", () => {
+    const resolved = resolveUserPairInputs({
+      database: DATABASE,
+      rotateUsers: USERS,
+      memberOf: ["b", "a"],
+      connectionLimit: 0 + 5,
+      settings: { work_mem: "8MB" },
+      scramIterations: 8192,
+      deleteUsersOnDestroy: true,
+    });
+    expect(resolved).to.deep.include({
+      memberOf: ["a", "b"],
+      connectionLimit: 5,
+      settings: { work_mem: "8MB" },
+      scramIterations: 8192,
+      deleteUsersOnDestroy: true,
+    });
+    const plain = resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS });
+    expect(plain).to.not.have.property("connectionLimit");
+    expect(plain).to.not.have.property("settings");
+    expect(plain).to.deep.include({
+      memberOf: [],
+      scramIterations: 4096,
+      deleteUsersOnDestroy: false,
+    });
+    expect(() =>
+      resolveUserPairInputs({
+        database: DATABASE,
+        rotateUsers: { username1: UNKNOWN, username2: "b" },
+      }),
+    ).to.throw(
+      ValidationError,
+      "rotateUsers.username1 is not known yet; it must be known to set up users",
+    );
+  });
+});
+
+describe("core/userPair: the outputs it records", () => {
+  it("records what was applied, copies of the lists, and the initial state only when there is one", () => {
+    const resolved = resolveUserPairInputs({
+      database: DATABASE,
+      rotateUsers: USERS,
+      connectionLimit: 3,
+      settings: { work_mem: "8MB" },
+    });
+    const created = ["app_user_1", "app_user_2"];
+    const passwords = { app_user_1: "p1", app_user_2: "p2" };
+    const initialState = initialStateOf(USERS, passwords)!;
+    const outputs = buildUserPairOutputs(resolved, {
+      created,
+      passwords,
+      initialState,
+      observed: {},
+    });
+    expect(outputs).to.deep.include({
+      managingPassword: "m-secret",
+      username1: "app_user_1",
+      username2: "app_user_2",
+      connectionLimit: 3,
+      settings: { work_mem: "8MB" },
+      created,
+      passwords,
+      initialState,
+      drift: [],
+    });
+    expect(outputs.created).to.not.equal(created);
+    expect(outputs.passwords).to.not.equal(passwords);
+    const bare = buildUserPairOutputs(
+      resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS }),
+      {
+        created: [],
+        passwords: {},
+        observed: {},
+      },
+    );
+    expect(bare).to.not.have.property("connectionLimit");
+    expect(bare).to.not.have.property("settings");
+    expect(bare).to.not.have.property("initialState");
+    expect(initialStateOf(USERS, { app_user_2: "p2" })).to.equal(undefined);
+    expect(initialStateOf(USERS, { app_user_1: "p1" })).to.equal(undefined);
+  });
+});
+
+describe("core/userPair: predefined roles", () => {
+  it("refuses pg_ roles in memberOf before anything runs, as PostgreSQL 16+ would for lack of ADMIN", () => {
+    const problems = userPairInputProblems({
+      database: DATABASE,
+      rotateUsers: USERS,
+      memberOf: ["app_users", "pg_execute_server_program", "pg_read_all_data"],
+    });
+    expect(problems).to.deep.equal([
+      'memberOf[1] "pg_execute_server_program" is one of PostgreSQL\'s predefined roles; the users get only group roles of your own: as a superuser, GRANT pg_execute_server_program TO <your group role>',
+      'memberOf[2] "pg_read_all_data" is one of PostgreSQL\'s predefined roles; the users get only group roles of your own: as a superuser, GRANT pg_read_all_data TO <your group role>',
+    ]);
+    expect(
+      pairRequestProblems(
+        { users: USERS, memberOf: ["pg_monitor"], revokeOtherMembershipsOf: [] },
+        "req",
+      ),
+    ).to.have.length(1);
+  });
+});
+
+describe("core/userPair: the last survivors that change behaviour", () => {
+  const olds = {
+    ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf: ["a", "b"] }),
+    database: {
+      ...DATABASE,
+      port: 5432,
+      managingUser: { username: "rotation_manager" },
+      ssl: { mode: "verify-full" },
+    },
+    managingPassword: "m-secret",
+    username1: USERS.username1,
+    username2: USERS.username2,
+    created: [],
+    passwords: {},
+    observed: {},
+    drift: [],
+  } as unknown as UserPairOutputs;
+
+  it("compares memberOf in any order, and a secret-less database as unchanged", () => {
+    const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["b", "a"] };
+    expect(planPairChange(olds, news)).to.equal("none");
+    const { managingUser: _m, ...noManager } = DATABASE;
+    void _m;
+    expect(
+      planPairChange(olds, {
+        ...news,
+        database: { ...noManager, managingUser: { username: "rotation_manager" } },
+      }),
+    ).to.equal("none");
+    expect(planPairChange(olds, { ...news, database: undefined })).to.equal("update");
+  });
+
+  it("creates without a CONNECTION LIMIT when none is asked for", () => {
+    const plan = planUserPair(observation(), request({ memberOf: [] }));
+    expect(plan.steps).to.deep.equal([
+      { kind: "create", username: "app_user_1" },
+      { kind: "create", username: "app_user_2" },
+    ]);
+  });
+
+  it("resets a setting no longer asked for when no settings are given at all", () => {
+    const seen = { ...adoptable, settings: { work_mem: "8MB" } };
+    const plan = planUserPair(
+      observation({ users: { app_user_1: seen, app_user_2: adoptable } }),
+      request({ resetSettings: ["work_mem"] }),
+    );
+    expect(plan.steps).to.deep.equal([{ kind: "reset", username: "app_user_1", name: "work_mem" }]);
+  });
+
+  it("reads null where an object belongs as a problem, not a crash", () => {
+    expect(
+      userPairInputProblems({ database: DATABASE, rotateUsers: USERS, settings: null }),
+    ).to.deep.equal(["settings must be an object of setting names to values"]);
+    expect(inputProblemsOf(null)).to.deep.equal([
+      "database is required: {host, port, database, managingUser}",
+    ]);
+  });
+});
+
+function inputProblemsOf(database: unknown): string[] {
+  return userPairInputProblems({ database, rotateUsers: USERS }).filter((p) =>
+    p.startsWith("database"),
+  );
+}

@@ -7,6 +7,7 @@ import {
   rotatorStateNode,
   secretsIn,
   stateFromOpenedValue,
+  where,
   withRotatorInputs,
   withRotatorState,
 } from "../../../provider/esc/documents";
@@ -176,5 +177,61 @@ describe("ESC environment documents", () => {
       EscError,
       /no values.dbRotator.fn::rotate::postgres/,
     );
+  });
+});
+
+describe("documents: ESC's opened state read strictly", () => {
+  it("reads none, a current alone, and a previous with or without its password", () => {
+    expect(stateFromOpenedValue(undefined)).to.equal(undefined);
+    expect(stateFromOpenedValue(null)).to.equal(undefined);
+    expect(stateFromOpenedValue({})).to.equal(undefined);
+    const current = { username: "a", password: "p" };
+    expect(stateFromOpenedValue({ current })).to.deep.equal({ current });
+    expect(stateFromOpenedValue({ current, previous: { password: "x" } })).to.deep.equal({
+      current,
+    });
+    expect(stateFromOpenedValue({ current, previous: { username: "b" } })).to.deep.equal({
+      current,
+      previous: { username: "b" },
+    });
+    expect(
+      stateFromOpenedValue({ current, previous: { username: "b", password: 5 } }),
+    ).to.deep.equal({ current, previous: { username: "b" } });
+    expect(
+      stateFromOpenedValue({ current, previous: { username: "b", password: "q" } }),
+    ).to.deep.equal({ current, previous: { username: "b", password: "q" } });
+    for (const bad of [{ username: 1, password: "p" }, { username: "a" }, { password: "p" }]) {
+      expect(() => stateFromOpenedValue({ current: bad }), JSON.stringify(bad)).to.throw(
+        EscError,
+        "the rotator's current credentials in ESC are incomplete",
+      );
+    }
+  });
+
+  it("writes a previous without a password as its name alone", () => {
+    const yaml = rotatorEnvironmentYaml({
+      credentials: { project: "p", environment: "c" },
+      database: { host: "h", port: 5432, database: "d" },
+      rotateUsers: { username1: "a", username2: "b" },
+      state: { current: { username: "a", password: "p" }, previous: { username: "b" } },
+    });
+    expect(parse(yaml).values.dbRotator["fn::rotate::postgres"].state.previous).to.deep.equal({
+      username: "b",
+    });
+  });
+
+  it("finds fn::secret values inside lists too, and nothing in text that is not YAML", () => {
+    expect(secretsIn("values:\n  list:\n    - fn::secret: in-a-list\n")).to.deep.equal([
+      "in-a-list",
+    ]);
+    expect(secretsIn("values: [unclosed")).to.be.an("array");
+  });
+
+  it("says where a YAML error is by code and position, or by code alone", () => {
+    expect(where({ code: "BAD", linePos: [{ line: 2, col: 3 }] })).to.equal(
+      "BAD at line 2, column 3",
+    );
+    expect(where({ code: "BAD" })).to.equal("BAD");
+    expect(where({ code: "BAD", linePos: [] })).to.equal("BAD");
   });
 });

@@ -11,6 +11,7 @@ import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escSt
 import {
   installPackedPackage,
   providerHostScript,
+  registeredProviderScript,
   serializeProviderScript,
   type InstalledPackage,
 } from "../../support/installedPackage";
@@ -83,6 +84,23 @@ describe("escRotationScheduleProvider as Pulumi stores and runs it", function ()
     );
     expect(text.length).to.be.below(400);
     expectNoSecrets(text, [ESC_TOKEN]);
+  });
+
+  it("holds no secret of a resource registered with secret inputs", async () => {
+    const args = {
+      organization: "acme",
+      project: "payments",
+      environment: "db-rotator",
+      schedule: { cron: "0 3 * * *" },
+      accessToken: ESC_TOKEN,
+    };
+    const registered = JSON.parse(
+      await installed.run(registeredProviderScript("EscRotationSchedule", JSON.stringify(args))),
+    ) as { text: string };
+    expect(registered.text).to.match(
+      /require\("pulumi-postgres-rotator\/(dist\/)?provider\/escRotationSchedule\/escRotationScheduleProvider(\.js)?"\)/,
+    );
+    expectNoSecrets(registered.text, [ESC_TOKEN]);
   });
 
   it("creates a schedule from that text in a separate process", async () => {

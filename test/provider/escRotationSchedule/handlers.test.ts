@@ -193,6 +193,23 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
     expect(api.requests.length).to.equal(start);
   });
 
+  it("an update to a schedule of the wrong shape is a ValidationError before any request", async () => {
+    const i = inputs();
+    const { id, outs } = await schedule.create(i);
+    const start = api.requests.length;
+    for (const bad of [{ cron: 3 }, "0 3 * * *", null]) {
+      const error = await rejection(
+        schedule.update(id, outs as EscRotationScheduleOutputs, {
+          ...i,
+          schedule: bad as never,
+        }),
+      );
+      expect(error, JSON.stringify(bad)).to.be.instanceOf(ValidationError);
+      expect(error.message).to.match(/schedule/);
+    }
+    expect(api.requests.length).to.equal(start);
+  });
+
   it("refuses to take over a schedule made elsewhere, naming it; changes nothing", async () => {
     const i = inputs();
     const theirs = await escScheduleClient({ ...i }).create({

@@ -2,9 +2,12 @@ import { expect } from "chai";
 import * as net from "node:net";
 import { AuthenticationError, ConnectionError } from "../../../provider/errors";
 import type { ConnectionTarget, Credential } from "../../../provider/core/types";
-import { DEFAULT_TIMEOUTS } from "../../../provider/core/validate";
+import { DEFAULT_TIMEOUTS, resolveDatabase } from "../../../provider/core/validate";
+import { postgresRotationProvider } from "../../../provider/postgresRotation/postgresRotationProvider";
 import { clientConfig, connect, tlsOptions } from "../../../provider/postgres/connection";
 import { probeLogin } from "../../../provider/postgres/shell";
+import { handleEvent } from "../../../provider/connector/lambdaHandler";
+import { generatePassword } from "../../../provider/core/password";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import { TEST_MAJORS, cluster, privateCluster, type TestCluster } from "../../support/servers";
 import { makeTestPki, type TestPki } from "../../support/tls";
@@ -88,15 +91,24 @@ describe(`connecting to PostgreSQL ${newest}`, function () {
     expectNoSecrets(renderings(error), [manager.password, plain.manager.password]);
   });
 
-  it("refuses to fall back to plaintext: the default mode needs TLS", async () => {
+  it("refuses to fall back to plaintext: the default mode, with no ssl input, needs TLS", async () => {
+    // The inputs a user writes without `ssl`, through the provider, as `pulumi up` runs them.
+    const { ssl: _ssl, ...database } = plain.database;
+    void _ssl;
+    const rotateUsers = await plain.createPair();
     const error = await rejection(
-      connect(target({ ssl: { mode: "verify-full" } }), plain.manager, DEFAULT_TIMEOUTS, {
-        secrets: [],
-      }),
+      postgresRotationProvider.create({ database, rotateUsers, rotationTrigger: "1" }),
     );
     expect(error).to.be.instanceOf(ConnectionError);
     expect(error.message).to.match(/does not accept TLS connections/);
     expectNoSecrets(renderings(error), [plain.manager.password]);
+    // And the direct path's default, as the shell receives it.
+    const resolved = resolveDatabase(database);
+    const direct = await rejection(
+      connect(resolved, plain.manager, DEFAULT_TIMEOUTS, { secrets: [] }),
+    );
+    expect(direct).to.be.instanceOf(ConnectionError);
+    expect(direct.message).to.match(/does not accept TLS connections/);
   });
 
   it("reports a closed port as ConnectionError", async () => {
@@ -207,5 +219,67 @@ describe(`TLS against PostgreSQL ${newest}`, function () {
 
   it("disable connects in plaintext", async () => {
     expect(await sessionUsesTls(target("127.0.0.1", { mode: "disable" }))).to.equal(false);
+  });
+});
+
+/**
+ * Redaction where the server itself quotes a secret back: a password pasted into the database
+ * field (a swapped config) comes back in `database "…" does not exist`. These fail if `redact`
+ * does nothing, which no message PostgreSQL writes about a wrong password could show.
+ */
+describe(`PostgreSQL ${newest} quoting a secret back`, function () {
+  let pg: TestCluster;
+  before(async () => {
+    pg = await cluster(newest);
+  });
+
+  it("a login's password echoed in the server's message is redacted from every rendering", async () => {
+    const { username1 } = await pg.createPair();
+    const password = generatePassword();
+    await pg.setPassword(username1, password);
+    const target = {
+      host: pg.server.host,
+      port: pg.server.port,
+      database: password,
+      ssl: { mode: "disable" as const },
+    };
+    const error = await rejection(
+      probeLogin(target, DEFAULT_TIMEOUTS, { username: username1, password }),
+    );
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/database "\[redacted\]" does not exist/);
+    expectNoSecrets(renderings(error), [password]);
+  });
+
+  it("the managing password echoed during a rotation is redacted, and nothing changes", async () => {
+    const rotateUsers = await pg.createPair();
+    const database = { ...pg.database, database: pg.manager.password };
+    const error = await rejection(
+      postgresRotationProvider.create({ database, rotateUsers, rotationTrigger: "1" }),
+    );
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/does not exist/);
+    expectNoSecrets(renderings(error), [pg.manager.password]);
+  });
+
+  it("the connector's reply and log lines redact a password the server echoed", async () => {
+    const { username1 } = await pg.createPair();
+    const newPassword = generatePassword();
+    const lines: string[] = [];
+    const reply = await handleEvent(
+      {
+        type: "postgres",
+        host: pg.server.host,
+        port: pg.server.port,
+        database: pg.manager.password,
+        managingUser: pg.manager,
+        rotateUser: { username: username1, password: "", newPassword },
+      },
+      { PGSSLMODE: "disable" },
+      (line) => lines.push(line),
+    );
+    expect(reply).to.include({ code: 400, error: "ConnectionError" });
+    expect(reply.message).to.match(/does not exist/);
+    expectNoSecrets(`${JSON.stringify(reply)}\n${lines.join("\n")}`, [pg.manager.password]);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { Client } from "pg";
+import { Client as PgClient } from "pg";
 import {
   ConcurrentRotationError,
   ForbiddenRoleError,
@@ -14,7 +15,13 @@ import type { UserPair } from "../../../provider/core/types";
 import { lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
 import { postgresShell } from "../../../provider/postgres/shell";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
-import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
+import {
+  TEST_MAJORS,
+  cluster,
+  privateCluster,
+  uniqueName,
+  type TestCluster,
+} from "../../support/servers";
 
 for (const major of TEST_MAJORS) {
   describe(`postgresShell on PostgreSQL ${major}`, function () {
@@ -304,3 +311,121 @@ for (const major of TEST_MAJORS) {
     });
   });
 }
+
+const newestMajor = TEST_MAJORS[TEST_MAJORS.length - 1];
+
+describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}`, function () {
+  let pg: TestCluster;
+  before(async () => {
+    pg = await cluster(newestMajor);
+  });
+
+  /** The verifiers the server log shows in ALTER ROLE … PASSWORD since `from`. */
+  const verifiersLogged = (from: number) =>
+    [
+      ...pg.server
+        .readLog()
+        .slice(from)
+        .matchAll(/PASSWORD '(SCRAM-SHA-256\$[^']+)'/g),
+    ].map((m) => m[1]);
+
+  it("errors never contain a verifier: not after a failed login test, not on a timed-out ALTER", async () => {
+    const from = pg.server.readLog().length;
+    const errors: Error[] = [];
+    // The verifier is set, then the login that proves it fails (CONNECTION LIMIT 0).
+    const pair = await pg.createPair();
+    await pg.asSuperuser((c) =>
+      c.query(`ALTER ROLE ${quoteIdentifier(pair.username1)} CONNECTION LIMIT 0`),
+    );
+    const shell = postgresShell(resolveInputs({ database: pg.database, rotateUsers: pair }));
+    errors.push(await rejection(shell.changePassword(pair.username1, generatePassword())));
+    // The ALTER ROLE carrying the verifier is cancelled by the statement timeout.
+    const blocked = await pg.createPair();
+    const blocker = await pg.server.connectAsSuperuser("app");
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query(`ALTER ROLE ${quoteIdentifier(blocked.username1)} CONNECTION LIMIT 5`);
+      const slow = postgresShell(
+        resolveInputs({
+          database: pg.database,
+          rotateUsers: blocked,
+          timeouts: { statementSeconds: 0.3, lockSeconds: 30 },
+        }),
+      );
+      errors.push(await rejection(slow.changePassword(blocked.username1, generatePassword())));
+    } finally {
+      await blocker.query("ROLLBACK");
+      await blocker.end();
+    }
+    expect(errors.map((e) => e.name)).to.deep.equal(["VerificationError", "StatementTimeoutError"]);
+    const verifiers = verifiersLogged(from);
+    expect(verifiers, "verifiers the server was sent").to.have.length.of.at.least(2);
+    // The whole verifier, and each of its keys alone.
+    const parts = verifiers.flatMap((v) => [v, ...v.split("$")[2].split(":")]);
+    for (const error of errors) expectNoSecrets(renderings(error), parts);
+  });
+
+  it("an established session survives a password change; a new login with the old one fails", async () => {
+    const pair = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(pair.username1, old);
+    const app = new PgClient({
+      host: pg.server.host,
+      port: pg.server.port,
+      database: "app",
+      user: pair.username1,
+      password: old,
+      ssl: false,
+    });
+    await app.connect();
+    try {
+      const rotated = generatePassword();
+      // "warn": the guard for live apps would otherwise refuse, because this session is open.
+      const warnings: string[] = [];
+      const shell = postgresShell(
+        resolveInputs({ database: pg.database, rotateUsers: pair, liveSessions: "warn" }),
+        [old],
+        { warn: (line) => warnings.push(line) },
+      );
+      await shell.changePassword(pair.username1, rotated);
+      expect(warnings.join("\n")).to.include("1 open session");
+      const { rows } = await app.query<{ who: string }>("SELECT current_user AS who");
+      expect(rows[0].who).to.equal(pair.username1);
+      expect(await pg.canLogin(pair.username1, old)).to.equal(false);
+      expect(await pg.canLogin(pair.username1, rotated)).to.equal(true);
+    } finally {
+      await app.end();
+    }
+  });
+});
+
+describe("pg_stat_statements never sees a plaintext password", function () {
+  this.timeout(120_000);
+  for (const major of [...new Set([TEST_MAJORS[0], newestMajor])]) {
+    it(`on PostgreSQL ${major} with the extension loaded, after rotations and a user pair`, async () => {
+      const pg = await privateCluster({
+        major,
+        settings: {
+          shared_preload_libraries: "pg_stat_statements",
+          "pg_stat_statements.track_utility": "on",
+        },
+      });
+      await pg.asSuperuser((c) => c.query("CREATE EXTENSION pg_stat_statements"));
+      const pair = await pg.createPair();
+      const passwords: string[] = [pg.manager.password];
+      const shell = postgresShell(resolveInputs({ database: pg.database, rotateUsers: pair }));
+      for (const user of [pair.username1, pair.username2, pair.username1]) {
+        const password = generatePassword();
+        passwords.push(password);
+        await shell.changePassword(user, password);
+      }
+      const statements = await pg.asSuperuser(async (c) => {
+        const { rows } = await c.query<{ query: string }>("SELECT query FROM pg_stat_statements");
+        return rows.map((r) => r.query).join("\n");
+      });
+      // It did record the password changes, so it would have seen a plaintext one.
+      expect(statements).to.match(/ALTER ROLE/);
+      expectNoSecrets(statements, passwords);
+    });
+  }
+});

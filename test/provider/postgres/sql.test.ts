@@ -1,6 +1,20 @@
 import { expect } from "chai";
 import { scramSha256Verifier } from "../../../provider/core/scram";
-import { alterPasswordSql, lockKeyText, quoteIdentifier } from "../../../provider/postgres/sql";
+import {
+  alterPasswordSql,
+  commentOnRoleSql,
+  connectionLimitSql,
+  createRoleSql,
+  dropRolesSql,
+  grantRoleSql,
+  lockKeyText,
+  lockRoleSql,
+  quoteIdentifier,
+  quoteLiteral,
+  resetSettingSql,
+  revokeRoleSql,
+  setSettingSql,
+} from "../../../provider/postgres/sql";
 
 describe("sql", () => {
   it("quotes identifiers by doubling quotes", () => {
@@ -23,5 +37,63 @@ describe("sql", () => {
     expect(lockKeyText("a")).to.equal(lockKeyText("a"));
     expect(lockKeyText("a")).to.not.equal(lockKeyText("b"));
     expect(lockKeyText('a","b')).to.not.equal(lockKeyText("a"));
+  });
+});
+
+describe("sql builders", () => {
+  const verifier = scramSha256Verifier("pw");
+
+  it("quotes literals: quotes doubled, backslashes made explicit with E'', NUL refused", () => {
+    expect(quoteLiteral("plain")).to.equal("'plain'");
+    expect(quoteLiteral("it's")).to.equal("'it''s'");
+    expect(quoteLiteral("a\\b")).to.equal("E'a\\\\b'");
+    expect(quoteLiteral("it's a\\b")).to.equal("E'it''s a\\\\b'");
+    expect(quoteLiteral("")).to.equal("''");
+    expect(() => quoteLiteral("a\0")).to.throw(RangeError, /without NUL/);
+    expect(() => quoteLiteral(1 as unknown as string)).to.throw(RangeError);
+  });
+
+  it("comments on a role with a literal, or NULL", () => {
+    expect(commentOnRoleSql('r"x', "it's")).to.equal(`COMMENT ON ROLE "r""x" IS 'it''s'`);
+    expect(commentOnRoleSql("r", null)).to.equal(`COMMENT ON ROLE "r" IS NULL`);
+  });
+
+  it("locks a role by writing its template0 setting", () => {
+    expect(lockRoleSql('a"b')).to.equal(
+      `ALTER ROLE "a""b" IN DATABASE template0 SET application_name = 'pulumi-postgres-rotator'`,
+    );
+  });
+
+  it("creates a role only with a verifier, with an optional whole-number connection limit", () => {
+    expect(createRoleSql("u", verifier)).to.equal(`CREATE ROLE "u" LOGIN PASSWORD '${verifier}'`);
+    expect(createRoleSql("u", verifier, 5)).to.equal(
+      `CREATE ROLE "u" LOGIN PASSWORD '${verifier}' CONNECTION LIMIT 5`,
+    );
+    expect(createRoleSql("u", verifier, 0)).to.match(/CONNECTION LIMIT 0$/);
+    expect(() => createRoleSql("u", "pw")).to.throw(RangeError, /malformed verifier/);
+    expect(() => createRoleSql("u", verifier, 1.5)).to.throw(RangeError, /whole number/);
+    expect(() => createRoleSql("u", verifier, NaN)).to.throw(RangeError);
+  });
+
+  it("sets, resets and limits with quoted names and literals", () => {
+    expect(connectionLimitSql("u", -1)).to.equal(`ALTER ROLE "u" CONNECTION LIMIT -1`);
+    expect(() => connectionLimitSql("u", 2.5)).to.throw(RangeError);
+    expect(setSettingSql("u", "search_path", "a'; --")).to.equal(
+      `ALTER ROLE "u" SET "search_path" = 'a''; --'`,
+    );
+    expect(setSettingSql("u", "app.tenant", "x\\y")).to.equal(
+      `ALTER ROLE "u" SET "app"."tenant" = E'x\\\\y'`,
+    );
+    expect(resetSettingSql("u", "app.tenant")).to.equal(`ALTER ROLE "u" RESET "app"."tenant"`);
+  });
+
+  it("grants, revokes and drops with every name quoted", () => {
+    expect(grantRoleSql('g"', "u")).to.equal(`GRANT "g""" TO "u"`);
+    expect(revokeRoleSql("g", 'u"')).to.equal(`REVOKE "g" FROM "u"""`);
+    expect(dropRolesSql(["a", 'b"c'])).to.equal(`DROP ROLE "a", "b""c"`);
+  });
+
+  it("keys the pair lock by JSON text, so no two roles share a key", () => {
+    expect(lockKeyText('a"b')).to.equal('pulumi-postgres-rotator:role:"a\\"b"');
   });
 });

@@ -12,6 +12,7 @@ import type { UserPairOutputs } from "../../../provider/core/userPair";
 import {
   installPackedPackage,
   providerHostScript,
+  registeredProviderScript,
   serializeProviderScript,
   type InstalledPackage,
 } from "../../support/installedPackage";
@@ -76,6 +77,22 @@ describe("postgresUserPairProvider as Pulumi stores and runs it", function () {
       /require\("pulumi-postgres-rotator\/(dist\/)?provider\/postgresUserPair\/postgresUserPairProvider(\.js)?"\)/,
     );
     expect(text.length, "serialized provider budget").to.be.below(400);
+  });
+
+  it("holds no secret of a resource registered with secret inputs", async () => {
+    const args = {
+      database: {
+        host: "db.internal",
+        database: "app",
+        managingUser: { username: "rotation_manager", password: MANAGER_PASSWORD },
+      },
+      rotateUsers: { username1: "app_1", username2: "app_2" },
+    };
+    const registered = JSON.parse(
+      await installed.run(registeredProviderScript("PostgresUserPair", JSON.stringify(args))),
+    ) as { text: string };
+    expect(registered.text).to.include(USER_PAIR_HANDLERS_MODULE);
+    expect(registered.text).to.not.include(MANAGER_PASSWORD);
   });
 
   it("creates, refreshes and drops a pair from that text in a separate process", async () => {
