@@ -150,7 +150,9 @@ export interface RotatedPostgresCredentialsArgs {
    * @default {}
    * @example { statement_timeout: "30s" }
    */
-  readonly roleSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly roleSettings?: pulumi.Input<
+    Record<string, pulumi.Input<string> | pulumi.Input<pulumi.Input<string>[]>>
+  >;
   /** Drop the users it created when the component is deleted. @default false */
   readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
   /** How passwords are generated. @default { length: 32, characters: URL-safe } */

@@ -40,6 +40,11 @@ export function passwordPolicyProblems(policy: PasswordPolicy, path = "passwordP
       problems.push(`${path}.characters may hold only printable ASCII characters without spaces`);
     } else if (new Set(characters).size !== characters.length) {
       problems.push(`${path}.characters lists a character more than once`);
+    } else if (characters.includes("$") && characters.includes("{")) {
+      problems.push(
+        `${path}.characters may not hold both '$' and '{': Pulumi ESC would read a password ` +
+          `holding "\${" as an interpolation`,
+      );
     } else if (characters.length < MIN_DISTINCT_CHARACTERS) {
       problems.push(
         `${path}.characters must offer at least ${MIN_DISTINCT_CHARACTERS} distinct characters`,

@@ -29,8 +29,11 @@ export interface UserPairInputs {
   readonly memberOf?: readonly string[];
   /** `CONNECTION LIMIT` of both users; left as it is when absent (-1, none, for new users). */
   readonly connectionLimit?: number;
-  /** `ALTER ROLE … SET name = value` on both users (every database); others are left alone. */
-  readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * `ALTER ROLE … SET name = value` on both users (every database); others are left alone. A
+   * list setting (`search_path`) takes a list of values.
+   */
+  readonly settings?: Readonly<Record<string, SettingValue>>;
   /** Drop the users this resource created when it is deleted. @default false */
   readonly deleteUsersOnDestroy?: boolean;
   readonly passwordPolicy?: PasswordPolicy;
@@ -44,7 +47,7 @@ export interface ResolvedUserPairInputs {
   readonly rotateUsers: UserPair;
   readonly memberOf: readonly string[];
   readonly connectionLimit?: number;
-  readonly settings?: Readonly<Record<string, string>>;
+  readonly settings?: Readonly<Record<string, SettingValue>>;
   readonly deleteUsersOnDestroy: boolean;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
@@ -97,7 +100,7 @@ export interface PairRequest {
   readonly users: UserPair;
   readonly memberOf: readonly string[];
   readonly connectionLimit?: number;
-  readonly settings?: Readonly<Record<string, string>>;
+  readonly settings?: Readonly<Record<string, SettingValue>>;
   /** Settings an earlier deployment set that are no longer asked for. */
   readonly resetSettings?: readonly string[];
   /**
@@ -116,7 +119,7 @@ export type PairStep =
       readonly kind: "set";
       readonly username: string;
       readonly name: string;
-      readonly value: string;
+      readonly value: SettingValue;
     }
   | { readonly kind: "revoke"; readonly group: string; readonly username: string }
   | { readonly kind: "grant"; readonly group: string; readonly username: string };
@@ -146,6 +149,14 @@ export type PairRefusal =
 export interface PairPlan {
   readonly refusals: readonly PairRefusal[];
   readonly steps: readonly PairStep[];
+}
+
+/** A setting's value: one string, or a list (`search_path = 'app', 'public'`). */
+export type SettingValue = string | readonly string[];
+
+/** How `pg_db_role_setting` spells a value we set (exact for plain names and values). */
+function storedForm(value: SettingValue): string {
+  return typeof value === "string" ? value : value.join(", ");
 }
 
 /** PostgreSQL 16 made CREATEROLE need the ADMIN option on each role it manages. */
@@ -202,10 +213,20 @@ function settingsProblems(settings: unknown): string[] {
       );
     } else if (FORBIDDEN_SETTINGS.includes(name)) {
       problems.push(`settings.${name} would change who the users' sessions are; it is refused`);
+    } else if (name.includes(".")) {
+      problems.push(
+        `settings.${name}: a custom (dotted) setting can be set on a role only by a superuser; ` +
+          `set it yourself with ALTER ROLE … SET, or leave it out`,
+      );
     }
     if (isUnknown(value)) continue;
-    if (typeof value !== "string") problems.push(`settings.${name} must be a string`);
-    else if (value.includes("\0") || value.length > MAX_SETTING_VALUE) {
+    const parts: unknown[] = Array.isArray(value) ? value : [value];
+    if (parts.length === 0 || !parts.every((part) => typeof part === "string")) {
+      problems.push(`settings.${name} must be a string, or a non-empty list of strings`);
+    } else if (
+      (parts as string[]).some((part) => part.includes("\0")) ||
+      parts.join(", ").length > MAX_SETTING_VALUE
+    ) {
       problems.push(`settings.${name} must be at most ${MAX_SETTING_VALUE} characters, no NUL`);
     }
   }
@@ -327,7 +348,9 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
       }
     }
     for (const [name, value] of Object.entries(request.settings ?? {})) {
-      if (seen.settings[name] !== value) steps.push({ kind: "set", username, name, value });
+      if (seen.settings[name] !== storedForm(value)) {
+        steps.push({ kind: "set", username, name, value });
+      }
     }
     if (repair) {
       for (const group of others) {
@@ -431,7 +454,7 @@ export interface UserPairOutputs {
   /** The group roles both users belong to, as applied (sorted). */
   readonly memberOf: readonly string[];
   readonly connectionLimit?: number;
-  readonly settings?: Readonly<Record<string, string>>;
+  readonly settings?: Readonly<Record<string, SettingValue>>;
   readonly deleteUsersOnDestroy: boolean;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;

@@ -60,13 +60,27 @@ export function environmentReference(ref: EnvironmentRef, path: string): string 
   return `\${environments.${ref.project}.${ref.environment}.${path}}`;
 }
 
-const secret = (value: string) => ({ "fn::secret": value });
+/**
+ * `value`, refused when it holds `${`: ESC reads that as an interpolation in any string of an
+ * environment, so a name or password holding it would not be what ESC serves.
+ */
+function plain(value: string, what: string): string {
+  if (value.includes("${")) {
+    throw new EscError(
+      `${what} holds "\${", which Pulumi ESC would read as an interpolation; it cannot go into an ` +
+        `ESC environment as it is`,
+    );
+  }
+  return value;
+}
+
+const secret = (value: string, what = "a password") => ({ "fn::secret": plain(value, what) });
 
 export function credentialsEnvironmentYaml(spec: CredentialsEnvironmentSpec): string {
   const values: Record<string, unknown> = {
     managingUser: {
-      username: spec.managingUser.username,
-      password: secret(spec.managingUser.password),
+      username: plain(spec.managingUser.username, "the managing user's name"),
+      password: secret(spec.managingUser.password, "the managing user's password"),
     },
   };
   if (spec.awsLogin) {
@@ -101,20 +115,25 @@ export function rotatorInputs(spec: RotatorEnvironmentSpec): Record<string, unkn
             },
           }
         : {}),
-      database: database.database,
-      host: database.host,
+      database: plain(database.database, "the database name"),
+      host: plain(database.host, "the database host"),
       port: database.port,
       managingUser: environmentReference(credentials, "managingUser"),
     },
-    rotateUsers: { username1: spec.rotateUsers.username1, username2: spec.rotateUsers.username2 },
+    rotateUsers: {
+      username1: plain(spec.rotateUsers.username1, "rotateUsers.username1"),
+      username2: plain(spec.rotateUsers.username2, "rotateUsers.username2"),
+    },
   };
 }
 
 /** The `state` node: passwords as `fn::secret`, keys in the order ESC writes them. */
 export function stateNode(state: RotationState): Record<string, unknown> {
   const credential = (c: PreviousCredential) => ({
-    ...(c.password !== undefined ? { password: secret(c.password) } : {}),
-    username: c.username,
+    ...(c.password !== undefined
+      ? { password: secret(c.password, `the password of "${c.username}"`) }
+      : {}),
+    username: plain(c.username, "a rotated user's name"),
   });
   return {
     current: credential(state.current),

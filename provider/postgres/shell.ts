@@ -45,7 +45,7 @@ import {
   commentOnRoleSql,
   lockRoleSql,
   quoteIdentifier,
-  quoteLiteral,
+  withLiterals,
   type TargetInspection,
 } from "./sql";
 
@@ -201,19 +201,18 @@ export function postgresShell(
     sessions?: LiveSessions;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
-    const literal = quoteLiteral(target);
     const sessions =
       inputs.liveSessions === "ignore"
         ? ""
-        : `; ${LIVE_SESSIONS_SQL.replace("$1", () => literal).replace("$2", () => quoteLiteral(APPLICATION_NAME))}`;
+        : `; ${withLiterals(LIVE_SESSIONS_SQL, [target, APPLICATION_NAME])}`;
     let results: QueryResult<QueryResultRow>[];
     try {
       results = (await query(
         manager,
-        `BEGIN; ${INSPECT_TARGET_SQL.replace("$1", () => literal)}; ` +
+        `BEGIN; ${withLiterals(INSPECT_TARGET_SQL, [target])}; ` +
           `SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          ROLE_COMMENT_SQL.replace("$1", () => literal) +
+          withLiterals(ROLE_COMMENT_SQL, [target]) +
           sessions,
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];

@@ -126,8 +126,14 @@ export function connectionLimitSql(role: string, limit: number): string {
   return `ALTER ROLE ${quoteIdentifier(role)} CONNECTION LIMIT ${integer(limit)}`;
 }
 
-export function setSettingSql(role: string, name: string, value: string): string {
-  return `ALTER ROLE ${quoteIdentifier(role)} SET ${settingName(name)} = ${quoteLiteral(value)}`;
+/** A list (`search_path`) is sent as a list of literals, not as one literal holding commas. */
+export function setSettingSql(
+  role: string,
+  name: string,
+  value: string | readonly string[],
+): string {
+  const values = (typeof value === "string" ? [value] : value).map(quoteLiteral).join(", ");
+  return `ALTER ROLE ${quoteIdentifier(role)} SET ${settingName(name)} = ${values}`;
 }
 
 export function resetSettingSql(role: string, name: string): string {
@@ -236,3 +242,16 @@ SELECT r.rolname::text AS username,
        (SELECT count(*) FROM pg_catalog.pg_shdepend d
         WHERE d.refclassid = 'pg_catalog.pg_authid'::regclass AND d.refobjid = r.oid)::int AS dependents
 FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1::text[])`;
+
+/**
+ * `sql` with its `$1`, `$2`, … replaced by `values` as string literals, in one pass (a value
+ * that itself holds `$2` is never substituted again): for statements sent several to a round
+ * trip, which the simple query protocol runs without bind parameters.
+ */
+export function withLiterals(sql: string, values: readonly string[]): string {
+  return sql.replace(/\$(\d+)/g, (placeholder, n: string) => {
+    const value = values[Number(n) - 1];
+    if (value === undefined) throw new RangeError(`no value for ${placeholder}`);
+    return quoteLiteral(value);
+  });
+}

@@ -40,12 +40,15 @@ export interface PostgresUserPairArgs {
    */
   readonly connectionLimit?: pulumi.Input<number>;
   /**
-   * Settings of both users in every database (`ALTER ROLE … SET name = value`). Names removed
-   * here later are reset; settings never listed here are left alone.
+   * Settings of both users in every database (`ALTER ROLE … SET name = value`); a list setting
+   * takes a list. Names removed here later are reset; settings never listed here are left
+   * alone. Custom (dotted) settings need a superuser and are refused.
    * @default {}
-   * @example { statement_timeout: "30s", search_path: "app" }
+   * @example { statement_timeout: "30s", search_path: ["app", "public"] }
    */
-  readonly settings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly settings?: pulumi.Input<
+    Record<string, pulumi.Input<string> | pulumi.Input<pulumi.Input<string>[]>>
+  >;
   /**
    * Drop the users this resource created when it is deleted (users it adopted are never
    * dropped). Refused, with nothing dropped, while either has open sessions or owns objects.

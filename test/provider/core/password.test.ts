@@ -95,4 +95,12 @@ describe("password policy at its bounds", () => {
       "passwordPolicy.length must be a whole number from 16 to 1024; passwordPolicy.characters lists a character more than once",
     );
   });
+
+  it("refuses a character set holding both '$' and '{' (ESC reads \"${\" as an interpolation)", () => {
+    const characters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$";
+    expect(passwordPolicyProblems({ characters })).to.deep.equal([]);
+    expect(passwordPolicyProblems({ characters: characters + "{" })).to.deep.equal([
+      "passwordPolicy.characters may not hold both '$' and '{': Pulumi ESC would read a password holding \"${\" as an interpolation",
+    ]);
+  });
 });

@@ -321,7 +321,7 @@ describe("core/userPair", () => {
         'memberOf[4] "g" is listed twice',
         "settings: \"Bad Name\" is not a setting name (lower-case letters, digits, '_', one optional '.')",
         "settings.role would change who the users' sessions are; it is refused",
-        "settings.work_mem must be a string",
+        "settings.work_mem must be a string, or a non-empty list of strings",
         "connectionLimit 0 would keep both users from logging in; use -1 or at least 1",
         "deleteUsersOnDestroy must be true or false",
       ]);
@@ -444,11 +444,17 @@ describe("userPairInputProblems and pairRequestProblems on hostile input, every 
         "settings: \"a.b.c\" is not a setting name (lower-case letters, digits, '_', one optional '.')",
       ],
     ],
-    ["settings ok dotted", { ...upBase(), settings: { "app.tenant": "x", work_mem: "64MB" } }, []],
+    [
+      "settings dotted (custom: a superuser's)",
+      { ...upBase(), settings: { "app.tenant": "x", work_mem: "64MB" } },
+      [
+        "settings.app.tenant: a custom (dotted) setting can be set on a role only by a superuser; set it yourself with ALTER ROLE … SET, or leave it out",
+      ],
+    ],
     [
       "settings value number",
       { ...upBase(), settings: { work_mem: 64 } },
-      ["settings.work_mem must be a string"],
+      ["settings.work_mem must be a string, or a non-empty list of strings"],
     ],
     [
       "settings value NUL",
@@ -838,6 +844,25 @@ describe("core/userPair: the last survivors that change behaviour", () => {
     expect(inputProblemsOf(null)).to.deep.equal([
       "database is required: {host, port, database, managingUser}",
     ]);
+  });
+
+  it("takes a list for a list setting, and refuses custom (dotted) settings", () => {
+    const base = { database: DATABASE, rotateUsers: USERS };
+    expect(
+      userPairInputProblems({ ...base, settings: { search_path: ["app", "public"] } }),
+    ).to.deep.equal([]);
+    expect(userPairInputProblems({ ...base, settings: { search_path: [] } })).to.deep.equal([
+      "settings.search_path must be a string, or a non-empty list of strings",
+    ]);
+    expect(userPairInputProblems({ ...base, settings: { "app.tenant": "a" } })).to.deep.equal([
+      "settings.app.tenant: a custom (dotted) setting can be set on a role only by a superuser; set it yourself with ALTER ROLE … SET, or leave it out",
+    ]);
+    const seen = { ...adoptable, settings: { search_path: "app, public" } };
+    const plan = planUserPair(
+      observation({ users: { app_user_1: seen, app_user_2: seen } }),
+      request({ settings: { search_path: ["app", "public"] } }),
+    );
+    expect(plan.steps).to.deep.equal([]);
   });
 });
 

@@ -234,4 +234,22 @@ describe("documents: ESC's opened state read strictly", () => {
     expect(where({ code: "BAD" })).to.equal("BAD");
     expect(where({ code: "BAD", linePos: [] })).to.equal("BAD");
   });
+
+  it("refuses to put a value holding ${ into an environment (ESC would interpolate it)", () => {
+    const state = { current: { username: "u1", password: "pa${ss}" } };
+    expect(() =>
+      rotatorEnvironmentYaml({ ...SEED_ROTATOR, state } as Parameters<
+        typeof rotatorEnvironmentYaml
+      >[0]),
+    ).to.throw(EscError, /interpolation/);
+    expect(() =>
+      credentialsEnvironmentYaml({ managingUser: { username: "m${x}", password: "p" } }),
+    ).to.throw(EscError, /the managing user's name holds/);
+    expect(() =>
+      rotatorEnvironmentYaml({
+        ...SEED_ROTATOR,
+        database: { ...SEED_ROTATOR.database, host: "${environments.x.y}" },
+      } as Parameters<typeof rotatorEnvironmentYaml>[0]),
+    ).to.throw(EscError, /the database host holds/);
+  });
 });

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { AuthenticationError, ConnectionError } from "../../../provider/errors";
 import type { ConnectionTarget, Credential } from "../../../provider/core/types";
 import { DEFAULT_TIMEOUTS, resolveDatabase } from "../../../provider/core/validate";
-import { postgresRotationProvider } from "../../../provider/postgresRotation/postgresRotationProvider";
+import * as postgresRotationProvider from "../../../provider/postgresRotation/postgresRotationProvider";
 import { clientConfig, connect, tlsOptions } from "../../../provider/postgres/connection";
 import { probeLogin } from "../../../provider/postgres/shell";
 import { handleEvent } from "../../../provider/connector/lambdaHandler";

@@ -14,6 +14,7 @@ import {
   resetSettingSql,
   revokeRoleSql,
   setSettingSql,
+  withLiterals,
 } from "../../../provider/postgres/sql";
 
 describe("sql", () => {
@@ -95,5 +96,23 @@ describe("sql builders", () => {
 
   it("keys the pair lock by JSON text, so no two roles share a key", () => {
     expect(lockKeyText('a"b')).to.equal('pulumi-postgres-rotator:role:"a\\"b"');
+  });
+});
+
+describe("withLiterals", () => {
+  it("puts every value in once, as a literal, never substituting inside a value", () => {
+    expect(withLiterals("SELECT $1, $2, $1", ["a'$2", "b\\c"])).to.equal(
+      "SELECT 'a''$2', E'b\\\\c', 'a''$2'",
+    );
+    expect(() => withLiterals("SELECT $3", ["a"])).to.throw(RangeError);
+  });
+});
+
+describe("setSettingSql", () => {
+  it("sends a list as a list of literals, not one literal holding commas", () => {
+    expect(setSettingSql("u", "search_path", ["app", "public"])).to.equal(
+      `ALTER ROLE "u" SET "search_path" = 'app', 'public'`,
+    );
+    expect(setSettingSql("u", "work_mem", "4MB")).to.equal(`ALTER ROLE "u" SET "work_mem" = '4MB'`);
   });
 });

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { ValidationError } from "../../../provider/errors";
 import type { RotationInputs } from "../../../provider/core/types";
-import { postgresRotationProvider as provider } from "../../../provider/postgresRotation/postgresRotationProvider";
+import * as provider from "../../../provider/postgresRotation/postgresRotationProvider";
 import {
   changedRoles,
   connectionsReceived,

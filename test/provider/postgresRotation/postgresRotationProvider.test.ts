@@ -455,7 +455,9 @@ describe("postgresRotationProvider as Pulumi stores and runs it", function () {
     const registered = JSON.parse(
       await installed.run(registeredProviderScript("PostgresRotation", JSON.stringify(args))),
     ) as { text: string };
-    expect(registered.text).to.include(HANDLERS_MODULE);
+    expect(registered.text).to.match(
+      /require\("pulumi-postgres-rotator\/(dist\/)?provider\/postgresRotation\/postgresRotationProvider(\.js)?"\)/,
+    );
     expectNoSecrets(registered.text, secrets);
   });
 

@@ -227,6 +227,41 @@ for (const major of TEST_MAJORS) {
       expect(await membershipsOf(users.username2)).to.deep.equal([group]);
     });
 
+    it("sets a list setting as a list: each user's sessions get search_path app, public", async () => {
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(
+        inputs(users, [await pg.createGroup()], {
+          settings: { search_path: ["app", "public"], statement_timeout: "30s" },
+        }),
+      );
+      for (const username of [users.username1, users.username2]) {
+        const client = new PgClient({
+          host: pg.server.host,
+          port: pg.server.port,
+          database: "app",
+          user: username,
+          password: out.passwords[username],
+        });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ search_path: string }>("SHOW search_path");
+          expect(rows[0].search_path).to.equal("app, public");
+        } finally {
+          await client.end();
+        }
+      }
+      // Applied again with nothing changed: no step, no drift.
+      expect(
+        await life.apply(
+          inputs(users, out.memberOf as string[], {
+            settings: { search_path: ["app", "public"], statement_timeout: "30s" },
+          }),
+        ),
+      ).to.equal("none");
+      expect((await life.refresh()).drift).to.deep.equal([]);
+    });
+
     it("keeps both users on delete by default", async () => {
       const users = names();
       const life = new PairLife();

@@ -91,7 +91,9 @@ describe("postgresUserPairProvider as Pulumi stores and runs it", function () {
     const registered = JSON.parse(
       await installed.run(registeredProviderScript("PostgresUserPair", JSON.stringify(args))),
     ) as { text: string };
-    expect(registered.text).to.include(USER_PAIR_HANDLERS_MODULE);
+    expect(registered.text).to.match(
+      /require\("pulumi-postgres-rotator\/(dist\/)?provider\/postgresUserPair\/postgresUserPairProvider(\.js)?"\)/,
+    );
     expect(registered.text).to.not.include(MANAGER_PASSWORD);
   });
 
