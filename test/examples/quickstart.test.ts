@@ -81,6 +81,28 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
     expect(await pg.canLogin(pair.username2, previous.password)).to.equal(true);
   });
 
+  it("the users hold exactly memberOf; the managing user holds ADMIN without INHERIT or SET", async () => {
+    const rows = await pg.asSuperuser(async (c) => {
+      const { rows } = await c.query<{ role: string; member: string; options: string }>(
+        `SELECT g.rolname AS role, m.rolname AS member,
+                concat_ws(',', CASE WHEN admin_option THEN 'admin' END,
+                               CASE WHEN inherit_option THEN 'inherit' END,
+                               CASE WHEN set_option THEN 'set' END) AS options
+         FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid
+         JOIN pg_roles m ON m.oid = a.member
+         WHERE g.rolname = ANY($1) OR m.rolname = ANY($1) ORDER BY 1, 2`,
+        [[pair.username1, pair.username2]],
+      );
+      return rows;
+    });
+    expect(rows).to.have.deep.members([
+      { role: group, member: pair.username1, options: "inherit,set" },
+      { role: group, member: pair.username2, options: "inherit,set" },
+      { role: pair.username1, member: pg.manager.username, options: "admin" },
+      { role: pair.username2, member: pg.manager.username, options: "admin" },
+    ]);
+  });
+
   it("preview after a trigger bump shows an update, not a replacement", async () => {
     await bump();
     const preview = await stack.preview({ onOutput });

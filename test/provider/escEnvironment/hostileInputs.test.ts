@@ -13,7 +13,7 @@ import type {
 } from "../../../provider/escEnvironment/handlers";
 import { credentialsEnvironmentYaml } from "../../../provider/esc/documents";
 import { escClient } from "../../../provider/esc/client";
-import { ValidationError } from "../../../provider/errors";
+import { EscError, ValidationError } from "../../../provider/errors";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 
@@ -86,9 +86,9 @@ describe("EscEnvironment hostile inputs (local ESC stand-in)", () => {
 
   const STORED: [string, string][] = [
     [
-      "a password of quotes, backslashes, a newline and ${…}",
+      "a password of quotes, backslashes, a newline and YAML syntax",
       credentialsEnvironmentYaml({
-        managingUser: { username: `m'"\\`, password: "p'\"\\\n${environments.x.y}: [&a *a]" },
+        managingUser: { username: `m'"\\`, password: "p'\"\\\n$environments.x.y: [&a *a]" },
       }),
     ],
     ["a megabyte of YAML", `values:\n  big: "${"x".repeat(1 << 20)}"\n`],
@@ -111,6 +111,14 @@ describe("EscEnvironment hostile inputs (local ESC stand-in)", () => {
       }
     });
   }
+
+  it("refuses to write a value holding ${…} into a document (ESC would interpolate it)", () => {
+    expect(() =>
+      credentialsEnvironmentYaml({
+        managingUser: { username: "m", password: "p${environments.x.y}" },
+      }),
+    ).to.throw(EscError, /interpolation/);
+  });
 
   it("names the environment in the API path only as given: one request path per step", async () => {
     const i = inputs({ name: "a.b_c-D9" });
