@@ -5,7 +5,8 @@
  * The program is plain JavaScript in a scratch project that installs the `npm pack`ed package,
  * as a user's would. For each N it reports the ratio of the two `up`s, the exported state's size
  * per resource, the peak number of connections to the server (sampled from `pg_stat_activity`
- * every 10 ms) and the provider host's peak memory (VmHWM of its process).
+ * every 10 ms) and the provider host's peak memory (VmHWM of its process) against the no-op's,
+ * and whether both stayed within the bounds the README documents (the exit code says too).
  *
  *     npm run bench:fleet              # or: npx tsx bench/fleet.ts [N ...]   (default 10 100)
  */
@@ -13,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { generatePassword } from "../provider/core/password";
 import { scramSha256Verifier } from "../provider/core/scram";
+import { DEFAULT_MAX_CONNECTIONS } from "../provider/postgres/pool";
 import { quoteIdentifier } from "../provider/postgres/sql";
 import { startPostgres, type EmbeddedPostgres } from "../scripts/embeddedPostgres";
 import { localProgramStack } from "../scripts/pulumiStack";
@@ -174,11 +176,25 @@ async function measure(count: number, mode: "rotate" | "noop"): Promise<Sample> 
   }
 }
 
+/**
+ * The bounds the README documents: connections to the server from one provider process (the
+ * pool's default `PULUMI_POSTGRES_ROTATOR_MAX_CONNECTIONS`), and the provider host's peak memory.
+ */
+const CONNECTION_BOUND = DEFAULT_MAX_CONNECTIONS;
+const PROVIDER_MEMORY_BOUND_MIB = 256;
+
 async function main() {
   const rows: string[] = [];
+  const exceeded: string[] = [];
   for (const count of COUNTS) {
     const noop = await measure(count, "noop");
     const rotate = await measure(count, "rotate");
+    if (rotate.peakConnections > CONNECTION_BOUND) {
+      exceeded.push(`N = ${count}: ${rotate.peakConnections} connections`);
+    }
+    if (rotate.peakProviderKiB / 1024 > PROVIDER_MEMORY_BOUND_MIB) {
+      exceeded.push(`N = ${count}: provider RSS ${Math.round(rotate.peakProviderKiB / 1024)} MiB`);
+    }
     rows.push(
       [
         String(count).padStart(4),
@@ -188,7 +204,8 @@ async function main() {
         `${(rotate.stateBytes / count / 1024).toFixed(1)} KiB`.padStart(10),
         `${(noop.stateBytes / count / 1024).toFixed(1)} KiB`.padStart(10),
         String(rotate.peakConnections).padStart(9),
-        `${Math.round(rotate.peakProviderKiB / 1024)} MiB`.padStart(10),
+        `${Math.round(rotate.peakProviderKiB / 1024)} MiB`.padStart(12),
+        `${Math.round(noop.peakProviderKiB / 1024)} MiB`.padStart(10),
       ].join("  "),
     );
   }
@@ -196,9 +213,14 @@ async function main() {
     `PostgreSQL ${MAJOR}, one pulumi up after a rotationTrigger bump (Node ${process.version})`,
   );
   console.log(
-    "   N  rotations     no-op   ratio  state/rot.  state/no-op  peak conn  provider RSS",
+    "   N  rotations     no-op   ratio  state/rot.  state/no-op  peak conn  provider RSS  no-op RSS",
   );
   for (const row of rows) console.log(row);
+  console.log(
+    `bounds: at most ${CONNECTION_BOUND} connections, provider host at most ` +
+      `${PROVIDER_MEMORY_BOUND_MIB} MiB: ${exceeded.length === 0 ? "held" : `EXCEEDED (${exceeded.join("; ")})`}`,
+  );
+  if (exceeded.length > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

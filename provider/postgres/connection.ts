@@ -3,6 +3,7 @@
  * libpq's sslmode means it, timeouts on every step, and driver errors turned into this
  * package's error classes with every secret removed.
  */
+import type { EventEmitter } from "node:events";
 import * as tls from "node:tls";
 import { Client, type ClientConfig } from "pg";
 import {
@@ -184,6 +185,18 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   return new RotationError(`${prefix} failed: ${detail}`, { cause });
 }
 
+/** The session user each server reported at login (its `session_authorization` parameter). */
+const sessionUsers = new WeakMap<Client, string>();
+
+/**
+ * Who the server says `client`'s session is, as it reported at login without being asked
+ * (PostgreSQL reports `session_authorization` to every client); undefined when it did not (a
+ * proxy in between may drop the report): ask with a query then.
+ */
+export function reportedSessionUser(client: Client): string | undefined {
+  return sessionUsers.get(client);
+}
+
 /** A connected client logged in as `login`; errors are translated. */
 export async function connect(
   database: ConnectionTarget,
@@ -194,6 +207,14 @@ export async function connect(
   const client = new Client(clientConfig(database, login, timeouts));
   // A connection that fails after the login still emits 'error'; never let it crash the host.
   client.on("error", () => undefined);
+  (client as unknown as { connection?: EventEmitter }).connection?.on(
+    "parameterStatus",
+    (message: { parameterName?: string; parameterValue?: string }) => {
+      if (message.parameterName === "session_authorization" && message.parameterValue) {
+        sessionUsers.set(client, message.parameterValue);
+      }
+    },
+  );
   try {
     await client.connect();
     return client;

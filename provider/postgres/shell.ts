@@ -31,6 +31,7 @@ import {
   DIRECT_TLS_SETTINGS,
   connect,
   millis,
+  reportedSessionUser,
   translateError,
   type ErrorContext,
   type TlsSettingNames,
@@ -38,13 +39,12 @@ import {
 import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
-  LIVE_SESSIONS_SQL,
-  ROLE_COMMENT_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
   commentOnRoleSql,
   lockRoleSql,
   quoteIdentifier,
+  roleUnderLockSql,
   withLiterals,
   type TargetInspection,
 } from "./sql";
@@ -186,10 +186,10 @@ export function postgresShell(
   }
 
   /**
-   * In one round trip: starts the transaction, looks the role up, takes its cluster-wide lock
-   * (waiting at most `lockSeconds`, which the statement timeout must not cut short), and reads,
-   * under the lock, the role's committed mark and its sessions. When the lock statement itself
-   * is refused (no such role, a superuser, a missing privilege), a second look says which.
+   * In one round trip: starts the transaction, takes the role's cluster-wide lock (waiting at
+   * most `lockSeconds`, which the statement timeout must not cut short), and reads, under the
+   * lock, the role itself, its committed mark and its sessions. When the lock statement is
+   * refused (no such role, a superuser, a missing privilege), a second look says which.
    */
   async function lockRole(
     manager: Client,
@@ -201,19 +201,14 @@ export function postgresShell(
     sessions?: LiveSessions;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
-    const sessions =
-      inputs.liveSessions === "ignore"
-        ? ""
-        : `; ${withLiterals(LIVE_SESSIONS_SQL, [target, APPLICATION_NAME])}`;
+    const withSessions = inputs.liveSessions !== "ignore";
     let results: QueryResult<QueryResultRow>[];
     try {
       results = (await query(
         manager,
-        `BEGIN; ${withLiterals(INSPECT_TARGET_SQL, [target])}; ` +
-          `SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
+        `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          withLiterals(ROLE_COMMENT_SQL, [target]) +
-          sessions,
+          withLiterals(roleUnderLockSql(withSessions), [target, APPLICATION_NAME]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
     } catch (error) {
@@ -228,10 +223,16 @@ export function postgresShell(
       assertRotatable(target, rows[0]);
       throw withPrivilegeHint(error, target, rows[0].server_version_num);
     }
-    const inspection = results[1].rows[0] as TargetInspection | undefined;
-    const comment = (results[5].rows[0]?.comment as string | null | undefined) ?? null;
-    return sessions
-      ? { inspection, comment, sessions: results[6].rows[0] as LiveSessions }
+    const row = results[4].rows[0] as
+      (TargetInspection & { comment: string | null } & Partial<LiveSessions>) | undefined;
+    if (!row) return { inspection: undefined, comment: null };
+    const { comment, sessions, addresses, oldest, ...inspection } = row;
+    return withSessions
+      ? {
+          inspection,
+          comment,
+          sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null },
+        }
       : { inspection, comment };
   }
 
@@ -396,7 +397,10 @@ export async function probeLogin(
   });
 }
 
-/** Asks the server who the session is; it must be `credential`'s role. Closes the session. */
+/**
+ * Who the server says the session is (reported at login, else asked); it must be `credential`'s
+ * role. Closes the session.
+ */
 async function whoAmI(
   client: Client,
   target: ConnectionTarget,
@@ -405,8 +409,9 @@ async function whoAmI(
   tlsSettings: TlsSettingNames,
 ): Promise<void> {
   try {
-    const result = await client.query<{ username: string }>(WHOAMI_SQL);
-    const username = result.rows[0]?.username;
+    const username =
+      reportedSessionUser(client) ??
+      (await client.query<{ username: string }>(WHOAMI_SQL)).rows[0]?.username;
     if (username !== credential.username) {
       throw new RotationError(
         `logged in as "${credential.username}" but the server says the session is "${username}"`,

@@ -71,23 +71,38 @@ SELECT current_user::text AS session_role,
 FROM pg_catalog.pg_roles
 WHERE rolname = $1`;
 
-/** The role's ($1) comment, which holds its rotation mark. */
-export const ROLE_COMMENT_SQL = `
-SELECT shobj_description(oid, 'pg_authid') AS comment
-FROM pg_catalog.pg_roles WHERE rolname = $1`;
-
 /**
- * Sessions of the role ($1) other than this package's own, in every database: how many, their
- * client addresses and the oldest one's start (both NULL where the managing user may not see
- * them: `pg_read_all_stats` shows them).
+ * Read under the role's lock, in one statement: `INSPECT_TARGET_SQL`'s columns for the role ($1),
+ * its comment (which holds its rotation mark) and, unless `withSessions` is false, its sessions
+ * other than this package's own ($2), in every database: how many, their client addresses and the
+ * oldest one's start (both NULL where the managing user may not see them: `pg_read_all_stats`
+ * shows them). No row when the role does not exist. The statistics function and the description
+ * catalog are read directly: their views cost a fresh session more to plan than the lookups
+ * themselves.
  */
-export const LIVE_SESSIONS_SQL = `
-SELECT count(*)::int AS sessions,
-       coalesce(array_agg(DISTINCT host(client_addr)) FILTER (WHERE client_addr IS NOT NULL), '{}') AS addresses,
-       min(backend_start) AS oldest
-FROM pg_catalog.pg_stat_activity
-WHERE usesysid = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
-  AND application_name IS DISTINCT FROM $2`;
+export function roleUnderLockSql(withSessions: boolean): string {
+  const sessions = withSessions
+    ? `,
+       s.sessions, s.addresses, s.oldest
+FROM pg_catalog.pg_roles r,
+     LATERAL (SELECT count(*)::int AS sessions,
+                     coalesce(array_agg(DISTINCT host(a.client_addr))
+                              FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses,
+                     min(a.backend_start) AS oldest
+              FROM pg_catalog.pg_stat_get_activity(NULL) a
+              WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s`
+    : `
+FROM pg_catalog.pg_roles r`;
+  return `
+SELECT current_user::text AS session_role,
+       r.rolsuper,
+       r.rolcanlogin,
+       coalesce(r.rolvaliduntil < now(), false) AS expired,
+       current_setting('server_version_num')::int AS server_version_num,
+       (SELECT d.description FROM pg_catalog.pg_shdescription d
+        WHERE d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment${sessions}
+WHERE r.rolname = $1`;
+}
 
 /** Who this session is; used to prove a login worked. */
 export const WHOAMI_SQL = "SELECT current_user::text AS username";
