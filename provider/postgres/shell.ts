@@ -74,7 +74,7 @@ export interface LiveSessions {
 
 /** What the rotation engine needs from a database. */
 export interface PostgresShell {
-  /** Logs in as `credential` and runs a query; throws `AuthenticationError` when refused. */
+  /** Logs in as `credential` and checks who the session is; `AuthenticationError` when refused. */
   checkLogin(credential: Credential): Promise<void>;
   /**
    * Sets `target`'s password to `newPassword` (sent as a SCRAM verifier), then logs in with it.
