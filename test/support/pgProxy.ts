@@ -44,12 +44,23 @@ export interface PgProxy {
   close(): Promise<void>;
 }
 
-export async function startPgProxy(target: { host: string; port: number }): Promise<PgProxy> {
+export interface PgProxyOptions {
+  /**
+   * Rewrites (returns the new value) or drops (returns null) each `ParameterStatus` the server
+   * reports to a plain connection, as a proxy in between might.
+   */
+  readonly parameterStatus?: (name: string, value: string) => string | null;
+}
+
+export async function startPgProxy(
+  target: { host: string; port: number },
+  options: PgProxyOptions = {},
+): Promise<PgProxy> {
   const sockets = new Set<net.Socket>();
   const logins: { user: string; database: string }[] = [];
   let hold: { filter: LoginFilter; resolve: (login: ProxiedLogin) => void } | undefined;
 
-  const forward = (client: net.Socket, first: Buffer) => {
+  const forward = (client: net.Socket, first: Buffer, plain = false) => {
     const server = net.connect(target.port, target.host);
     sockets.add(server);
     server.on("close", () => sockets.delete(server));
@@ -57,7 +68,11 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
     client.on("error", () => server.destroy());
     server.write(first);
     client.pipe(server);
-    server.pipe(client);
+    if (plain && options.parameterStatus) {
+      relayMessages(server, client, options.parameterStatus);
+    } else {
+      server.pipe(client);
+    }
     client.resume();
   };
 
@@ -76,7 +91,7 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
       const startup = parseStartup(buffered.subarray(0, length));
       if (!startup) return forward(client, buffered);
       logins.push(startup);
-      if (!hold?.filter(startup)) return forward(client, buffered);
+      if (!hold?.filter(startup)) return forward(client, buffered, true);
       const { resolve } = hold;
       hold = undefined;
       const first = buffered;
@@ -88,7 +103,7 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
         release: () => {
           if (settled) return;
           settled = true;
-          forward(client, first);
+          forward(client, first, true);
         },
         drop: () => {
           settled = true;
@@ -115,6 +130,41 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
         proxy.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Relays the server's messages to the client one whole message at a time (type byte, length),
+ * passing each `ParameterStatus` ('S': name NUL value NUL) through `rewrite`.
+ */
+function relayMessages(
+  server: net.Socket,
+  client: net.Socket,
+  rewrite: (name: string, value: string) => string | null,
+): void {
+  let pending = Buffer.alloc(0);
+  server.on("data", (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    const out: Buffer[] = [];
+    while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
+      const size = 1 + pending.readInt32BE(1);
+      const message = pending.subarray(0, size);
+      pending = pending.subarray(size);
+      if (message[0] !== 0x53) {
+        out.push(message);
+        continue;
+      }
+      const [name, value] = message.subarray(5).toString("utf8").split("\0");
+      const replaced = rewrite(name, value);
+      if (replaced === null) continue;
+      const body = Buffer.from(`${name}\0${replaced}\0`, "utf8");
+      const header = Buffer.alloc(5);
+      header[0] = 0x53;
+      header.writeInt32BE(4 + body.length, 1);
+      out.push(header, body);
+    }
+    if (out.length > 0) client.write(Buffer.concat(out));
+  });
+  server.on("end", () => client.end());
 }
 
 /** `user` and `database` of a protocol 3.0 startup message; undefined for anything else. */

@@ -8,12 +8,14 @@ import {
   RoleNotFoundError,
   StatementTimeoutError,
   ValidationError,
+  VerificationError,
 } from "../../../provider/errors";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
 import type { UserPair } from "../../../provider/core/types";
-import { lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
+import { WHOAMI_SQL, lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
 import { postgresShell } from "../../../provider/postgres/shell";
+import { startPgProxy, type PgProxy } from "../../support/pgProxy";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import {
   TEST_MAJORS,
@@ -363,6 +365,56 @@ describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}
     // The whole verifier, and each of its keys alone.
     const parts = verifiers.flatMap((v) => [v, ...v.split("$")[2].split(":")]);
     for (const error of errors) expectNoSecrets(renderings(error), parts);
+  });
+
+  describe("the verifying login checks who the session is", () => {
+    let proxy: PgProxy | undefined;
+    afterEach(() => proxy?.close());
+
+    /** A rotation of a new pair's username1 through `proxy` (or directly), and the log it left. */
+    async function rotateThrough(rewrite?: (name: string, value: string) => string | null) {
+      const pair = await pg.createPair();
+      const password = generatePassword();
+      let database = pg.database;
+      if (rewrite) {
+        proxy = await startPgProxy(pg.server, { parameterStatus: rewrite });
+        database = { ...pg.database, host: proxy.host, port: proxy.port };
+      }
+      const from = pg.server.readLog().length;
+      const shell = postgresShell(resolveInputs({ database, rotateUsers: pair }));
+      const outcome = await shell.changePassword(pair.username1, password).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      return { pair, password, outcome, log: pg.server.readLog().slice(from) };
+    }
+
+    it("from the user the server reports at login, without a query", async () => {
+      const { pair, password, outcome, log } = await rotateThrough();
+      expect(outcome).to.equal(undefined);
+      expect(log).to.include(`user=${pair.username1}`);
+      expect(log).to.not.include(WHOAMI_SQL);
+      expect(await pg.canLogin(pair.username1, password)).to.equal(true);
+    });
+
+    it("with a query when a proxy drops the server's report", async () => {
+      const { pair, password, outcome, log } = await rotateThrough((name, value) =>
+        name === "session_authorization" ? null : value,
+      );
+      expect(outcome).to.equal(undefined);
+      expect(log).to.include(WHOAMI_SQL);
+      expect(await pg.canLogin(pair.username1, password)).to.equal(true);
+    });
+
+    it("and fails the rotation when the session is another role", async () => {
+      const { pair, outcome } = await rotateThrough((name, value) =>
+        name === "session_authorization" ? "someone_else" : value,
+      );
+      expect(outcome).to.be.instanceOf(VerificationError);
+      expect(outcome!.message).to.include(
+        `logged in as "${pair.username1}" but the server says the session is "someone_else"`,
+      );
+    });
   });
 
   it("an established session survives a password change; a new login with the old one fails", async () => {
