@@ -13,6 +13,7 @@ import {
   quoteLiteral,
   resetSettingSql,
   revokeRoleSql,
+  roleUnderLockSql,
   setSettingSql,
   withLiterals,
 } from "../../../provider/postgres/sql";
@@ -63,6 +64,33 @@ describe("sql builders", () => {
     expect(lockRoleSql('a"b')).to.equal(
       `ALTER ROLE "a""b" IN DATABASE template0 SET application_name = 'pulumi-postgres-rotator'`,
     );
+  });
+
+  it("reads the role under its lock with its comment, and its sessions only when asked", () => {
+    const compact = (sql: string) => sql.replace(/\s+/g, " ").trim();
+    const withSessions = compact(roleUnderLockSql(true));
+    const without = compact(roleUnderLockSql(false));
+    for (const sql of [withSessions, without]) {
+      expect(sql).to.match(
+        /^SELECT current_user::text AS session_role, r\.rolsuper, r\.rolcanlogin,/,
+      );
+      expect(sql).to.include("coalesce(r.rolvaliduntil < now(), false) AS expired");
+      expect(sql).to.include("current_setting('server_version_num')::int AS server_version_num");
+      expect(sql).to.include(
+        "(SELECT d.description FROM pg_catalog.pg_shdescription d WHERE d.objoid = r.oid " +
+          "AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment",
+      );
+      expect(sql).to.match(/FROM pg_catalog\.pg_roles r\b.*WHERE r\.rolname = \$1$/);
+    }
+    expect(withSessions).to.include(
+      "s.sessions, s.addresses, s.oldest FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
+        "count(*)::int AS sessions, coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses, " +
+        "min(a.backend_start) AS oldest FROM pg_catalog.pg_stat_get_activity(NULL) a " +
+        "WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s",
+    );
+    expect(without).to.not.include("pg_stat_get_activity");
+    expect(without).to.not.include("$2");
   });
 
   it("creates a role only with a verifier, with an optional whole-number connection limit", () => {
