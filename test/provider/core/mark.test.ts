@@ -40,6 +40,34 @@ describe("core/mark", () => {
     expect(markIn(withMark(`a\n${old}\nb`, mark))).to.deep.equal(mark);
   });
 
+  it("reads and writes who rotated: the holder's id after ' by ', and nothing else there", () => {
+    const holder = "9a8b7c6d-0000-4111-8222-333344445555";
+    const line = `${LINE} by ${holder}`;
+    expect(markIn(line)).to.deep.equal({ id: ID, at: AT, by: holder });
+    expect(markIn(`a\n${line}\nb`)).to.deep.equal({ id: ID, at: AT, by: holder });
+    expect(withMark(null, { id: ID, at: AT, by: holder })).to.equal(line);
+    expect(withMark(`a\n${line}`, { id: ID, at: AT })).to.equal(`a\n${LINE}`);
+    for (const none of [`${LINE} by NOT-HEX-HOLDER`, `${LINE} by abc`, `${LINE} by ${holder} x`]) {
+      expect(markIn(none), none).to.equal(undefined);
+    }
+  });
+
+  it("judges a mark of this holder's own as an attempt it never recorded: proceed; another holder's by id", () => {
+    const me = "9a8b7c6d-0000-4111-8222-333344445555";
+    const mine = { id: ID, at: AT, by: me };
+    const theirs = { id: ID, at: AT, by: "11112222-3333-4444-5555-666677778888" };
+    expect(judgeMark("other-id-1", mine, true, me)).to.deep.equal({ kind: "proceed" });
+    expect(judgeMark(undefined, mine, true, me)).to.deep.equal({ kind: "proceed" });
+    expect(judgeMark("other-id-1", theirs, true, me)).to.deep.equal({
+      kind: "refuse",
+      found: theirs,
+    });
+    expect(judgeMark(undefined, theirs, true, me)).to.deep.equal({ kind: "probe" });
+    // No holder given: a mark naming one is judged by its id alone.
+    expect(judgeMark("other-id-1", mine, true)).to.deep.equal({ kind: "refuse", found: mine });
+    expect(judgeMark(ID, theirs, true, me)).to.deep.equal({ kind: "proceed" });
+  });
+
   it("judges: no mark proceeds; the expected id proceeds, another refuses; unexpected marks probe a known password", () => {
     const found = { id: ID, at: AT };
     expect(judgeMark(undefined, undefined, true)).to.deep.equal({ kind: "proceed" });

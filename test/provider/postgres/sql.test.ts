@@ -23,8 +23,8 @@ describe("sql", () => {
     expect(quoteIdentifier("app")).to.equal('"app"');
     expect(quoteIdentifier('we"ird')).to.equal('"we""ird"');
     expect(quoteIdentifier('x"; DROP ROLE y; --')).to.equal('"x""; DROP ROLE y; --"');
-    expect(() => quoteIdentifier("")).to.throw(RangeError);
-    expect(() => quoteIdentifier("a\0")).to.throw(RangeError);
+    expect(() => quoteIdentifier("")).to.throw(RangeError, "an identifier must be a non-empty");
+    expect(() => quoteIdentifier("a\0")).to.throw(RangeError, "without NUL");
   });
 
   it("builds ALTER ROLE with a verifier and never with anything else", () => {
@@ -132,7 +132,9 @@ describe("withLiterals", () => {
     expect(withLiterals("SELECT $1, $2, $1", ["a'$2", "b\\c"])).to.equal(
       "SELECT 'a''$2', E'b\\\\c', 'a''$2'",
     );
-    expect(() => withLiterals("SELECT $3", ["a"])).to.throw(RangeError);
+    expect(() => withLiterals("SELECT $3", ["a"])).to.throw(RangeError, "no value for $3");
+    const ten = Array.from({ length: 10 }, (_, i) => `v${i + 1}`);
+    expect(withLiterals("SELECT $10, $1", ten)).to.equal("SELECT 'v10', 'v1'");
   });
 });
 
