@@ -7,7 +7,9 @@
  * - a managing user's session that ended its work cleanly is kept for a moment and reused by the
  *   next rotation with the same server and credentials, instead of logging in again.
  *
- * Nothing here outlives the process, and an idle session is closed after `IDLE_MS`.
+ * A place is given back when the session's connection has closed, not when it is asked to go, so
+ * the server never sees more than the bound. Nothing here outlives the process, and an idle
+ * session is closed after `IDLE_MS`.
  */
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
@@ -15,6 +17,8 @@ import type { Client } from "pg";
 /** How long an idle managing-user session is kept for the next rotation. */
 export const IDLE_MS = 2000;
 export const DEFAULT_MAX_CONNECTIONS = 8;
+/** How long a closing session may keep its place when the server does not answer its goodbye. */
+export const GOODBYE_MS = 2000;
 /** The environment variable that sets the bound. */
 export const MAX_CONNECTIONS_VARIABLE = "PULUMI_POSTGRES_ROTATOR_MAX_CONNECTIONS";
 
@@ -84,8 +88,7 @@ class ServerSlots {
 
   private close(session: IdleSession): void {
     clearTimeout(session.timer);
-    session.client.end().catch(() => undefined);
-    this.free();
+    void goodbye(session.client).then(() => this.free());
   }
 }
 
@@ -145,23 +148,46 @@ export async function leaseSession(
       if (reusable && !broken) {
         slots.park(key, leased);
       } else {
-        leased.end().catch(() => undefined);
-        slots.free();
+        void goodbye(leased).then(() => slots.free());
       }
     },
   };
 }
 
 /**
- * Runs `work`, which opens a connection of its own to `server` (a login test), once the server
- * has room; its place is given back when `work` settles (the session's goodbye is not awaited).
+ * Runs `work`, which opens a connection of its own to `server` (a login test) and hands it to
+ * `own`, once the server has room. When `work` settles the connection is ended, and its place
+ * is given back once the connection has closed; the caller does not wait for that.
  */
-export async function withSlot<T>(server: string, work: () => Promise<T>): Promise<T> {
+export async function withSlot<T>(
+  server: string,
+  work: (own: (client: Client) => void) => Promise<T>,
+): Promise<T> {
   const slots = slotsFor(server);
   await slots.reserve();
+  const owned: Client[] = [];
   try {
-    return await work();
+    return await work((client) => owned.push(client));
   } finally {
-    slots.free();
+    void Promise.all(owned.map(goodbye)).then(() => slots.free());
   }
+}
+
+/**
+ * Ends `client`'s session and resolves once its connection has closed, so that a place in the
+ * bound is given back only when the server has let the session go (at the latest after
+ * `GOODBYE_MS`, should the server never answer).
+ */
+function goodbye(client: Client): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GOODBYE_MS);
+    timer.unref();
+    void client
+      .end()
+      .catch(() => undefined)
+      .then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+  });
 }

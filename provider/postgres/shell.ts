@@ -391,15 +391,16 @@ export async function probeLogin(
 ): Promise<void> {
   assertFullName(credential.username, "the role to log in as");
   const secrets = [...knownSecrets, credential.password];
-  await withSlot(serverKey(target), async () => {
+  await withSlot(serverKey(target), async (own) => {
     const client = await connect(target, credential, timeouts, { secrets, tlsSettings });
+    own(client);
     await whoAmI(client, target, credential, secrets, tlsSettings);
   });
 }
 
 /**
  * Who the server says the session is (reported at login, else asked); it must be `credential`'s
- * role. Closes the session.
+ * role. The pool ends the session.
  */
 async function whoAmI(
   client: Client,
@@ -426,8 +427,6 @@ async function whoAmI(
       secrets,
       tlsSettings,
     });
-  } finally {
-    closeQuietly(client);
   }
 }
 
@@ -443,11 +442,6 @@ export function assertFullName(name: string, what: string): void {
 /** The pool's name for a server. */
 function serverKey(target: ConnectionTarget): string {
   return `${target.host}:${target.port}`;
-}
-
-/** Ends a session without waiting for the server's goodbye; errors on the way out are moot. */
-function closeQuietly(client: { end(): Promise<void> }): void {
-  client.end().catch(() => undefined);
 }
 
 function assertRotatable(

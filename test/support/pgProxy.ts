@@ -50,6 +50,12 @@ export interface PgProxyOptions {
    * reports to a plain connection, as a proxy in between might.
    */
   readonly parameterStatus?: (name: string, value: string) => string | null;
+  /**
+   * Holds a plain connection's goodbye (the `Terminate` message, then the end of the stream)
+   * this long before passing it on: the server keeps the session that much longer after the
+   * client has asked it to go, as a busy server might.
+   */
+  readonly holdGoodbyeMs?: number;
 }
 
 export async function startPgProxy(
@@ -67,7 +73,11 @@ export async function startPgProxy(
     server.on("error", () => client.destroy());
     client.on("error", () => server.destroy());
     server.write(first);
-    client.pipe(server);
+    if (plain && options.holdGoodbyeMs !== undefined) {
+      holdGoodbye(client, server, options.holdGoodbyeMs);
+    } else {
+      client.pipe(server);
+    }
     if (plain && options.parameterStatus) {
       relayMessages(server, client, options.parameterStatus);
     } else {
@@ -76,43 +86,48 @@ export async function startPgProxy(
     client.resume();
   };
 
-  const proxy = net.createServer((client) => {
-    sockets.add(client);
-    client.on("close", () => sockets.delete(client));
-    client.on("error", () => undefined);
-    let buffered = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 8) return;
-      const length = buffered.readInt32BE(0);
-      if (buffered.length < length) return;
-      client.off("data", onData);
-      client.pause();
-      const startup = parseStartup(buffered.subarray(0, length));
-      if (!startup) return forward(client, buffered);
-      logins.push(startup);
-      if (!hold?.filter(startup)) return forward(client, buffered, true);
-      const { resolve } = hold;
-      hold = undefined;
-      const first = buffered;
-      let settled = false;
-      resolve({
-        ...startup,
-        clientPort: client.remotePort!,
-        ownerPid: () => socketOwner(client.remotePort!, address.port),
-        release: () => {
-          if (settled) return;
-          settled = true;
-          forward(client, first, true);
-        },
-        drop: () => {
-          settled = true;
-          client.destroy();
-        },
-      });
-    };
-    client.on("data", onData);
-  });
+  // Holding a goodbye needs the client's end not to close the way back at once, as Node does by
+  // default: the server closes it, once it has let the session go.
+  const proxy = net.createServer(
+    { allowHalfOpen: options.holdGoodbyeMs !== undefined },
+    (client) => {
+      sockets.add(client);
+      client.on("close", () => sockets.delete(client));
+      client.on("error", () => undefined);
+      let buffered = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        if (buffered.length < 8) return;
+        const length = buffered.readInt32BE(0);
+        if (buffered.length < length) return;
+        client.off("data", onData);
+        client.pause();
+        const startup = parseStartup(buffered.subarray(0, length));
+        if (!startup) return forward(client, buffered);
+        logins.push(startup);
+        if (!hold?.filter(startup)) return forward(client, buffered, true);
+        const { resolve } = hold;
+        hold = undefined;
+        const first = buffered;
+        let settled = false;
+        resolve({
+          ...startup,
+          clientPort: client.remotePort!,
+          ownerPid: () => socketOwner(client.remotePort!, address.port),
+          release: () => {
+            if (settled) return;
+            settled = true;
+            forward(client, first, true);
+          },
+          drop: () => {
+            settled = true;
+            client.destroy();
+          },
+        });
+      };
+      client.on("data", onData);
+    },
+  );
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const address = proxy.address() as AddressInfo;
 
@@ -130,6 +145,18 @@ export async function startPgProxy(
         proxy.close(() => resolve());
       }),
   };
+}
+
+/** Passes the client's data on at once, except its `Terminate` message and end: `ms` later. */
+function holdGoodbye(client: net.Socket, server: net.Socket, ms: number): void {
+  client.on("data", (chunk: Buffer) => {
+    if (chunk[0] === 0x58 && chunk.length === 5) {
+      setTimeout(() => server.write(chunk), ms);
+    } else {
+      server.write(chunk);
+    }
+  });
+  client.on("end", () => setTimeout(() => server.end(), ms));
 }
 
 /**
