@@ -8,7 +8,9 @@
  * role checks, the role's lock and mark, the live-session guard, ALTER, verifying login), with
  * the managing user's session of the previous rotation reused, as in a `pulumi up` of many
  * rotations; and, reported apart, with a fresh session each time (one rotation alone).
- * Runs alternate between the two so that drift hits both alike.
+ * A second baseline adds to the floor the SQL of the guards a correct rotation makes (lock,
+ * mark, sessions), as raw `pg`: the server's share of what a fresh rotation adds to the floor.
+ * Runs alternate between all of them so that drift hits each alike.
  *
  *     npm run bench            # or: npx tsx bench/rotation.ts [runs] [major]
  */
@@ -17,7 +19,15 @@ import * as postgresRotationProvider from "../provider/postgresRotation/postgres
 import type { RotationOutputs } from "../provider/core/outputs";
 import { scramSha256Verifier } from "../provider/core/scram";
 import { generatePassword } from "../provider/core/password";
-import { quoteIdentifier } from "../provider/postgres/sql";
+import { randomUUID } from "node:crypto";
+import { APPLICATION_NAME } from "../provider/postgres/connection";
+import {
+  commentOnRoleSql,
+  lockRoleSql,
+  quoteIdentifier,
+  roleUnderLockSql,
+  withLiterals,
+} from "../provider/postgres/sql";
 import { startPostgres, type PostgresMajor } from "../scripts/embeddedPostgres";
 
 const RUNS = Number(process.argv[2] ?? 100);
@@ -78,6 +88,46 @@ async function main() {
       return elapsed;
     }
 
+    const guardedUser = "bench_guarded";
+    {
+      const setup = await server.connectAsSuperuser();
+      await setup.query(`CREATE ROLE ${guardedUser} LOGIN`);
+      if (MAJOR >= 16) {
+        await setup.query(
+          `GRANT ${guardedUser} TO ${manager.username} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`,
+        );
+      }
+      await setup.end();
+    }
+    /**
+     * The floor plus the guards a correct rotation also makes (#11: the role's cluster-wide
+     * lock, the role, its mark and its sessions read under it, the mark written with the
+     * password), as raw `pg` with the provider's own SQL: what the server's share of a fresh
+     * rotation costs, without any of this package's code in between.
+     */
+    async function guardedFloor(): Promise<number> {
+      const password = generatePassword();
+      const verifier = scramSha256Verifier(password);
+      const started = process.hrtime.bigint();
+      const m = new Client({ ...target, user: manager.username, password: manager.password });
+      await m.connect();
+      await m.query(
+        `BEGIN; SET LOCAL statement_timeout = 90000; ${lockRoleSql(guardedUser)}; ` +
+          `SET LOCAL statement_timeout = 30000; ` +
+          withLiterals(roleUnderLockSql(true), [guardedUser, APPLICATION_NAME]),
+      );
+      await m.query(
+        `ALTER ROLE ${quoteIdentifier(guardedUser)} PASSWORD '${verifier}'; ` +
+          `${commentOnRoleSql(guardedUser, `pulumi-postgres-rotator: rotation ${randomUUID()} at ${new Date().toISOString()}`)}; COMMIT`,
+      );
+      void m.end();
+      const u = new Client({ ...target, user: guardedUser, password });
+      await u.connect();
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      await u.end();
+      return elapsed;
+    }
+
     const inputs = {
       database: {
         host: server.host,
@@ -112,14 +162,17 @@ async function main() {
     }
 
     const floorTimes: number[] = [];
+    const guardedTimes: number[] = [];
     const ourTimes: number[] = [];
     const coldTimes: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const f = await floor();
+      const g = await guardedFloor();
       const o = await rotation(false);
       const c = await rotation(true);
       if (i >= WARMUP) {
         floorTimes.push(f);
+        guardedTimes.push(g);
         ourTimes.push(o);
         coldTimes.push(c);
       }
@@ -130,6 +183,9 @@ async function main() {
       `floor (raw pg: login, ALTER ROLE, login):  median ${median(floorTimes).toFixed(2)} ms, p90 ${percentile(floorTimes, 90).toFixed(2)} ms`,
     );
     console.log(
+      `floor + the guards' SQL (raw pg, fresh):    median ${median(guardedTimes).toFixed(2)} ms, p90 ${percentile(guardedTimes, 90).toFixed(2)} ms`,
+    );
+    console.log(
       `verified rotation (provider update):        median ${median(ourTimes).toFixed(2)} ms, p90 ${percentile(ourTimes, 90).toFixed(2)} ms`,
     );
     console.log(
@@ -138,6 +194,10 @@ async function main() {
     console.log(`ratio to floor (median): ${ratio.toFixed(3)}`);
     console.log(
       `ratio to floor, fresh session each (median): ${(median(coldTimes) / median(floorTimes)).toFixed(3)}`,
+    );
+    console.log(
+      `floor + the guards' SQL, ratio to floor (median): ${(median(guardedTimes) / median(floorTimes)).toFixed(3)}; ` +
+        `fresh-session rotation to it: ${(median(coldTimes) / median(guardedTimes)).toFixed(3)}`,
     );
   } finally {
     await server.stop();
