@@ -42,28 +42,38 @@ interface IdleSession {
 /** One server's connections: how many are open, who waits, which sessions are idle. */
 class ServerSlots {
   open = 0;
-  readonly waiting: (() => void)[] = [];
+  /** Who waits for room, in order; `key`: a managing session with that key would do too. */
+  readonly waiting: { readonly key?: string; readonly wake: (handed?: Client) => void }[] = [];
   readonly idle: IdleSession[] = [];
 
   constructor(readonly max: number) {}
 
-  /** Waits until one more connection may be opened, closing an idle session if need be. */
-  async reserve(): Promise<void> {
-    while (this.open >= this.max) {
-      const victim = this.idle.shift();
-      if (victim) {
-        this.close(victim);
-        continue;
+  /**
+   * Waits until one more connection may be opened, or (with `key`) until an idle session with
+   * that key can be reused, which it returns. While the server is full it closes at most one
+   * idle session per wait: the place comes back once that session has gone.
+   */
+  async reserve(key?: string): Promise<Client | undefined> {
+    for (;;) {
+      const reusable = key === undefined ? undefined : this.take(key);
+      if (reusable) return reusable;
+      if (this.open < this.max) {
+        this.open += 1;
+        return undefined;
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const victim = this.idle.shift();
+      if (victim) this.close(victim);
+      const handed = await new Promise<Client | undefined>((wake) =>
+        this.waiting.push({ key, wake }),
+      );
+      if (handed) return handed;
     }
-    this.open += 1;
   }
 
   /** A connection was closed (or never opened): let the next waiter in. */
   free(): void {
     this.open -= 1;
-    this.waiting.shift()?.();
+    this.waiting.shift()?.wake();
   }
 
   take(key: string): Client | undefined {
@@ -74,7 +84,16 @@ class ServerSlots {
     return session.client;
   }
 
+  /**
+   * Keeps a managing session that ended its work cleanly: handed straight to the first waiter
+   * that can reuse it, else kept idle (and the first waiter woken, to close it if it needs room).
+   */
   park(key: string, client: Client): void {
+    const at = this.waiting.findIndex((waiter) => waiter.key === key);
+    if (at >= 0) {
+      this.waiting.splice(at, 1)[0].wake(client);
+      return;
+    }
     const session: IdleSession = {
       client,
       key,
@@ -84,6 +103,7 @@ class ServerSlots {
       }, IDLE_MS).unref(),
     };
     this.idle.push(session);
+    this.waiting.shift()?.wake();
   }
 
   private close(session: IdleSession): void {
@@ -122,9 +142,8 @@ export async function leaseSession(
 ): Promise<Lease> {
   const slots = slotsFor(server);
   const key = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
-  let client = slots.take(key);
+  let client = await slots.reserve(key);
   if (!client) {
-    await slots.reserve();
     try {
       client = await open();
     } catch (error) {

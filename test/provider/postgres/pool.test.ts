@@ -52,6 +52,9 @@ describe("postgres/pool", function () {
       }
     })();
     const passwords = pairs.map(() => generatePassword());
+    const managerLogins = () =>
+      (pg.server.readLog().match(/connection authorized: user=rotation_manager/g) ?? []).length;
+    const loginsBefore = managerLogins();
     // A place counts as free only once the server has let its session go: here the server lets
     // each one go 50 ms after the client asked, through a proxy that holds every goodbye.
     const proxy = await startPgProxy(pg.server, { holdGoodbyeMs: 50 });
@@ -75,6 +78,8 @@ describe("postgres/pool", function () {
     }
     expect(peak).to.be.at.most(3);
     expect(peak).to.be.at.least(2);
+    // Rotations waiting for room take over a managing session another one has finished with.
+    expect(managerLogins() - loginsBefore).to.be.below(pairs.length / 2);
     for (const [i, pair] of pairs.entries()) {
       expect(await pg.canLogin(pair.username1, passwords[i])).to.equal(true);
     }
