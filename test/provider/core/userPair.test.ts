@@ -25,6 +25,26 @@ const DATABASE = {
   managingUser: { username: "rotation_manager", password: "m-secret" },
 };
 
+/** The outputs of a pair on `DATABASE` that created no user, with `memberOf` applied. */
+function outputsWith(memberOf: string[]): UserPairOutputs {
+  return {
+    ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf }),
+    database: {
+      ...DATABASE,
+      port: 5432,
+      managingUser: { username: "rotation_manager" },
+      ssl: { mode: "verify-full" },
+    },
+    managingPassword: "m-secret",
+    username1: USERS.username1,
+    username2: USERS.username2,
+    created: [],
+    passwords: {},
+    observed: {},
+    drift: [],
+  } as unknown as UserPairOutputs;
+}
+
 const adoptable: RoleObservation = {
   canLogin: true,
   superuser: false,
@@ -259,22 +279,7 @@ describe("core/userPair", () => {
   });
 
   describe("planPairChange", () => {
-    const olds = {
-      ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf: ["g"] }),
-      database: {
-        ...DATABASE,
-        port: 5432,
-        managingUser: { username: "rotation_manager" },
-        ssl: { mode: "verify-full" },
-      },
-      managingPassword: "m-secret",
-      username1: USERS.username1,
-      username2: USERS.username2,
-      created: [],
-      passwords: {},
-      observed: {},
-      drift: [],
-    } as unknown as UserPairOutputs;
+    const olds = outputsWith(["g"]);
     const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["g"] };
 
     it("is nothing when nothing changed", () => {
@@ -789,22 +794,7 @@ describe("core/userPair: predefined roles", () => {
 });
 
 describe("core/userPair: the last survivors that change behaviour", () => {
-  const olds = {
-    ...resolveUserPairInputs({ database: DATABASE, rotateUsers: USERS, memberOf: ["a", "b"] }),
-    database: {
-      ...DATABASE,
-      port: 5432,
-      managingUser: { username: "rotation_manager" },
-      ssl: { mode: "verify-full" },
-    },
-    managingPassword: "m-secret",
-    username1: USERS.username1,
-    username2: USERS.username2,
-    created: [],
-    passwords: {},
-    observed: {},
-    drift: [],
-  } as unknown as UserPairOutputs;
+  const olds = outputsWith(["a", "b"]);
 
   it("compares memberOf in any order, and a secret-less database as unchanged", () => {
     const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["b", "a"] };
