@@ -2,7 +2,7 @@
  * The outputs of a `PostgresRotation` and the views of inputs and outputs that `planChange`
  * compares. Pure.
  */
-import type { ChangeView } from "./plan";
+import { sameJson, type ChangeView } from "./plan";
 import { resolvePasswordPolicy } from "./password";
 import { DEFAULT_SCRAM_ITERATIONS } from "./scram";
 import type {
@@ -40,8 +40,19 @@ export interface PublicSettings {
   readonly esc?: Omit<EscStateInput, "accessToken">;
 }
 
+/** The settings left out of the outputs while they equal their defaults. */
+type DefaultedSetting = "passwordPolicy" | "scramIterations" | "timeouts" | "liveSessions";
+
+/**
+ * The settings as the outputs keep them: `database` and `esc` whole, the others only where they
+ * differ from their defaults. Every resource's outputs are written in each of the engine's
+ * checkpoints, so a fleet's state stays smaller; `publicSettings` fills the defaults back in.
+ */
+export type StoredSettings = Omit<PublicSettings, DefaultedSetting> &
+  Partial<Pick<PublicSettings, DefaultedSetting>>;
+
 /** Everything a `PostgresRotation` records. `current`, `previous` and `state` are secret. */
-export interface RotationOutputs extends PublicSettings {
+export interface RotationOutputs extends StoredSettings {
   readonly rotateUsers: UserPair;
   /** The `state` input as last applied (secret); compared to notice a new one. */
   readonly state?: RotationState;
@@ -102,6 +113,20 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
   };
 }
 
+/** `publicSettings` without the settings that equal their defaults. */
+export function storedSettings(inputs: Lenient<RotationInputs>): StoredSettings {
+  const { passwordPolicy, scramIterations, timeouts, liveSessions, ...kept } =
+    publicSettings(inputs);
+  const defaults = publicSettings({});
+  return {
+    ...kept,
+    ...(sameJson(passwordPolicy, defaults.passwordPolicy) ? {} : { passwordPolicy }),
+    ...(scramIterations === defaults.scramIterations ? {} : { scramIterations }),
+    ...(sameJson(timeouts, defaults.timeouts) ? {} : { timeouts }),
+    ...(liveSessions === defaults.liveSessions ? {} : { liveSessions }),
+  };
+}
+
 /** `{esc}` without its access token, `key` defaulted, when given. */
 function escOf(esc: unknown): { esc: Omit<EscStateInput, "accessToken"> } | undefined {
   if (!esc || typeof esc !== "object") return undefined;
@@ -125,7 +150,7 @@ export function buildOutputs(
   rotationIds: Readonly<Record<string, string>> = {},
 ): RotationOutputs {
   return {
-    ...publicSettings(inputs),
+    ...storedSettings(inputs),
     rotateUsers: {
       username1: inputs.rotateUsers.username1,
       username2: inputs.rotateUsers.username2,

@@ -186,6 +186,72 @@ describe("publicSettings on partial and hostile input", () => {
 });
 
 describe("buildOutputs: what it keeps of the inputs", () => {
+  const credentials = { current: { username: "a", password: "pa" }, previous: { username: "b" } };
+
+  it("leaves out the settings left at their defaults, and diffs as unchanged without them", () => {
+    const built = buildOutputs(resolveInputs(inputs), credentials, undefined);
+    for (const setting of ["passwordPolicy", "scramIterations", "timeouts", "liveSessions"]) {
+      expect(built).to.not.have.property(setting);
+    }
+    expect(built.database).to.deep.equal({
+      host: "db",
+      port: 5432,
+      database: "app",
+      managingUser: { username: "m" },
+      ssl: { mode: "verify-full" },
+    });
+    const spelledOut = {
+      ...inputs,
+      passwordPolicy: { length: 32 },
+      scramIterations: 4096,
+      timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
+      liveSessions: "refuse" as const,
+    };
+    expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
+      "none",
+    );
+    expect(buildOutputs(resolveInputs(spelledOut), credentials, undefined)).to.deep.equal(built);
+  });
+
+  it("keeps each setting that differs from its default, filled in, and sees its change", () => {
+    const own = {
+      ...inputs,
+      passwordPolicy: { length: 40 },
+      scramIterations: 8192,
+      timeouts: { connectSeconds: 5 },
+      liveSessions: "warn" as const,
+    };
+    const built = buildOutputs(resolveInputs(own), credentials, undefined);
+    expect(built.passwordPolicy?.length).to.equal(40);
+    expect(built.scramIterations).to.equal(8192);
+    expect(built.timeouts).to.deep.equal({
+      connectSeconds: 5,
+      statementSeconds: 30,
+      lockSeconds: 60,
+    });
+    expect(built.liveSessions).to.equal("warn");
+    expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
+    for (const back of [
+      { passwordPolicy: undefined },
+      { scramIterations: undefined },
+      { timeouts: undefined },
+      { liveSessions: undefined },
+    ]) {
+      expect(
+        planChange(changeViewOfOutputs(built), changeViewOfInputs({ ...own, ...back })),
+      ).to.deep.equal({ kind: "update", repair: false, adopt: false, rotate: false });
+    }
+  });
+
+  it("reads outputs that spell every default out (earlier versions) as the same settings", () => {
+    const built = buildOutputs(resolveInputs(inputs), credentials, undefined);
+    const earlier = { ...built, ...publicSettings(inputs) };
+    expect(earlier).to.have.property("passwordPolicy");
+    expect(planChange(changeViewOfOutputs(earlier), changeViewOfInputs(inputs)).kind).to.equal(
+      "none",
+    );
+  });
+
   it("keeps a given state, and no trigger when none was given", () => {
     const state = { current: { username: "a", password: "pa" } };
     const { rotationTrigger: _t, ...noTrigger } = inputs;

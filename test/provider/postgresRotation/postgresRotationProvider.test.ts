@@ -93,7 +93,7 @@ for (const major of TEST_MAJORS) {
       expect(life.outputs!.current).to.deep.equal(before.current);
       expect(life.outputs!.previous).to.deep.equal(before.previous);
       expect(life.outputs!.rotatedAt).to.equal(before.rotatedAt);
-      expect(life.outputs!.timeouts.connectSeconds).to.equal(5);
+      expect(life.outputs!.timeouts?.connectSeconds).to.equal(5);
     });
 
     it("asks for a replacement when the user pair changes", async () => {
