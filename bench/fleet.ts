@@ -1,14 +1,23 @@
 /**
  * Fleet scale: one `pulumi up` (the real CLI) that rotates N pairs on one server, against an
- * `up` of N no-op dynamic resources in the same run, both after a `rotationTrigger` bump.
+ * `up` of N no-op dynamic resources in the same run, all after a `rotationTrigger` bump.
+ *
+ * A second baseline, the stand-in, is a no-op that keeps exactly the state a rotation keeps (the
+ * same inputs with the managing password as a secret, the outputs built by the package's own
+ * `buildOutputs` with `current` and `previous` as secrets, its provider loaded by package name)
+ * but never touches the database: what the engine charges for that state, which any rotator
+ * must keep, apart from the rotations' own work.
  *
  * The program is plain JavaScript in a scratch project that installs the `npm pack`ed package,
- * as a user's would. For each N it reports the ratio of the two `up`s, the exported state's size
- * per resource, the peak number of connections to the server (sampled from `pg_stat_activity`
- * every 10 ms) and the provider host's peak memory (VmHWM of its process) against the no-op's,
- * and whether both stayed within the bounds the README documents (the exit code says too).
+ * as a user's would. Each size is measured `--repeats` times (default 3), the three `up`s of a
+ * repeat one after the other so that drift hits each alike. For each N it reports the median
+ * ratio to the no-op and the range over the repeats, the median ratio to the stand-in, the
+ * exported state's size per resource, the peak number of connections to the server (sampled from
+ * `pg_stat_activity` every 10 ms) and the provider host's peak memory (VmHWM of its process)
+ * against the no-op's, and whether every repeat stayed within the bounds the README documents
+ * (the exit code says too).
  *
- *     npm run bench:fleet              # or: npx tsx bench/fleet.ts [N ...]   (default 10 100)
+ *     npm run bench:fleet    # or: npx tsx bench/fleet.ts [N ...] [--repeats=R]  (default 10 100, R 3)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,8 +29,16 @@ import { startPostgres, type EmbeddedPostgres } from "../scripts/embeddedPostgre
 import { localProgramStack } from "../scripts/pulumiStack";
 import { installPackedPackage } from "../test/support/installedPackage";
 
-const SIZES = process.argv.slice(2).map(Number).filter(Boolean);
+const ARGS = process.argv.slice(2);
+const SIZES = ARGS.filter((a) => !a.startsWith("--"))
+  .map(Number)
+  .filter(Boolean);
 const COUNTS = SIZES.length > 0 ? SIZES : [10, 100];
+const REPEATS = Number(
+  /^--repeats=(\d+)$/.exec(ARGS.find((a) => a.startsWith("--repeats=")) ?? "")?.[1] ?? 3,
+);
+const MODES = ["noop", "stand-in", "rotate"] as const;
+type Mode = (typeof MODES)[number];
 const MAJOR = 16;
 
 const PROGRAM = `
@@ -30,7 +47,8 @@ const { PostgresRotation } = require("pulumi-postgres-rotator");
 const config = new pulumi.Config();
 const count = config.requireNumber("count");
 const trigger = config.require("rotationTrigger");
-if (config.require("mode") === "noop") {
+const mode = config.require("mode");
+if (mode === "noop") {
   const noop = {
     create: async (inputs) => ({ id: "noop", outs: inputs }),
     diff: async (id, olds, news) => ({ changes: olds.trigger !== news.trigger }),
@@ -45,15 +63,50 @@ if (config.require("mode") === "noop") {
     managingUser: { username: "fleet_manager", password: config.requireSecret("managingPassword") },
     ssl: { mode: "disable" },
   };
+  class StandIn extends pulumi.dynamic.Resource {
+    constructor(name, args) {
+      const provider = require("fleet-stand-in");
+      super(provider, name, args, { additionalSecretOutputs: ["current", "previous", "state"] });
+    }
+  }
   for (let i = 0; i < count; i++) {
-    new PostgresRotation("pair-" + i, {
+    const args = {
       database,
       rotateUsers: { username1: "fleet_" + i + "_a", username2: "fleet_" + i + "_b" },
       rotationTrigger: trigger,
       liveSessions: "ignore",
-    });
+    };
+    if (mode === "stand-in") new StandIn("pair-" + i, args);
+    else new PostgresRotation("pair-" + i, args);
   }
 }
+`;
+
+/**
+ * The stand-in's provider: outputs shaped by the package's own \`buildOutputs\`, new random
+ * passwords on every update, no database. Installed as a package so that its serialized provider
+ * is a \`require\` by name, as the rotation's is.
+ */
+const STAND_IN = `
+const { randomBytes, randomUUID } = require("node:crypto");
+const path = require("node:path");
+const root = path.dirname(require.resolve("pulumi-postgres-rotator/package.json"));
+const { buildOutputs } = require(path.join(root, "dist", "provider", "core", "outputs.js"));
+const password = () => randomBytes(24).toString("base64url");
+function outputs(inputs) {
+  const { username1, username2 } = inputs.rotateUsers;
+  return buildOutputs(
+    inputs,
+    { current: { username: username2, password: password() }, previous: { username: username1, password: password() } },
+    new Date().toISOString(),
+    { [username1]: randomUUID(), [username2]: randomUUID() },
+  );
+}
+module.exports = {
+  create: async (inputs) => ({ id: randomUUID(), outs: outputs(inputs) }),
+  diff: async (id, olds, news) => ({ changes: olds.rotationTrigger !== news.rotationTrigger }),
+  update: async (id, olds, news) => ({ outs: outputs(news) }),
+};
 `;
 
 interface Sample {
@@ -125,7 +178,7 @@ function providerHostPeakKiB(): number {
   return peak;
 }
 
-async function measure(count: number, mode: "rotate" | "noop"): Promise<Sample> {
+async function measure(count: number, mode: Mode): Promise<Sample> {
   const server = await startPostgres({
     major: MAJOR,
     logStatements: false,
@@ -140,6 +193,9 @@ async function measure(count: number, mode: "rotate" | "noop"): Promise<Sample> 
       "name: fleet\nruntime: nodejs\n",
     );
     fs.writeFileSync(path.join(installed.projectDir, "index.js"), PROGRAM);
+    const standIn = path.join(installed.projectDir, "node_modules", "fleet-stand-in");
+    fs.mkdirSync(standIn, { recursive: true });
+    fs.writeFileSync(path.join(standIn, "index.js"), STAND_IN);
     const program = await localProgramStack({
       programDir: installed.projectDir,
       inPlace: true,
@@ -183,37 +239,69 @@ async function measure(count: number, mode: "rotate" | "noop"): Promise<Sample> 
 const CONNECTION_BOUND = DEFAULT_MAX_CONNECTIONS;
 const PROVIDER_MEMORY_BOUND_MIB = 256;
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 async function main() {
   const rows: string[] = [];
   const exceeded: string[] = [];
   for (const count of COUNTS) {
-    const noop = await measure(count, "noop");
-    const rotate = await measure(count, "rotate");
-    if (rotate.peakConnections > CONNECTION_BOUND) {
-      exceeded.push(`N = ${count}: ${rotate.peakConnections} connections`);
+    const samples: Record<Mode, Sample[]> = { noop: [], "stand-in": [], rotate: [] };
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      for (const mode of MODES) samples[mode].push(await measure(count, mode));
+      const [noop, standIn, rotate] = MODES.map((mode) => samples[mode][repeat]);
+      console.log(
+        `N = ${count}, repeat ${repeat + 1} of ${REPEATS}: rotations ${rotate.seconds.toFixed(1)} s, ` +
+          `stand-in ${standIn.seconds.toFixed(1)} s, no-op ${noop.seconds.toFixed(1)} s`,
+      );
     }
-    if (rotate.peakProviderKiB / 1024 > PROVIDER_MEMORY_BOUND_MIB) {
-      exceeded.push(`N = ${count}: provider RSS ${Math.round(rotate.peakProviderKiB / 1024)} MiB`);
+    for (const rotate of samples.rotate) {
+      if (rotate.peakConnections > CONNECTION_BOUND) {
+        exceeded.push(`N = ${count}: ${rotate.peakConnections} connections`);
+      }
+      if (rotate.peakProviderKiB / 1024 > PROVIDER_MEMORY_BOUND_MIB) {
+        exceeded.push(
+          `N = ${count}: provider RSS ${Math.round(rotate.peakProviderKiB / 1024)} MiB`,
+        );
+      }
     }
+    const seconds = (mode: Mode) => median(samples[mode].map((s) => s.seconds));
+    const ratios = samples.rotate.map((r, i) => r.seconds / samples.noop[i].seconds);
+    const toStandIn = samples.rotate.map((r, i) => r.seconds / samples["stand-in"][i].seconds);
+    const perResource = (mode: Mode) =>
+      `${(samples[mode][0].stateBytes / count / 1024).toFixed(1)} KiB`.padStart(9);
+    const peak = (mode: Mode, key: "peakConnections" | "peakProviderKiB") =>
+      Math.max(...samples[mode].map((s) => s[key]));
     rows.push(
       [
         String(count).padStart(4),
-        `${rotate.seconds.toFixed(1)} s`.padStart(8),
-        `${noop.seconds.toFixed(1)} s`.padStart(8),
-        (rotate.seconds / noop.seconds).toFixed(2).padStart(6),
-        `${(rotate.stateBytes / count / 1024).toFixed(1)} KiB`.padStart(10),
-        `${(noop.stateBytes / count / 1024).toFixed(1)} KiB`.padStart(10),
-        String(rotate.peakConnections).padStart(9),
-        `${Math.round(rotate.peakProviderKiB / 1024)} MiB`.padStart(12),
-        `${Math.round(noop.peakProviderKiB / 1024)} MiB`.padStart(10),
+        `${seconds("rotate").toFixed(1)} s`.padStart(8),
+        `${seconds("stand-in").toFixed(1)} s`.padStart(8),
+        `${seconds("noop").toFixed(1)} s`.padStart(8),
+        median(ratios).toFixed(2).padStart(6),
+        `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`.padStart(10),
+        median(toStandIn).toFixed(2).padStart(9),
+        perResource("rotate"),
+        perResource("stand-in"),
+        perResource("noop"),
+        String(peak("rotate", "peakConnections")).padStart(5),
+        `${Math.round(peak("rotate", "peakProviderKiB") / 1024)} MiB`.padStart(8),
+        `${Math.round(peak("noop", "peakProviderKiB") / 1024)} MiB`.padStart(8),
       ].join("  "),
     );
   }
   console.log(
-    `PostgreSQL ${MAJOR}, one pulumi up after a rotationTrigger bump (Node ${process.version})`,
+    `PostgreSQL ${MAJOR}, one pulumi up after a rotationTrigger bump, median of ${REPEATS} ` +
+      `repeat(s) (Node ${process.version})`,
   );
   console.log(
-    "   N  rotations     no-op   ratio  state/rot.  state/no-op  peak conn  provider RSS  no-op RSS",
+    "       ---------- time ----------  --- rotations / no-op ---  rotations  ------- state per resource -------  peak  -- provider RSS --",
+  );
+  console.log(
+    "   N  rotations  stand-in    no-op   median       range  / stand-in  rotations  stand-in    no-op   conn  rotations  no-op",
   );
   for (const row of rows) console.log(row);
   console.log(
