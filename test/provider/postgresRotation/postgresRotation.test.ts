@@ -86,6 +86,41 @@ describe("PostgresRotation (Pulumi mocks)", function () {
     expect(provider).to.not.include(STATE_PASSWORD);
   });
 
+  it("makes resource properties only of the inputs given, and of every output", async () => {
+    const rotation = new PostgresRotation("given", {
+      database,
+      rotateUsers: { username1: "app_1", username2: "app_2" },
+      state: undefined,
+      esc: undefined,
+      timeouts: undefined,
+    });
+    for (const absent of ["state", "esc", "timeouts", "passwordPolicy"]) {
+      expect(rotation, absent).to.not.have.property(absent);
+    }
+    for (const output of [
+      "current",
+      "previous",
+      "currentUsername",
+      "previousUsername",
+      "rotatedAt",
+      "rotationTrigger",
+    ]) {
+      expect(
+        pulumi.Output.isInstance((rotation as unknown as Record<string, unknown>)[output]),
+        output,
+      ).to.equal(true);
+    }
+    const withState = new PostgresRotation("given-state", {
+      database,
+      rotateUsers: { username1: "app_1", username2: "app_2" },
+      state: { current: { username: "app_1", password: STATE_PASSWORD } },
+    });
+    expect(
+      pulumi.Output.isInstance((withState as unknown as Record<string, unknown>).state),
+    ).to.equal(true);
+    await new Promise<void>((resolve) => withState.urn.apply(() => resolve()));
+  });
+
   it("leaves the caller's options untouched", async () => {
     const opts: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["rotatedAt"] };
     new PostgresRotation(
