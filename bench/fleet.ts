@@ -28,6 +28,7 @@ import { quoteIdentifier } from "../provider/postgres/sql";
 import { startPostgres, type EmbeddedPostgres } from "../scripts/embeddedPostgres";
 import { localProgramStack } from "../scripts/pulumiStack";
 import { installPackedPackage } from "../test/support/installedPackage";
+import { median } from "./stats";
 
 const ARGS = process.argv.slice(2);
 const SIZES = ARGS.filter((a) => !a.startsWith("--"))
@@ -238,12 +239,6 @@ async function measure(count: number, mode: Mode): Promise<Sample> {
  */
 const CONNECTION_BOUND = DEFAULT_MAX_CONNECTIONS;
 const PROVIDER_MEMORY_BOUND_MIB = 256;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main() {
   const rows: string[] = [];

@@ -29,21 +29,11 @@ import {
   withLiterals,
 } from "../provider/postgres/sql";
 import { startPostgres, type PostgresMajor } from "../scripts/embeddedPostgres";
+import { median, percentile } from "./stats";
 
 const RUNS = Number(process.argv[2] ?? 100);
 const MAJOR = Number(process.argv[3] ?? 17) as PostgresMajor;
 const WARMUP = 10;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function main() {
   const server = await startPostgres({ major: MAJOR, logStatements: false });
@@ -52,8 +42,9 @@ async function main() {
     const manager = { username: "bench_manager", password: generatePassword() };
     const ours = { username1: "bench_ours_1", username2: "bench_ours_2" };
     const floorUser = { username: "bench_floor", password: generatePassword() };
+    const guardedUser = "bench_guarded";
     await admin.query(`CREATE ROLE ${manager.username} LOGIN CREATEROLE`);
-    for (const role of [ours.username1, ours.username2, floorUser.username]) {
+    for (const role of [ours.username1, ours.username2, floorUser.username, guardedUser]) {
       await admin.query(`CREATE ROLE ${role} LOGIN`);
       if (MAJOR >= 16) {
         await admin.query(
@@ -88,17 +79,6 @@ async function main() {
       return elapsed;
     }
 
-    const guardedUser = "bench_guarded";
-    {
-      const setup = await server.connectAsSuperuser();
-      await setup.query(`CREATE ROLE ${guardedUser} LOGIN`);
-      if (MAJOR >= 16) {
-        await setup.query(
-          `GRANT ${guardedUser} TO ${manager.username} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`,
-        );
-      }
-      await setup.end();
-    }
     /**
      * The floor plus the guards a correct rotation also makes (#11: the role's cluster-wide
      * lock, the role, its mark and its sessions read under it, the mark written with the

@@ -35,6 +35,7 @@ import {
   type EmbeddedPostgres,
   type PostgresMajor,
 } from "../scripts/embeddedPostgres";
+import { median } from "./stats";
 
 interface Params {
   readonly workers: number;
@@ -212,12 +213,6 @@ async function twoUserArm(database: RotationInputs["database"], users: Credentia
     arm.latest = outputs.current;
   };
   return { arm, rotate };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function summary(arm: Arm, rotations: number): string {
