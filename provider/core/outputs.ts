@@ -41,7 +41,13 @@ export interface PublicSettings {
 }
 
 /** The settings left out of the outputs while they equal their defaults. */
-type DefaultedSetting = "passwordPolicy" | "scramIterations" | "timeouts" | "liveSessions";
+const DEFAULTED_SETTINGS = [
+  "passwordPolicy",
+  "scramIterations",
+  "timeouts",
+  "liveSessions",
+] as const;
+type DefaultedSetting = (typeof DEFAULTED_SETTINGS)[number];
 
 /**
  * The settings as the outputs keep them: `database` and `esc` whole, the others only where they
@@ -113,18 +119,16 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
   };
 }
 
+/** What `publicSettings` fills in when nothing is given. */
+const DEFAULT_SETTINGS = publicSettings({});
+
 /** `publicSettings` without the settings that equal their defaults. */
 export function storedSettings(inputs: Lenient<RotationInputs>): StoredSettings {
-  const { passwordPolicy, scramIterations, timeouts, liveSessions, ...kept } =
-    publicSettings(inputs);
-  const defaults = publicSettings({});
-  return {
-    ...kept,
-    ...(sameJson(passwordPolicy, defaults.passwordPolicy) ? {} : { passwordPolicy }),
-    ...(scramIterations === defaults.scramIterations ? {} : { scramIterations }),
-    ...(sameJson(timeouts, defaults.timeouts) ? {} : { timeouts }),
-    ...(liveSessions === defaults.liveSessions ? {} : { liveSessions }),
-  };
+  const settings: Partial<PublicSettings> = { ...publicSettings(inputs) };
+  for (const key of DEFAULTED_SETTINGS) {
+    if (sameJson(settings[key], DEFAULT_SETTINGS[key])) delete settings[key];
+  }
+  return settings as StoredSettings;
 }
 
 /** `{esc}` without its access token, `key` defaulted, when given. */
