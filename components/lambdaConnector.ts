@@ -157,7 +157,10 @@ export interface LambdaConnectorArgs {
    * by `:<attribute>:<value>` for each, where `rootEnvironment.name` is the rotator environment
    * `<escProject>/<escEnvironment>`, `currentEnvironment.name` is
    * `<escProject>/<escCredentialsEnvironment>` (both without `<escProject>/` in the `default`
-   * project) and `pulumi.organization.login` is `<escOrganization>`. Without it, ESC's default
+   * project) and `pulumi.organization.login` is `<escOrganization>`. The list must hold
+   * `rootEnvironment.name` or `currentEnvironment.name`: `["pulumi.organization.login"]` alone
+   * names no environment, so any environment of the organization could invoke the connector,
+   * and is refused before any child is created. Without it, ESC's default
    * subject `pulumi:environments:org:<org>:env:<escProject>/<escEnvironment>`
    * (`…:env:<escEnvironment>` in `default`) is required, exactly or followed by `:`-separated
    * parts. To see the claims ESC really sends, put `fn::open::debug-oidc-claims` with

@@ -21,6 +21,15 @@ export const ESC_SUBJECT_ATTRIBUTES: readonly EscSubjectAttribute[] = [
   "pulumi.organization.login",
 ];
 
+/**
+ * The attributes whose value names an environment: a subject must hold one of them, or it
+ * names only the organization (`pulumi.organization.login` alone).
+ */
+const ENVIRONMENT_ATTRIBUTES: readonly unknown[] = [
+  "rootEnvironment.name",
+  "currentEnvironment.name",
+];
+
 /** An IAM OIDC provider ARN: `arn:aws:iam::<account>:oidc-provider/<issuer host and path>`. */
 export const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/\S+$/;
 
@@ -74,7 +83,9 @@ export function trustInputs(s: EscTrustSubject) {
 /**
  * Problems with the inputs the trust policy is built from, named as `LambdaConnector`'s inputs.
  * Values not known yet (Outputs, promises) are skipped. Every name must be an ESC name, so that
- * no `*`, `?` or `:` can widen the subject the policy matches.
+ * no `*`, `?` or `:` can widen the subject the policy matches, and `escSubjectAttributes` must
+ * name an environment (`rootEnvironment.name` or `currentEnvironment.name`): the subject of
+ * `["pulumi.organization.login"]` is the same for every environment of the organization.
  */
 export function escTrustProblems(t: {
   readonly escOrganization?: unknown;
@@ -120,6 +131,15 @@ export function escTrustProblems(t: {
       problems.push(`escSubjectAttributes lists ${String(attribute)} twice`);
     }
   });
+  if (!attributes.some((attribute: unknown) => ENVIRONMENT_ATTRIBUTES.includes(attribute))) {
+    // ESC writes only the organization then: any environment of it may ask for that subject.
+    problems.push(
+      `escSubjectAttributes ${JSON.stringify(attributes)} names no environment: list ` +
+        "rootEnvironment.name (the rotator environment) or currentEnvironment.name (the " +
+        "environment holding the login); otherwise any environment of the organization whose " +
+        "login asks for the same attributes may invoke the connector",
+    );
+  }
   if (attributes.includes("currentEnvironment.name") && t.escCredentialsEnvironment === undefined) {
     problems.push(
       "escCredentialsEnvironment is required when escSubjectAttributes lists " +

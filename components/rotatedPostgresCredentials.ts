@@ -33,6 +33,7 @@ import { EscEnvironment } from "../provider/escEnvironment/escEnvironment";
 import { PostgresRotation, type StateArgs } from "../provider/postgresRotation/postgresRotation";
 import { PostgresUserPair } from "../provider/postgresUserPair/postgresUserPair";
 import { LambdaConnector, type LambdaConnectorCreateArgs } from "./lambdaConnector";
+import { escTrustProblems } from "./policies";
 
 /** `LambdaConnector`'s inputs without the ESC location, which the component fills in. */
 export type ConnectorCreateArgs = LambdaConnectorCreateArgs;
@@ -301,6 +302,17 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     }
     if (!args.esc) return undefined;
     const esc = args.esc;
+    // Plain names now, before any child (a created connector's trust is built from them);
+    // Outputs are checked by the resources they feed, when they resolve.
+    const known = (["organization", "project"] as const).filter(
+      (key) => !pulumi.Output.isInstance(esc[key]) && !(esc[key] instanceof Promise),
+    );
+    const location = escLocationProblems(
+      { organization: esc.organization, project: esc.project },
+      known,
+      "esc.",
+    );
+    if (location.length > 0) throw fail(`${name}: ${location.join("; ")}`);
     if (connector && !connector.create && connector.invocationRoleArn === undefined) {
       throw fail(
         `${name}: with esc and an existing connector, give connector.invocationRoleArn: the ` +
@@ -330,6 +342,19 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     }
     if (resolved.credentials === resolved.rotator) {
       throw fail(`${name}: esc.credentialsEnvironment and esc.rotatorEnvironment must differ`);
+    }
+    if (connector?.create) {
+      // The connector's own refusals, before it (or any other child) is registered.
+      const trust = escTrustProblems({
+        escOrganization: esc.organization,
+        escProject: esc.project,
+        escEnvironment: resolved.rotator,
+        escCredentialsEnvironment: resolved.credentials,
+        escSubjectAttributes: connector.create.escSubjectAttributes ?? DEFAULT_SUBJECT,
+      });
+      if (trust.length > 0) {
+        throw fail(`${name}: ${trust.map((problem) => `connector.create.${problem}`).join("; ")}`);
+      }
     }
     if (!/^[A-Za-z_][\w-]*$/.test(resolved.key)) {
       throw fail(`${name}: esc.rotatorKey must be a YAML key of letters, digits, '_' or '-'`);

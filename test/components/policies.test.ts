@@ -32,6 +32,15 @@ const trusting = (condition: Record<string, unknown>, providerArn = PROVIDER_ARN
   ],
 });
 
+/** A subject's fields named as `LambdaConnector`'s inputs. */
+const inputs = (s: EscTrustSubject) => ({
+  escOrganization: s.org,
+  escProject: s.project,
+  escEnvironment: s.env,
+  escCredentialsEnvironment: s.credentialsEnvironment,
+  escSubjectAttributes: s.subjectAttributes,
+});
+
 const policy = (s: Partial<EscTrustSubject>) =>
   escTrustPolicy({ ...ROTATOR, ...s, providerArn: PROVIDER_ARN, issuer: ISSUER });
 
@@ -166,7 +175,68 @@ describe("components/policies", () => {
         "escProject must be 1-100 letters, digits, '.', '_' or '-'",
         "escSubjectAttributes cannot hold pulumi.user.login: whoever opens the environment " +
           "cannot be known in advance, and trusting any user would take a wildcard",
+        'escSubjectAttributes ["pulumi.user.login"] names no environment: list ' +
+          "rootEnvironment.name (the rotator environment) or currentEnvironment.name (the " +
+          "environment holding the login); otherwise any environment of the organization whose " +
+          "login asks for the same attributes may invoke the connector",
       ]);
+    });
+  });
+
+  describe("escSubjectAttributes must pin the environment", () => {
+    const names = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/);
+    const lists = fc.uniqueArray(fc.constantFrom(...ESC_SUBJECT_ATTRIBUTES), { minLength: 1 });
+    const environmental = ["rootEnvironment.name", "currentEnvironment.name"];
+
+    it("refuses a list naming no environment, before any subject is built", () => {
+      expect(
+        escTrustProblems({
+          ...inputs(ROTATOR),
+          escSubjectAttributes: ["pulumi.organization.login"],
+        }),
+      ).to.deep.equal([
+        'escSubjectAttributes ["pulumi.organization.login"] names no environment: list ' +
+          "rootEnvironment.name (the rotator environment) or currentEnvironment.name (the " +
+          "environment holding the login); otherwise any environment of the organization whose " +
+          "login asks for the same attributes may invoke the connector",
+      ]);
+      expect(() => policy({ subjectAttributes: ["pulumi.organization.login"] })).to.throw(
+        /^escTrustPolicy: escSubjectAttributes \["pulumi.organization.login"\] names no environment/,
+      );
+    });
+
+    it("every accepted list yields a subject naming the environment; every other list is refused", () => {
+      fc.assert(
+        fc.property(
+          names,
+          fc.constantFrom("default", "payments"),
+          names,
+          names,
+          lists,
+          (org, project, env, creds, list) => {
+            const s = { org, project, env, credentialsEnvironment: creds, subjectAttributes: list };
+            const problems = escTrustProblems(inputs(s));
+            const pins = list.some((attribute) => environmental.includes(attribute));
+            expect(problems.length === 0, JSON.stringify(problems)).to.equal(pins);
+            if (!pins) return;
+            const { subject } = escSubject(s);
+            const prefix = `pulumi:environments:pulumi.organization.login:${org}:`;
+            expect(subject.startsWith(prefix)).to.equal(true);
+            const parts = subject.slice(prefix.length).split(":");
+            const named = (e: string) => (project === "default" ? e : `${project}/${e}`);
+            const exactly: Record<string, string> = {
+              "rootEnvironment.name": named(env),
+              "currentEnvironment.name": named(creds),
+              "pulumi.organization.login": org,
+            };
+            // The pairs read back: the attributes listed, in order, each with its exact value,
+            // at least one of them an environment's name.
+            const pairs = parts.flatMap((part, i) => (i % 2 === 0 ? [[part, parts[i + 1]]] : []));
+            expect(pairs).to.deep.equal(list.map((attribute) => [attribute, exactly[attribute]]));
+            expect(pairs.some(([attribute]) => environmental.includes(attribute))).to.equal(true);
+          },
+        ),
+      );
     });
   });
 

@@ -303,6 +303,60 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(db.connector).to.deep.equal({ awsLambda: { lambdaArn } });
   });
 
+  describe("bad ESC organization or project names fail before any child exists", () => {
+    const connector = {
+      create: {
+        vpcId: "vpc-1",
+        subnetIds: ["subnet-a", "subnet-b"],
+        databaseSecurityGroupId: "sg-0123abcd",
+        oidcProvider: { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc` },
+      },
+    };
+    /** Builds, expects a ResourceError matching `message`, and nothing registered but "bad". */
+    async function refused(args: RotatedPostgresCredentialsArgs, message: RegExp) {
+      let error: unknown;
+      try {
+        new RotatedPostgresCredentials("bad", args);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(pulumi.ResourceError);
+      expect((error as Error).message).to.match(message);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(registrations.filter((r) => r.name !== "bad")).to.deep.equal([]);
+    }
+
+    for (const field of ["organization", "project"] as const) {
+      for (const bad of ["acme*", "p:x", "*"]) {
+        for (const withConnector of [false, true]) {
+          it(`esc.${field} ${JSON.stringify(bad)}${withConnector ? " with connector.create" : ""}`, async () => {
+            await refused(
+              {
+                ...base,
+                esc: { organization: "acme", project: "payments", [field]: bad },
+                ...(withConnector ? { connector } : {}),
+              },
+              new RegExp(`^bad: esc\\.${field} must be 1-100 letters, digits, '\\.', '_' or '-'$`),
+            );
+          });
+        }
+      }
+    }
+
+    it("connector.create.escSubjectAttributes naming no environment, no LambdaConnector registered", async () => {
+      await refused(
+        {
+          ...base,
+          esc: { organization: "acme", project: "payments" },
+          connector: {
+            create: { ...connector.create, escSubjectAttributes: ["pulumi.organization.login"] },
+          },
+        },
+        /^bad: connector\.create\.escSubjectAttributes \["pulumi.organization.login"\] names no environment/,
+      );
+    });
+  });
+
   describe("impossible combinations fail before any child exists", () => {
     const cases: [string, RotatedPostgresCredentialsArgs, string][] = [
       [
