@@ -37,15 +37,31 @@ export interface EscWritten {
   readonly revision?: number;
 }
 
-/** The access token to use for `name`: the input's, else `PULUMI_ACCESS_TOKEN`; else an error. */
-export function accessToken(location: EscLocation, name: string): string {
-  const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
-  if (!token) {
+/** The access token a client sends, and every form of it to keep out of messages. */
+export interface AccessToken {
+  /** The token trimmed, as it goes into `Authorization: token <value>`. */
+  readonly value: string;
+  /**
+   * Every form a reply may quote back (a proxy's 401 that echoes the request): the token as
+   * given, trimmed, and the header's `token <value>`; `redact` adds their escaped forms.
+   */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The access token to use for `name`: the input's, else `PULUMI_ACCESS_TOKEN`; else an error.
+ * Trimmed here, once: a token read from a file ends in a newline, and HTTP clients strip the
+ * whitespace around a header value anyway, so the trimmed token is what goes out.
+ */
+export function accessToken(location: EscLocation, name: string): AccessToken {
+  const given = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
+  const value = given?.trim();
+  if (!given || !value) {
     throw new EscError(
       `no Pulumi access token for ${name}: set the accessToken input or PULUMI_ACCESS_TOKEN`,
     );
   }
-  return token;
+  return { value, secrets: [given, value, `token ${value}`] };
 }
 
 /** `<apiUrl>/api/esc`, a custom URL's port and path kept. */
@@ -96,10 +112,10 @@ export function escClient(
   const token = accessToken(location, `ESC environment ${name}`);
   // The generated client, not EscApi: EscApi drops a custom URL's port and path (REFERENCE §7).
   const api = new raw.EscApi(
-    new raw.Configuration({ accessToken: token, basePath: escApiBase(location.apiUrl) }),
+    new raw.Configuration({ accessToken: token.value, basePath: escApiBase(location.apiUrl) }),
   );
   const { organization: org, project, environment: env } = location;
-  const known = [token, ...secrets];
+  const known = [...token.secrets, ...secrets];
   const fail = (action: string, error: unknown) => translate(action, name, error, known);
 
   return {

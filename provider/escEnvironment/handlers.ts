@@ -40,6 +40,14 @@ const ROTATE = "fn::rotate::postgres";
 
 export function inputProblems(inputs: Record<string, unknown>): string[] {
   const problems = escLocationProblems(inputs, ["organization", "project", "name"]);
+  const token = inputs.accessToken;
+  if (
+    token !== undefined &&
+    !isUnknown(token) &&
+    (typeof token !== "string" || token.trim().length === 0)
+  ) {
+    problems.push("accessToken must be a non-empty string");
+  }
   const yaml = inputs.yaml;
   if (!isUnknown(yaml)) {
     if (typeof yaml !== "string") problems.push("yaml must be a string");
