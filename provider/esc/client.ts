@@ -70,6 +70,7 @@ export function escApiBase(apiUrl: string | undefined): string {
 }
 
 export interface EscClient {
+  /** Creates the environment (empty); `EscError` with status 409 when it exists already. */
   create(): Promise<void>;
   /** The YAML as stored (secrets as ciphertext) and its ETag; undefined when there is none. */
   read(): Promise<EscDocument | undefined>;
@@ -123,12 +124,21 @@ export function escClient(
       try {
         await api.createEnvironment(org, { project, name: env });
       } catch (error) {
+        // Not a conflict between a read and a write (EscConflictError): the name is taken.
+        if (statusOf(error) === 409) {
+          throw new EscError(
+            `creating ESC environment ${name} failed: it already exists (HTTP 409)`,
+            {
+              status: 409,
+            },
+          );
+        }
         throw fail("creating", error);
       }
     },
     async read() {
       try {
-        const response = await api.getEnvironment(org, project, env);
+        const response = await api.getEnvironment(org, project, env, AS_TEXT);
         return {
           yaml: String(response.data),
           ...revisionOf(response.headers),
@@ -141,7 +151,13 @@ export function escClient(
     },
     async readRevision(revision) {
       try {
-        const response = await api.getEnvironmentAtVersion(org, project, env, String(revision));
+        const response = await api.getEnvironmentAtVersion(
+          org,
+          project,
+          env,
+          String(revision),
+          AS_TEXT,
+        );
         return { yaml: String(response.data), revision, etag: etagOf(response.headers) };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -180,6 +196,15 @@ export function escClient(
     },
   };
 }
+
+/**
+ * A definition is YAML text: without this, axios parses a body that is also JSON (`{}`, the
+ * definition of a new environment) into an object, which reads back as "[object Object]".
+ */
+const AS_TEXT = {
+  responseType: "text" as const,
+  transformResponse: [(data: unknown) => data],
+};
 
 type Headers = Record<string, unknown> | undefined;
 
