@@ -362,8 +362,11 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     const schedule = esc.rotationSchedule as Record<string, unknown> | undefined;
     if (schedule) {
       // Plain values are checked now (ESC's daily minimum included); Outputs by the resource.
+      // A key given as undefined is absent (`{ once, cron: undefined }` is a one-time schedule).
       const plain = Object.fromEntries(
-        Object.entries(schedule).map(([k, v]) => [k, typeof v === "string" ? v : UNKNOWN]),
+        Object.entries(schedule)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, typeof v === "string" ? v : UNKNOWN]),
       );
       const issues = scheduleProblems(plain, "esc.rotationSchedule");
       if (issues.length > 0) throw fail(`${name}: ${issues.join("; ")}`);

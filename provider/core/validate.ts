@@ -255,7 +255,7 @@ function escProblems(esc: unknown): Problems {
   if (
     token !== undefined &&
     !isUnknown(token) &&
-    (typeof token !== "string" || token.length === 0)
+    (typeof token !== "string" || token.trim().length === 0)
   ) {
     problems.push("esc.accessToken must be a non-empty string");
   }

@@ -209,6 +209,20 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     );
   });
 
+  it("reads a rotationSchedule key given as undefined as absent: { once, cron: undefined } is once", async () => {
+    const once = "2031-01-01T03:00:00Z";
+    const { byName } = await build("later", {
+      ...base,
+      esc: {
+        organization: "acme",
+        project: "payments",
+        accessToken: TOKEN,
+        rotationSchedule: { once, cron: undefined } as never,
+      },
+    });
+    expect(byName("later-schedule").object.schedule).to.deep.equal({ once });
+  });
+
   it("with connector.create: a LambdaConnector trusting exactly the rotator, wired everywhere", async () => {
     const { component, byName } = await build("vpc", {
       ...base,

@@ -371,6 +371,11 @@ describe("inputProblems on hostile input, every problem exact", () => {
     ],
     ["esc token empty", esc({ accessToken: "" }), ["esc.accessToken must be a non-empty string"]],
     ["esc token number", esc({ accessToken: 5 }), ["esc.accessToken must be a non-empty string"]],
+    [
+      "esc token of whitespace",
+      esc({ accessToken: " \n" }),
+      ["esc.accessToken must be a non-empty string"],
+    ],
     ["esc apiUrl ftp", esc({ apiUrl: "ftp://x" }), ["esc.apiUrl must be an http(s) URL"]],
     ["esc apiUrl number", esc({ apiUrl: 5 }), ["esc.apiUrl must be an http(s) URL"]],
     [
