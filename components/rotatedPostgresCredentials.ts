@@ -16,7 +16,11 @@ import type {
   SslMode,
   Timeouts,
 } from "../provider/core/types";
-import { UNKNOWN, escLocationProblems } from "../provider/core/validate";
+import {
+  UNKNOWN,
+  escLocationProblems,
+  liveSessionsIdleSecondsProblems,
+} from "../provider/core/validate";
 import { scheduleProblems } from "../provider/core/schedule";
 import {
   EscRotationSchedule,
@@ -169,6 +173,15 @@ export interface RotatedPostgresCredentialsArgs {
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
   /**
+   * Seconds after which an idle session of the user about to change is taken for a pooler's
+   * parked server connection (PgBouncer, RDS Proxy): reported, but not refused by
+   * `liveSessions`. Set it to your apps' refresh interval; see `PostgresRotation`'s input of the
+   * same name and the README's "Poolers: PgBouncer and RDS Proxy".
+   * @default 3600
+   * @example 900
+   */
+  readonly liveSessionsIdleSeconds?: pulumi.Input<number>;
+  /**
    * For a database `pulumi up` cannot reach (private subnets): change passwords through a
    * connector Lambda inside its VPC. `{ lambdaArn, invocationRoleArn? }`: one that exists;
    * `{ create: {...} }`: a new `LambdaConnector` (needs `esc`, whose rotator environment its
@@ -300,6 +313,12 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
           `(connector.create.sslMode, verify-full by default); remove database.ssl`,
       );
     }
+    // A plain value is checked now; an Output or a Promise by the rotation's check, before
+    // anything changes.
+    const idle = args.liveSessionsIdleSeconds;
+    const idleProblems =
+      typeof idle === "object" && idle !== null ? [] : liveSessionsIdleSecondsProblems(idle);
+    if (idleProblems.length > 0) throw fail(`${name}: ${idleProblems.join("; ")}`);
     if (!args.esc) return undefined;
     const esc = args.esc;
     // Plain names now, before any child (a created connector's trust is built from them);
@@ -545,6 +564,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         ...defined({
           rotationTrigger: args.rotationTrigger,
           liveSessions: args.liveSessions,
+          liveSessionsIdleSeconds: args.liveSessionsIdleSeconds,
           passwordPolicy: args.passwordPolicy,
           scramIterations: args.scramIterations,
           timeouts: args.timeouts,

@@ -158,13 +158,13 @@ export function binariesReachableBy(
   return copy;
 }
 
-interface RunAs {
+export interface RunAs {
   readonly uid: number;
   readonly gid: number;
 }
 
 /** The unprivileged user to run the server as, or undefined when we are not root. */
-function serviceUser(): RunAs | undefined {
+export function serviceUser(): RunAs | undefined {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
   const lookup = (): RunAs | undefined => {
     try {
@@ -206,7 +206,7 @@ function run(command: string, args: string[], runAs: RunAs | undefined): Promise
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -19,7 +19,11 @@
  * Replies may carry `error`, the name of this package's error class, so a failure through the
  * Lambda is the same error as a direct one.
  */
-import { hostProblems, identifierProblems } from "../core/validate";
+import {
+  hostProblems,
+  identifierProblems,
+  liveSessionsIdleSecondsProblems,
+} from "../core/validate";
 import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
 import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
 import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
@@ -43,8 +47,9 @@ export interface RotateEvent extends EventBase {
   /**
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
    * but no expected id, it must still log in, or the state is stale). Two extensions ESC never
-   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`), and
-   * `liveSessions`, the policy for open sessions of the user.
+   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`),
+   * `liveSessions`, the policy for open sessions of the user, and `liveSessionsIdleSeconds`, after
+   * which an idle session is a pooler's parked connection to that policy (reported, not refused).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -54,6 +59,7 @@ export interface RotateEvent extends EventBase {
     /** Who rotates (a `PostgresRotation` resource's id), named in the mark (an extension). */
     readonly rotationHolder?: string;
     readonly liveSessions?: LiveSessionsPolicy;
+    readonly liveSessionsIdleSeconds?: number;
   };
 }
 
@@ -189,6 +195,12 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
           `rotateUser.liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
         );
       }
+      problems.push(
+        ...liveSessionsIdleSecondsProblems(
+          rotate.liveSessionsIdleSeconds,
+          "rotateUser.liveSessionsIdleSeconds",
+        ),
+      );
     }
   } else {
     user(value.loginUser, "loginUser", problems);

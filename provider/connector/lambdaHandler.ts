@@ -15,13 +15,18 @@
  *   `ROTATOR_LOCK_TIMEOUT_SECONDS`: default 10, 30, 30.
  * - `ROTATOR_LIVE_SESSIONS`: refuse | warn | ignore, for events that do not say (ESC's):
  *   what to do when the user about to change has open sessions. Default refuse.
+ * - `ROTATOR_LIVE_SESSIONS_IDLE_SECONDS`: for events that do not say, the seconds after which an
+ *   idle session is a pooler's parked connection to that guard (reported, not refused).
+ *   Default 3600.
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
 import { RotationError, ValidationError, VerificationError, redact } from "../errors";
 import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
+import { liveSessionsIdleSecondsProblems } from "../core/validate";
 import {
+  DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
   SSL_MODES,
   type LiveSessionsPolicy,
@@ -204,6 +209,7 @@ export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
     passwordPolicy: resolvePasswordPolicy(),
     scramIterations: DEFAULT_SCRAM_ITERATIONS,
     liveSessions: liveSessionsOf(event, env),
+    liveSessionsIdleSeconds: liveSessionsIdleSecondsOf(event, env),
     timeouts: {
       connectSeconds: seconds(env, "ROTATOR_CONNECT_TIMEOUT_SECONDS", 10),
       statementSeconds: seconds(env, "ROTATOR_STATEMENT_TIMEOUT_SECONDS", 30),
@@ -222,6 +228,20 @@ function liveSessionsOf(event: ConnectorEvent, env: Env): LiveSessionsPolicy {
     ]);
   }
   return policy as LiveSessionsPolicy;
+}
+
+function liveSessionsIdleSecondsOf(event: ConnectorEvent, env: Env): number {
+  const fromEvent =
+    !isLoginEvent(event) && !isUserPairEvent(event)
+      ? event.rotateUser.liveSessionsIdleSeconds
+      : undefined;
+  if (fromEvent !== undefined) return fromEvent;
+  const text = env.ROTATOR_LIVE_SESSIONS_IDLE_SECONDS;
+  if (text === undefined || text === "") return DEFAULT_LIVE_SESSIONS_IDLE_SECONDS;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const problems = liveSessionsIdleSecondsProblems(value, "ROTATOR_LIVE_SESSIONS_IDLE_SECONDS");
+  if (problems.length > 0) throw new ValidationError(problems);
+  return value;
 }
 
 export function sslFromEnv(env: Env): SslConfig {

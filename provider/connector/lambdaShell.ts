@@ -37,6 +37,8 @@ export interface LambdaTarget extends ConnectionTarget {
 export interface LambdaShellOptions {
   /** Sent with each rotation; this package's connector applies it. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /** Sent with each rotation when given; the connector's own default applies otherwise. */
+  readonly liveSessionsIdleSeconds?: number;
   /** Where warnings go (what the connector reports, what it could not check). @default console.warn */
   readonly warn?: (line: string) => void;
 }
@@ -89,6 +91,9 @@ export function lambdaShell(
         ...(guard.expectedId ? { expectedRotationId: guard.expectedId } : {}),
         ...(guard.holder ? { rotationHolder: guard.holder } : {}),
         liveSessions,
+        ...(options.liveSessionsIdleSeconds !== undefined
+          ? { liveSessionsIdleSeconds: options.liveSessionsIdleSeconds }
+          : {}),
       };
       const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
         ...secrets,

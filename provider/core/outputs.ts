@@ -18,6 +18,7 @@ import type {
   Timeouts,
   UserPair,
 } from "./types";
+import { DEFAULT_LIVE_SESSIONS_IDLE_SECONDS } from "./types";
 import { DEFAULT_PORT, DEFAULT_TIMEOUTS, resolveConnector } from "./validate";
 
 /** The inputs that hold no secret, with defaults filled in. Kept in the outputs for diffs. */
@@ -36,6 +37,8 @@ export interface PublicSettings {
   readonly timeouts: Required<Timeouts>;
   /** What a rotation does about open sessions of the user it changes. */
   readonly liveSessions: LiveSessionsPolicy;
+  /** Sessions idle longer than this are a pooler's parked connections to that guard. */
+  readonly liveSessionsIdleSeconds: number;
   /** Where the state is kept in ESC (no access token); present only when given. */
   readonly esc?: Omit<EscStateInput, "accessToken">;
 }
@@ -46,6 +49,7 @@ const DEFAULTED_SETTINGS = [
   "scramIterations",
   "timeouts",
   "liveSessions",
+  "liveSessionsIdleSeconds",
 ] as const;
 type DefaultedSetting = (typeof DEFAULTED_SETTINGS)[number];
 
@@ -116,6 +120,8 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: publicTimeouts(inputs.timeouts),
     liveSessions: (inputs.liveSessions as LiveSessionsPolicy | undefined) ?? "refuse",
+    liveSessionsIdleSeconds:
+      (inputs.liveSessionsIdleSeconds as number | undefined) ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };
 }
 

@@ -123,6 +123,18 @@ export type LiveSessionsPolicy = "refuse" | "warn" | "ignore";
 
 export const LIVE_SESSIONS_POLICIES: readonly LiveSessionsPolicy[] = ["refuse", "warn", "ignore"];
 
+/**
+ * The default of `liveSessionsIdleSeconds`: one hour, the refresh interval the README's advice
+ * is built on ("if apps refresh hourly, rotate at most every two hours"). With that cadence the
+ * sessions an app leaves behind when it moves to `current` (at most one refresh after a
+ * rotation) have been idle at least this long when the next rotation comes, while app-side pools
+ * close their idle connections well within it (node-postgres after 10 s, HikariCP after 10 min).
+ */
+export const DEFAULT_LIVE_SESSIONS_IDLE_SECONDS = 3600;
+
+/** The largest `liveSessionsIdleSeconds`: 30 days. */
+export const MAX_LIVE_SESSIONS_IDLE_SECONDS = 30 * 24 * 3600;
+
 /** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
 export interface RotationInputs {
   /** Keep the state in this ESC rotator environment too; ESC's newer state wins. */
@@ -137,6 +149,12 @@ export interface RotationInputs {
   readonly timeouts?: Timeouts;
   /** Sessions of the user about to change. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /**
+   * Sessions idle (not in a transaction) for longer than this many seconds are a pooler's parked
+   * server connections to the live-session guard: reported, never refused.
+   * @default 3600
+   */
+  readonly liveSessionsIdleSeconds?: number;
 }
 
 /** Where to connect, and how: everything but a login. */
@@ -164,4 +182,5 @@ export interface ResolvedInputs {
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
   readonly liveSessions: LiveSessionsPolicy;
+  readonly liveSessionsIdleSeconds: number;
 }

@@ -11,7 +11,9 @@ import {
   pgCanLogIn,
 } from "./scram";
 import {
+  DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
+  MAX_LIVE_SESSIONS_IDLE_SECONDS,
   SSL_MODES,
   type Connector,
   type DatabaseConfig,
@@ -365,7 +367,16 @@ export function inputProblems(inputs: unknown): Problems {
   if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
     problems.push(`liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`);
   }
+  problems.push(...liveSessionsIdleSecondsProblems(inputs.liveSessionsIdleSeconds));
   return problems;
+}
+
+/** Problems with `liveSessionsIdleSeconds` (`path`: how the caller names it). */
+export function liveSessionsIdleSecondsProblems(
+  value: unknown,
+  path = "liveSessionsIdleSeconds",
+): Problems {
+  return integerProblems(value, path, 0, MAX_LIVE_SESSIONS_IDLE_SECONDS);
 }
 
 export function timeoutsProblems(timeouts: unknown): Problems {
@@ -416,6 +427,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),
     liveSessions: inputs.liveSessions ?? "refuse",
+    liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };
 }
 

@@ -67,9 +67,14 @@ export interface ChangeResult {
 
 /** Sessions of a role the rotation is about to change, as the guard for live apps saw them. */
 export interface LiveSessions {
+  /** Sessions in use: active, in a transaction, idle within the window, or hidden. */
   readonly sessions: number;
   readonly addresses: readonly string[];
+  /** When the oldest session in use started (ISO 8601), if visible. */
   readonly oldest: string | null;
+  /** Sessions idle longer than `liveSessionsIdleSeconds`: a pooler's parked connections. */
+  readonly idleSessions: number;
+  readonly idleAddresses: readonly string[];
 }
 
 /** What the rotation engine needs from a database. */
@@ -88,7 +93,7 @@ export interface PostgresShell {
 export interface ShellOptions {
   /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
   readonly tlsSettings?: TlsSettingNames;
-  /** Where a `liveSessions: "warn"` warning goes. @default console.warn */
+  /** Where a `liveSessions: "warn"` warning (or one about parked sessions) goes. @default console.warn */
   readonly warn?: (line: string) => void;
 }
 
@@ -208,7 +213,11 @@ export function postgresShell(
         manager,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          withLiterals(roleUnderLockSql(withSessions), [target, APPLICATION_NAME]),
+          withLiterals(roleUnderLockSql(withSessions), [
+            target,
+            APPLICATION_NAME,
+            String(inputs.liveSessionsIdleSeconds),
+          ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
     } catch (error) {
@@ -223,15 +232,21 @@ export function postgresShell(
       assertRotatable(target, rows[0]);
       throw withPrivilegeHint(error, target, rows[0].server_version_num);
     }
-    const row = results[4].rows[0] as
-      (TargetInspection & { comment: string | null } & Partial<LiveSessions>) | undefined;
+    const row = results[4].rows[0] as (TargetInspection & SessionColumns) | undefined;
     if (!row) return { inspection: undefined, comment: null };
-    const { comment, sessions, addresses, oldest, ...inspection } = row;
+    const { comment, sessions, addresses, oldest, idle_sessions, idle_addresses, ...inspection } =
+      row;
     return withSessions
       ? {
           inspection,
           comment,
-          sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null },
+          sessions: {
+            sessions: sessions!,
+            addresses: addresses!,
+            oldest: oldest ?? null,
+            idleSessions: idle_sessions!,
+            idleAddresses: idle_addresses!,
+          },
         }
       : { inspection, comment };
   }
@@ -275,12 +290,19 @@ export function postgresShell(
     );
   }
 
-  /** The guard for live apps: sessions of the role about to change, per `liveSessions`. */
+  /**
+   * The guard for live apps: sessions of the role about to change, per `liveSessions`. Sessions
+   * idle past `liveSessionsIdleSeconds` (a pooler's parked connections) only get a warning.
+   */
   function checkLiveSessions(target: string, seen: LiveSessions | undefined): void {
-    if (inputs.liveSessions === "ignore" || !seen || seen.sessions === 0) return;
-    const message = liveSessionsMessage(target, seen, inputs.liveSessions);
-    if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
-    else throw new LiveSessionsError(message);
+    if (inputs.liveSessions === "ignore" || !seen) return;
+    if (seen.sessions === 0 && seen.idleSessions === 0) return;
+    const window = inputs.liveSessionsIdleSeconds;
+    const message = liveSessionsMessage(target, seen, inputs.liveSessions, window);
+    if (inputs.liveSessions === "refuse" && seen.sessions > 0) {
+      throw new LiveSessionsError(message);
+    }
+    warn(`warning: ${message}`);
   }
 
   function withPrivilegeHint(error: unknown, target: string, serverVersionNum: number): unknown {
@@ -320,27 +342,61 @@ export function postgresShell(
   return { checkLogin, changePassword };
 }
 
-/** Why a live-session guard stopped (or warned about) a rotation, and how to proceed. */
+/**
+ * Why a live-session guard stopped (or warned about) a rotation, and how to proceed; or, when
+ * every session is idle past the window (`idleSeconds`), why it rotates regardless.
+ */
 export function liveSessionsMessage(
   target: string,
   seen: LiveSessions,
   policy: LiveSessionsPolicy,
+  idleSeconds: number,
 ): string {
-  const where =
-    seen.addresses.length > 0
-      ? ` from ${seen.addresses.join(", ")}`
-      : " (client addresses hidden: grant pg_read_all_stats to the managing user to see them)";
+  const parked =
+    seen.idleSessions > 0
+      ? `${seen.idleSessions} session(s)${from(seen.idleAddresses, "")} idle for over ` +
+        `${idleSeconds} s (liveSessionsIdleSeconds), taken for a pooler's parked server ` +
+        `connections (PgBouncer, RDS Proxy): an app still on this password would have used them`
+      : "";
+  if (seen.sessions === 0) {
+    return (
+      `changing the password of "${target}": it has ${parked}. The pooler's next login as ` +
+      `"${target}" needs the new password, which it gets from apps on their next refresh`
+    );
+  }
+  const where = from(
+    seen.addresses,
+    " (client addresses hidden: grant pg_read_all_stats to the managing user to see them, " +
+      "and to let the guard tell idle sessions)",
+  );
   const since = seen.oldest ? `, the oldest since ${new Date(seen.oldest).toISOString()}` : "";
   const action =
     policy === "refuse"
       ? `refusing to change the password of "${target}"`
       : `changing the password of "${target}" anyway (liveSessions: "warn")`;
   return (
-    `${action}: it has ${seen.sessions} open session(s)${where}${since}. They are apps that ` +
-    `never moved to the current credentials, or pools that will reconnect with this password ` +
-    `and fail. Move them to the current credentials (they do on their next configuration ` +
-    `refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate regardless`
+    `${action}: it has ${seen.sessions} open session(s) in use (active, in a transaction, or ` +
+    `idle for less than ${idleSeconds} s)${where}${since}${parked ? `, and ${parked}` : ""}. ` +
+    `They are apps that never moved to the current credentials, or pools that will reconnect ` +
+    `with this password and fail. Move them to the current credentials (they do on their next ` +
+    `configuration refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate ` +
+    `regardless`
   );
+}
+
+/** " from a, b", or `hidden` when no address is visible. */
+function from(addresses: readonly string[], hidden: string): string {
+  return addresses.length > 0 ? ` from ${addresses.join(", ")}` : hidden;
+}
+
+/** The session columns of `roleUnderLockSql`'s row, and the role's comment. */
+interface SessionColumns {
+  readonly comment: string | null;
+  readonly sessions?: number;
+  readonly addresses?: string[];
+  readonly oldest?: string | null;
+  readonly idle_sessions?: number;
+  readonly idle_addresses?: string[];
 }
 
 /** Runs a query with this package's error translation. */

@@ -74,23 +74,36 @@ WHERE rolname = $1`;
 /**
  * Read under the role's lock, in one statement: `INSPECT_TARGET_SQL`'s columns for the role ($1),
  * its comment (which holds its rotation mark) and, unless `withSessions` is false, its sessions
- * other than this package's own ($2), in every database: how many, their client addresses and the
- * oldest one's start (both NULL where the managing user may not see them: `pg_read_all_stats`
- * shows them). No row when the role does not exist. The statistics function and the comments'
- * catalog are read directly, which costs a fresh session less than `pg_stat_activity` and
- * `shobj_description` over them (measured with a fresh session per run).
+ * other than this package's own ($2), in every database, in two groups: `idle_*`, those idle
+ * (state 'idle', not in a transaction) for more than $3 seconds since their last state change (a
+ * pooler's parked server connections), and the others (`sessions`, `addresses`, `oldest`): how
+ * many, their client addresses and the oldest one's start. Where the managing user may not see
+ * a session's details (`pg_read_all_stats` shows them) its state, address and start are NULL: it
+ * counts among the others, without an address. No row when the role does not exist. The
+ * statistics function and the comments' catalog are read directly, which costs a fresh session
+ * less than `pg_stat_activity` and `shobj_description` over them (measured with a fresh session
+ * per run). The columns read exist alike in PostgreSQL 13 to 18.
  */
 export function roleUnderLockSql(withSessions: boolean): string {
   const sessions = withSessions
     ? `,
-       s.sessions, s.addresses, s.oldest
+       s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses
 FROM pg_catalog.pg_roles r,
-     LATERAL (SELECT count(*)::int AS sessions,
+     LATERAL (SELECT count(*) FILTER (WHERE NOT a.parked)::int AS sessions,
                      coalesce(array_agg(DISTINCT host(a.client_addr))
-                              FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses,
-                     min(a.backend_start) AS oldest
-              FROM pg_catalog.pg_stat_get_activity(NULL) a
-              WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s`
+                              FILTER (WHERE a.client_addr IS NOT NULL AND NOT a.parked), '{}')
+                       AS addresses,
+                     min(a.backend_start) FILTER (WHERE NOT a.parked) AS oldest,
+                     count(*) FILTER (WHERE a.parked)::int AS idle_sessions,
+                     coalesce(array_agg(DISTINCT host(a.client_addr))
+                              FILTER (WHERE a.client_addr IS NOT NULL AND a.parked), '{}')
+                       AS idle_addresses
+              FROM (SELECT g.client_addr, g.backend_start,
+                           coalesce(g.state = 'idle' AND g.state_change <
+                                    clock_timestamp() - make_interval(secs => $3::int),
+                                    false) AS parked
+                    FROM pg_catalog.pg_stat_get_activity(NULL) g
+                    WHERE g.usesysid = r.oid AND g.application_name IS DISTINCT FROM $2) a) s`
     : `
 FROM pg_catalog.pg_roles r`;
   return `

@@ -34,7 +34,10 @@ function shellFor(
     { ...database, connector: database.connector },
     inputs.timeouts,
     [...known, ...otherSecrets],
-    { liveSessions: inputs.liveSessions },
+    {
+      liveSessions: inputs.liveSessions,
+      liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds,
+    },
   );
 }
 

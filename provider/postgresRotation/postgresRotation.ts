@@ -100,6 +100,24 @@ export interface PostgresRotationArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * How long, in seconds, a session of the user about to change must have been idle (state
+   * `idle` in `pg_stat_activity`, not in a transaction, measured from its last state change) to
+   * be taken for a pooler's parked server connection rather than an app still using the
+   * password: such sessions are reported in a warning and do not stop the rotation, while a
+   * session that is active, idle in a transaction or idle for less than this still does (under
+   * `liveSessions: "refuse"`). PgBouncer and RDS Proxy keep server connections of a user for a
+   * while after the apps moved away (PgBouncer: `server_idle_timeout`, 600 s by default, or for
+   * good with `min_pool_size`). The default, one hour, is the refresh interval the README's
+   * advice assumes: apps that refresh hourly and a rotation at most every two hours leave the
+   * previous user's connections idle for at least an hour by the next rotation, while app-side
+   * pools close idle connections much sooner (node-postgres after 10 s, HikariCP after 10 min).
+   * Set it to your apps' refresh interval. Telling idle sessions needs `pg_read_all_stats` for
+   * the managing user; a session whose state it may not see counts as in use.
+   * @default 3600
+   * @example 900
+   */
+  readonly liveSessionsIdleSeconds?: pulumi.Input<number>;
 }
 
 /** Outputs that hold a password: encrypted in the state whatever the program does. */

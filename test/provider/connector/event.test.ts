@@ -418,6 +418,25 @@ describe("connector event: every extension and reply field, exactly", () => {
     expect(
       problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, liveSessions: "sometimes" } }),
     ).to.deep.equal(["rotateUser.liveSessions must be one of refuse, warn, ignore"]);
+    for (const seconds of [-1, 0.5, "60", 2_592_001]) {
+      expect(
+        problems({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, liveSessionsIdleSeconds: seconds },
+        }),
+        JSON.stringify(seconds),
+      ).to.deep.equal([
+        "rotateUser.liveSessionsIdleSeconds must be a whole number from 0 to 2592000",
+      ]);
+    }
+    for (const seconds of [0, 60, 2_592_000]) {
+      expect(
+        problems({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, liveSessionsIdleSeconds: seconds },
+        }),
+      ).to.deep.equal([]);
+    }
   });
 
   it("checks userPair observe, apply and drop field by field", () => {

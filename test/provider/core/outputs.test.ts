@@ -100,6 +100,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse",
+      liveSessionsIdleSeconds: 3600,
     });
     const full = publicSettings({
       database: {
@@ -190,7 +191,13 @@ describe("buildOutputs: what it keeps of the inputs", () => {
 
   it("leaves out the settings left at their defaults, and diffs as unchanged without them", () => {
     const built = buildOutputs(resolveInputs(inputs), credentials, undefined);
-    for (const setting of ["passwordPolicy", "scramIterations", "timeouts", "liveSessions"]) {
+    for (const setting of [
+      "passwordPolicy",
+      "scramIterations",
+      "timeouts",
+      "liveSessions",
+      "liveSessionsIdleSeconds",
+    ]) {
       expect(built).to.not.have.property(setting);
     }
     expect(built.database).to.deep.equal({
@@ -206,6 +213,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse" as const,
+      liveSessionsIdleSeconds: 3600,
     };
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
       "none",
@@ -220,6 +228,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 5 },
       liveSessions: "warn" as const,
+      liveSessionsIdleSeconds: 60,
     };
     const built = buildOutputs(resolveInputs(own), credentials, undefined);
     expect(built.passwordPolicy?.length).to.equal(40);
@@ -230,12 +239,14 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       lockSeconds: 60,
     });
     expect(built.liveSessions).to.equal("warn");
+    expect(built.liveSessionsIdleSeconds).to.equal(60);
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
     for (const back of [
       { passwordPolicy: undefined },
       { scramIterations: undefined },
       { timeouts: undefined },
       { liveSessions: undefined },
+      { liveSessionsIdleSeconds: undefined },
     ]) {
       expect(
         planChange(changeViewOfOutputs(built), changeViewOfInputs({ ...own, ...back })),

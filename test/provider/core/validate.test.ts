@@ -470,6 +470,11 @@ describe("inputProblems on hostile input, every problem exact", () => {
       { ...hostileBase(), liveSessions: "always" },
       ["liveSessions must be one of refuse, warn, ignore"],
     ],
+    ...[-1, 1.5, "600", 2_592_001, null, NaN].map((bad): [string, unknown, string[]] => [
+      `live-session idle window ${String(bad)}`,
+      { ...hostileBase(), liveSessionsIdleSeconds: bad },
+      ["liveSessionsIdleSeconds must be a whole number from 0 to 2592000"],
+    ]),
     [
       "timeouts array",
       { ...hostileBase(), timeouts: [] },
@@ -784,7 +789,14 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
       esc,
       rotationTrigger: 0,
       liveSessions: "warn",
+      liveSessionsIdleSeconds: 0,
     });
+    expect(resolved.liveSessionsIdleSeconds).to.equal(0);
+    const minimal = {
+      database: { host: "h", database: "d", managingUser: { username: "m", password: "p" } },
+      rotateUsers: { username1: "a", username2: "b" },
+    };
+    expect(resolveInputs(minimal).liveSessionsIdleSeconds).to.equal(3600);
     expect(resolved.state).to.deep.equal(state);
     expect(resolved.esc).to.deep.equal(esc);
     expect(resolved.rotationTrigger).to.equal(0);
