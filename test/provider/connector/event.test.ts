@@ -430,12 +430,12 @@ describe("connector event: every extension and reply field, exactly", () => {
       ]);
     }
     for (const seconds of [0, 60, 2_592_000]) {
-      expect(
-        problems({
+      expect(() =>
+        parseConnectorEvent({
           ...EVENT,
           rotateUser: { ...EVENT.rotateUser, liveSessionsIdleSeconds: seconds },
         }),
-      ).to.deep.equal([]);
+      ).to.not.throw();
     }
   });
 
