@@ -25,7 +25,12 @@ import {
   liveSessionsIdleSecondsProblems,
 } from "../core/validate";
 import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
-import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
+import {
+  isOidMap,
+  pairRequestProblems,
+  type PairObservation,
+  type PairRequest,
+} from "../core/userPair";
 import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
 import { ValidationError } from "../errors";
 
@@ -85,7 +90,12 @@ export type UserPairAction =
       /** PBKDF2 iterations of the verifiers. @default 4096 */
       readonly scramIterations?: number;
     }
-  | { readonly action: "drop"; readonly usernames: readonly string[] };
+  | {
+      readonly action: "drop";
+      readonly usernames: readonly string[];
+      /** The OID each user must have to be dropped (another role under its name is kept). */
+      readonly oids: Readonly<Record<string, number>>;
+    };
 
 /** What a `userPair` event's reply carries besides `{code: 200, message: "ok"}`. */
 export interface UserPairResult {
@@ -252,6 +262,9 @@ function userPairProblems(value: unknown): string[] {
     }
     case "drop":
       names(value.usernames, "userPair.usernames");
+      if (!isOidMap(value.oids)) {
+        problems.push("userPair.oids must be an object of role names to OIDs");
+      }
       break;
     default:
       problems.push('userPair.action must be "observe", "apply" or "drop"');

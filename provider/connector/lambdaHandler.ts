@@ -157,7 +157,7 @@ async function runUserPair(
       return { created, observation };
     }
     case "drop":
-      return { dropped: await shell.drop(work.usernames) };
+      return { dropped: await shell.drop(work.usernames, work.oids) };
   }
 }
 

@@ -167,8 +167,8 @@ export function lambdaUserPairShell(
       if (!result.observation) throw new LambdaInvocationError("the reply holds no observation");
       return { created: result.created ?? [], observation: result.observation };
     },
-    async drop(usernames) {
-      const result = await run({ action: "drop", usernames }, usernames.join('", "'));
+    async drop(usernames, oids) {
+      const result = await run({ action: "drop", usernames, oids }, usernames.join('", "'));
       return result.dropped ?? [];
     },
   };

@@ -204,6 +204,7 @@ SELECT current_setting('server_version_num')::int AS server_version_num,
        current_user::text AS manager,
        (SELECT rolsuper FROM me) AS manager_superuser,
        (SELECT coalesce(jsonb_object_agg(r.rolname, jsonb_build_object(
+          'oid', r.oid::bigint,
           'canLogin', r.rolcanlogin,
           'superuser', r.rolsuper,
           'connectionLimit', r.rolconnlimit,
@@ -247,6 +248,7 @@ export interface PairObservationRow {
   readonly users: Record<
     string,
     {
+      oid: number;
       canLogin: boolean;
       superuser: boolean;
       connectionLimit: number;
@@ -260,11 +262,13 @@ export interface PairObservationRow {
 }
 
 /**
- * What would keep each of the roles in $1 from being dropped: its sessions (any database) and
- * the objects it owns or holds privileges on (`pg_shdepend` covers every database).
+ * Which role holds each name in $1 (its OID) and what would keep it from being dropped: its
+ * sessions (any database) and the objects it owns or holds privileges on (`pg_shdepend` covers
+ * every database).
  */
 export const DROP_BLOCKERS_SQL = `
 SELECT r.rolname::text AS username,
+       r.oid::bigint::text AS oid,
        current_setting('server_version_num')::int AS server_version_num,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid)::int AS sessions,
        (SELECT count(*) FROM pg_catalog.pg_shdepend d

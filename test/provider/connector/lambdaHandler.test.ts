@@ -195,11 +195,17 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     });
     expect(observed.userPair!.observation!.users[users.username2]!.memberOf).to.deep.equal([group]);
 
-    const dropped = await invoke({
-      ...rest,
-      userPair: { action: "drop", usernames: [users.username1, users.username2] },
-    });
-    expect(dropped.userPair!.dropped).to.deep.equal([users.username1, users.username2]);
+    const oids = Object.fromEntries(
+      Object.entries(observed.userPair!.observation!.users).map(([u, seen]) => [u, seen!.oid]),
+    );
+    const usernames = [users.username1, users.username2];
+    // A role holding a name under another OID than the one given is someone else's: kept.
+    const other = { ...oids, [users.username1]: oids[users.username1] + 1 };
+    const kept = await invoke({ ...rest, userPair: { action: "drop", usernames, oids: other } });
+    expect(kept.userPair!.dropped).to.deep.equal([users.username2]);
+    expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(true);
+    const dropped = await invoke({ ...rest, userPair: { action: "drop", usernames, oids } });
+    expect(dropped.userPair!.dropped).to.deep.equal([users.username1]);
     expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(false);
 
     const bad = await invoke({ ...rest, userPair: { action: "apply", request: {}, passwords: 1 } });
