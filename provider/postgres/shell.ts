@@ -32,6 +32,7 @@ import {
   connect,
   millis,
   reportedSessionUser,
+  sessionLost,
   translateError,
   type ErrorContext,
   type TlsSettingNames,
@@ -130,21 +131,27 @@ export function postgresShell(
     const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
     verifier.catch(() => undefined);
     // A managing-user session of an earlier rotation in this process, or a new one.
-    const lease = await leaseSession(serverKey(database), sessionIdentity(), () =>
-      connect(database, database.managingUser, timeouts, {
-        secrets,
-        action: "logging in",
-        role: "the managing user",
-        tlsSettings,
-      }),
-    );
-    const manager = lease.client;
+    let lease = await leaseManager(secrets);
     let open = false;
     try {
+      open = true;
+      // A kept session may have died since (a restart, a failover, an idle cut): then it is
+      // replaced by a fresh login, once, before anything took effect.
+      const { inspection, comment, sessions } = await lockRole(
+        lease.client,
+        target,
+        secrets,
+        lease.reused
+          ? async () => {
+              lease.release(false);
+              lease = await leaseManager(secrets, { fresh: true });
+              return lease.client;
+            }
+          : undefined,
+      );
+      const manager = lease.client;
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
         query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
-      open = true;
-      const { inspection, comment, sessions } = await lockRole(manager, target, secrets);
       // Refusals roll the lock's write back with the rest: nothing changes.
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
@@ -175,6 +182,22 @@ export function postgresShell(
     }
   }
 
+  /** A managing-user session: one kept from an earlier rotation, else (or `fresh`) a new one. */
+  function leaseManager(secrets: readonly (string | undefined)[], options?: { fresh?: boolean }) {
+    return leaseSession(
+      serverKey(database),
+      sessionIdentity(),
+      () =>
+        connect(database, database.managingUser, timeouts, {
+          secrets,
+          action: "logging in",
+          role: "the managing user",
+          tlsSettings,
+        }),
+      options,
+    );
+  }
+
   /** What a reusable managing-user session must share with the rotation that reuses it. */
   function sessionIdentity(): readonly unknown[] {
     const { host, port, database: name, ssl, managingUser } = database;
@@ -195,11 +218,17 @@ export function postgresShell(
    * most `lockSeconds`, which the statement timeout must not cut short), and reads, under the
    * lock, the role itself, its committed mark and its sessions. When the lock statement is
    * refused (no such role, a superuser, a missing privilege), a second look says which.
+   *
+   * `replace`: the session was kept from an earlier rotation; should it turn out to be over when
+   * this first round trip fails, a new session from `replace` runs it once more. That is safe
+   * there only: the round trip opens a transaction it never commits, so a lost session rolled
+   * back whatever of it the server ran.
    */
   async function lockRole(
     manager: Client,
     target: string,
     secrets: readonly (string | undefined)[],
+    replace?: () => Promise<Client>,
   ): Promise<{
     inspection: TargetInspection | undefined;
     comment: string | null;
@@ -207,10 +236,9 @@ export function postgresShell(
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
-    let results: QueryResult<QueryResultRow>[];
-    try {
-      results = (await query(
-        manager,
+    const lock = async (client: Client) =>
+      (await query(
+        client,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
           withLiterals(roleUnderLockSql(withSessions), [
@@ -220,6 +248,15 @@ export function postgresShell(
           ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
+    let results: QueryResult<QueryResultRow>[];
+    try {
+      try {
+        results = await lock(manager);
+      } catch (error) {
+        if (!replace || !sessionLost(error)) throw error;
+        manager = await replace();
+        results = await lock(manager);
+      }
     } catch (error) {
       if (!(error instanceof PermissionDeniedError) && !isUndefinedRole(error)) throw error;
       await manager.query("ROLLBACK").catch(() => undefined);
