@@ -35,7 +35,11 @@ export async function escRotationHistory(location: EscLocation): Promise<EscRota
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (error) {
-    throw fail(`: ${redact(error instanceof Error ? error.message : String(error), [token])}`, undefined, error);
+    throw fail(
+      `: ${redact(error instanceof Error ? error.message : String(error), [token])}`,
+      undefined,
+      error,
+    );
   }
   const text = await response.text();
   if (response.status === 403) return [];

@@ -26,7 +26,21 @@ describe("rotateAfter durations", () => {
   });
 
   it("reads nothing else", () => {
-    for (const text of ["", "1", "h", "1.5h", "-1h", "0h", "01h", "1 h", " 1h", "1H", "1w", "1h30m", "1s"]) {
+    for (const text of [
+      "",
+      "1",
+      "h",
+      "1.5h",
+      "-1h",
+      "0h",
+      "01h",
+      "1 h",
+      " 1h",
+      "1H",
+      "1w",
+      "1h30m",
+      "1s",
+    ]) {
       expect(parseDuration(text), text).to.equal(undefined);
     }
   });
@@ -67,7 +81,9 @@ describe("rotationAge", () => {
   const since = at("2026-01-01T00:00:00Z");
 
   it("is due once the password is exactly rotateAfter old, not a millisecond before", () => {
-    expect(rotationAge({ since, rotateAfter: "1h", now: at("2026-01-01T00:59:59.999Z") })).to.deep.equal({
+    expect(
+      rotationAge({ since, rotateAfter: "1h", now: at("2026-01-01T00:59:59.999Z") }),
+    ).to.deep.equal({
       due: false,
       dueAt: at("2026-01-01T01:00:00Z"),
     });
@@ -81,7 +97,9 @@ describe("rotationAge", () => {
   it("is due when no time is recorded: the age is not known", () => {
     const age = rotationAge({ rotateAfter: "30d", now: since });
     expect(age.due).to.equal(true);
-    expect(age).to.have.property("reason").that.matches(/age is unknown/);
+    expect(age)
+      .to.have.property("reason")
+      .that.matches(/age is unknown/);
   });
 
   it("property: due exactly when now - since >= rotateAfter, and dueAt is since + rotateAfter", () => {

@@ -173,7 +173,9 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
       try {
         const due = await diffAged(life, aged, 5 * HOUR);
         expect(due.changes).to.equal(true);
-        expect(due.warned.at(-1)).to.match(/the password is 2h old .*; ESC last rotated values\.dbRotator at /);
+        expect(due.warned.at(-1)).to.match(
+          /the password is 2h old .*; ESC last rotated values\.dbRotator at /,
+        );
       } finally {
         if (saved === undefined) delete process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD;
         else process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD = saved;
@@ -184,8 +186,10 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
       const { inputs, life } = await setUp();
       const aged = { ...inputs("1"), rotateAfter: "1h" };
       await life.create(aged);
-      api.beforeRequest = (method, path) =>
-        path.endsWith("/rotate/history") ? { status: 500, message: `boom ${ESC_TOKEN}` } : undefined;
+      api.beforeRequest = (_method, path) =>
+        path.endsWith("/rotate/history")
+          ? { status: 500, message: `boom ${ESC_TOKEN}` }
+          : undefined;
       try {
         const error = await rejection(diffAged(life, aged, 3 * HOUR));
         expect(error).to.be.instanceOf(EscError);

@@ -54,7 +54,13 @@ describe("rotateAfter in PostgresRotation's diff (no database)", () => {
     rotateAfter: "1h",
   };
   const outputs = (times: { rotatedAt?: string; adoptedAt?: string }): RotationOutputs =>
-    buildOutputs(resolveInputs(inputs), { current, previous }, times.rotatedAt, {}, times.adoptedAt);
+    buildOutputs(
+      resolveInputs(inputs),
+      { current, previous },
+      times.rotatedAt,
+      {},
+      times.adoptedAt,
+    );
   const diff = (olds: RotationOutputs, news: RotationInputs, ahead?: string) =>
     withClock(ahead, () => handlers.diff("id", olds, news));
 
