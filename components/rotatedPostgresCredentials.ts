@@ -22,6 +22,7 @@ import {
   liveSessionsIdleSecondsProblems,
 } from "../provider/core/validate";
 import { scheduleProblems } from "../provider/core/schedule";
+import { rotateAfterProblems } from "../provider/core/rotateAfter";
 import {
   EscRotationSchedule,
   type EscScheduleCronArgs,
@@ -143,6 +144,18 @@ export interface RotatedPostgresCredentialsArgs {
    */
   readonly rotationTrigger?: pulumi.Input<string | number>;
   /**
+   * Also rotate, on any `pulumi up`, once the current password is this old: a whole number of
+   * minutes (`m`), hours (`h`) or days (`d`), at least `"1h"`. Whichever comes first, this,
+   * a change of `rotationTrigger` or ESC's `rotationSchedule`. The age runs from the last
+   * rotation (or the users' creation) in the state and, with `esc`, from ESC's last rotation in
+   * its rotation history, whichever is later. `pulumi preview` shows the pending rotation and
+   * prints why. Nothing rotates between deployments: run `pulumi up` regularly, or use
+   * `esc.rotationSchedule`.
+   * @default none: only `rotationTrigger` (and ESC) rotate
+   * @example "30d"
+   */
+  readonly rotateAfter?: pulumi.Input<string>;
+  /**
    * NOLOGIN group roles both users belong to, and no others: grant privileges to these.
    * @default []
    * @example ["app_users"]
@@ -200,7 +213,7 @@ export interface RotatedPostgresCredentialsArgs {
 
 /**
  * Two PostgreSQL users that take turns, rotated with zero downtime whenever `rotationTrigger`
- * changes, with everything around them: the users, an optional connector Lambda, both ESC
+ * changes (or, with `rotateAfter`, once the password is that old), with everything around them: the users, an optional connector Lambda, both ESC
  * environments and an optional ESC rotation schedule.
  *
  * @example
@@ -211,6 +224,7 @@ export interface RotatedPostgresCredentialsArgs {
  *   rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
  *   memberOf: ["app_users"],
  *   rotationTrigger: config.require("rotationTrigger"),
+ *   rotateAfter: "30d", // and at the first `pulumi up` after 30 days, whatever the trigger
  * });
  * export const credentials = db.current; // secret { username, password }
  */
@@ -319,6 +333,10 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     const idleProblems =
       typeof idle === "object" && idle !== null ? [] : liveSessionsIdleSecondsProblems(idle);
     if (idleProblems.length > 0) throw fail(`${name}: ${idleProblems.join("; ")}`);
+    if (typeof args.rotateAfter === "string") {
+      const problems = rotateAfterProblems(args.rotateAfter);
+      if (problems.length > 0) throw fail(`${name}: ${problems.join("; ")}`);
+    }
     if (!args.esc) return undefined;
     const esc = args.esc;
     // Plain names now, before any child (a created connector's trust is built from them);
@@ -563,6 +581,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         state,
         ...defined({
           rotationTrigger: args.rotationTrigger,
+          rotateAfter: args.rotateAfter,
           liveSessions: args.liveSessions,
           liveSessionsIdleSeconds: args.liveSessionsIdleSeconds,
           passwordPolicy: args.passwordPolicy,

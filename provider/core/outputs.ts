@@ -79,6 +79,11 @@ export interface RotationOutputs extends StoredSettings {
   /** ISO 8601 time of the last password change; absent while the adopted state is unrotated. */
   readonly rotatedAt?: string;
   /**
+   * ISO 8601 time the `state` input was adopted, present only while that state is unrotated:
+   * `rotateAfter` measures the password's age from it.
+   */
+  readonly adoptedAt?: string;
+  /**
    * By user: the id of the rotation that last changed its password (the mark in the role's
    * comment), for the users this resource rotated. A rotation from this state expects it.
    */
@@ -152,12 +157,16 @@ function connectorOf(connector: unknown): { connector: Connector } | undefined {
   return { connector: resolveConnector(connector as Connector) };
 }
 
-/** The outputs after a create or an update. */
+/**
+ * The outputs after a create or an update. `rotatedAt` is when a password was last changed;
+ * without it, `adoptedAt` is when the unrotated state was adopted.
+ */
 export function buildOutputs(
   inputs: RotationInputs,
   credentials: { readonly current: Credential; readonly previous: PreviousCredential },
   rotatedAt: string | undefined,
   rotationIds: Readonly<Record<string, string>> = {},
+  adoptedAt?: string,
 ): RotationOutputs {
   return {
     ...storedSettings(inputs),
@@ -171,7 +180,7 @@ export function buildOutputs(
     previous: credentials.previous,
     currentUsername: credentials.current.username,
     previousUsername: credentials.previous.username,
-    ...(rotatedAt ? { rotatedAt } : {}),
+    ...(rotatedAt ? { rotatedAt } : adoptedAt ? { adoptedAt } : {}),
     ...(Object.keys(rotationIds).length > 0 ? { rotationIds: { ...rotationIds } } : {}),
   };
 }

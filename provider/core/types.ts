@@ -143,6 +143,8 @@ export interface RotationInputs {
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;
   readonly rotationTrigger?: string | number;
+  /** Also rotate once the password is this old, e.g. `"30d"` (m, h or d; at least 1h). */
+  readonly rotateAfter?: string;
   readonly passwordPolicy?: PasswordPolicy;
   /** PBKDF2 iterations of the SCRAM-SHA-256 verifier. @default 4096 */
   readonly scramIterations?: number;
@@ -178,6 +180,7 @@ export interface ResolvedInputs {
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;
   readonly rotationTrigger?: string | number;
+  readonly rotateAfter?: string;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;

@@ -23,6 +23,7 @@ import {
   type Timeouts,
   type UserPair,
 } from "./types";
+import { rotateAfterProblems } from "./rotateAfter";
 
 /** How the Pulumi engine spells a value that is not known yet (during a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -362,6 +363,7 @@ export function inputProblems(inputs: unknown): Problems {
   ) {
     problems.push("rotationTrigger must be a string or a number");
   }
+  problems.push(...rotateAfterProblems(inputs.rotateAfter));
   problems.push(...passwordSettingsProblems(inputs), ...timeoutsProblems(inputs.timeouts));
   const live = inputs.liveSessions;
   if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
@@ -423,6 +425,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     ...(inputs.state ? { state: inputs.state } : {}),
     ...(inputs.esc ? { esc: inputs.esc } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
+    ...(inputs.rotateAfter !== undefined ? { rotateAfter: inputs.rotateAfter } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),

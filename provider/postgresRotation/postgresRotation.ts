@@ -74,6 +74,17 @@ export interface PostgresRotationArgs {
    * Rotate no more often than your apps re-read their credentials.
    */
   readonly rotationTrigger?: pulumi.Input<string | number>;
+  /**
+   * Also rotate, on any `pulumi up`, once the current password is this old: a whole number of
+   * minutes (`m`), hours (`h`) or days (`d`), at least `"1h"`. Whichever comes first, this or a
+   * change of `rotationTrigger`. The age runs from the last rotation (or adoption of `state`)
+   * in this resource's state and, with `esc`, from ESC's last rotation of the pair in its
+   * rotation history, whichever is later. `pulumi preview` shows the pending rotation as an
+   * update and prints why. Nothing rotates between deployments: run `pulumi up` regularly.
+   * @default none: only `rotationTrigger` rotates
+   * @example "30d"
+   */
+  readonly rotateAfter?: pulumi.Input<string>;
   /** How new passwords are generated. @default { length: 32, characters: URL-safe } */
   readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
   /**
@@ -124,7 +135,8 @@ export interface PostgresRotationArgs {
 export const SECRET_OUTPUTS = ["current", "previous", "state"];
 
 /**
- * Rotates the password of one of two PostgreSQL roles whenever `rotationTrigger` changes. The
+ * Rotates the password of one of two PostgreSQL roles whenever `rotationTrigger` changes (or,
+ * with `rotateAfter`, once the password is that old). The
  * role that apps use now (`current`) is never touched: the other one gets a fresh password,
  * verified by logging in, and becomes `current`.
  *

@@ -118,6 +118,14 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(await value(component.lambdaArn)).to.equal(undefined);
   });
 
+  it("rotateAfter goes to the rotation as given; absent, the rotation has no such input", async () => {
+    const { byName } = await build("aged", { ...base, rotateAfter: "30d" });
+    expect(byName("aged-rotation").object.rotateAfter).to.equal("30d");
+    expect(byName("aged-rotation").object.rotationTrigger).to.equal("1");
+    const plain = await build("unaged", base);
+    expect(plain.byName("unaged-rotation").object).to.not.have.property("rotateAfter");
+  });
+
   it("a given state wins over the pair's initial passwords", async () => {
     const state = { current: { username: "app_user_2", password: "adopted-secret" } };
     const { byName } = await build("adopt", { ...base, state });
@@ -425,6 +433,16 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
           },
         },
         "exactly one",
+      ],
+      [
+        "a rotateAfter shorter than an hour",
+        { ...base, rotateAfter: "30m" },
+        "bad: rotateAfter must be at least 1h (60m)",
+      ],
+      [
+        "a rotateAfter in an unknown unit",
+        { ...base, rotateAfter: "2w" },
+        "rotateAfter must be a whole number followed by m (minutes), h (hours) or d (days)",
       ],
       [
         "a schedule more often than ESC's daily minimum",

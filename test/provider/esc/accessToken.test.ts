@@ -2,7 +2,7 @@
  * The access token never shows in an error, whatever surrounds it: a token read from a file
  * (a trailing newline, `\r\n`, spaces) is sent trimmed, so every form of it must be redacted.
  * Each of the eight calls of `EscEnvironment` and `EscRotationSchedule` (create, read, update,
- * delete) runs through its provider against the ESC stand-in, which answers with an error that
+ * delete), and the rotation-history read of `rotateAfter`, runs through its provider against the ESC stand-in, which answers with an error that
  * echoes the request, headers and body, as a proxy that refuses it may do.
  */
 import { expect } from "chai";
@@ -17,6 +17,7 @@ import type {
   EscRotationScheduleOutputs,
 } from "../../../provider/escRotationSchedule/handlers";
 import { EscError } from "../../../provider/errors";
+import { escRotationHistory } from "../../../provider/esc/rotationHistory";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 
@@ -153,6 +154,19 @@ describe("ESC access token with surrounding whitespace (local ESC stand-in, real
             ...i,
             schedule: { cron: "30 4 * * 1" },
             accessToken: token,
+          }),
+        );
+      });
+
+      it("ESC rotation history (read by rotateAfter)", async () => {
+        const { environment: name } = scheduleInputs();
+        await expectRedacted(token, every, () =>
+          escRotationHistory({
+            organization: "acme",
+            project: "payments",
+            environment: name,
+            accessToken: token,
+            apiUrl: api.url,
           }),
         );
       });

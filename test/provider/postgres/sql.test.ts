@@ -83,14 +83,24 @@ describe("sql builders", () => {
       expect(sql).to.match(/FROM pg_catalog\.pg_roles r\b.*WHERE r\.rolname = \$1$/);
     }
     expect(withSessions).to.include(
-      "s.sessions, s.addresses, s.oldest FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
-        "count(*)::int AS sessions, coalesce(array_agg(DISTINCT host(a.client_addr)) " +
-        "FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses, " +
-        "min(a.backend_start) AS oldest FROM pg_catalog.pg_stat_get_activity(NULL) a " +
-        "WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s",
+      "s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses " +
+        "FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
+        "count(*) FILTER (WHERE NOT a.parked)::int AS sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND NOT a.parked), '{}') AS addresses, " +
+        "min(a.backend_start) FILTER (WHERE NOT a.parked) AS oldest, " +
+        "count(*) FILTER (WHERE a.parked)::int AS idle_sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND a.parked), '{}') AS idle_addresses " +
+        "FROM (SELECT g.client_addr, g.backend_start, " +
+        "coalesce(g.state = 'idle' AND g.state_change < " +
+        "clock_timestamp() - make_interval(secs => $3::int), false) AS parked " +
+        "FROM pg_catalog.pg_stat_get_activity(NULL) g " +
+        "WHERE g.usesysid = r.oid AND g.application_name IS DISTINCT FROM $2) a) s",
     );
     expect(without).to.not.include("pg_stat_get_activity");
     expect(without).to.not.include("$2");
+    expect(without).to.not.include("$3");
   });
 
   it("creates a role only with a verifier, with an optional whole-number connection limit", () => {
