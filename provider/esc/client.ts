@@ -255,7 +255,18 @@ function translate(
 
 /** The API's error body as one line: `message`, or every diagnostic's summary. */
 export function describe(data: unknown): string | undefined {
-  if (typeof data === "string") return data.trim() || undefined;
+  if (typeof data === "string") {
+    // A body read as text (documents are): the service's `{code, message}` is still JSON.
+    const text = data.trim();
+    if (text.startsWith("{")) {
+      try {
+        return describe(JSON.parse(text) as object) ?? text;
+      } catch {
+        return text;
+      }
+    }
+    return text || undefined;
+  }
   if (!data || typeof data !== "object") return undefined;
   const body = data as { message?: string; diagnostics?: { summary?: string; path?: string }[] };
   if (body.diagnostics?.length) {

@@ -68,6 +68,24 @@ describe("escClient (local ESC stand-in, real esc-sdk)", () => {
     expect((await client.readRevision(2))!.yaml).to.equal(stored);
   });
 
+  it("a failed read of a document (a body read as text) reports the service's message", async () => {
+    const at = location();
+    const client = escClient(at);
+    await client.create();
+    api.beforeRequest = (method) =>
+      method === "GET" ? { status: 500, message: "Internal Server Error" } : undefined;
+    try {
+      const error = await rejection(client.read());
+      expect(error).to.be.instanceOf(EscError);
+      expect(error.message).to.equal(
+        `reading ESC environment acme/payments/${at.environment} failed (HTTP 500): ` +
+          "Internal Server Error",
+      );
+    } finally {
+      api.beforeRequest = undefined;
+    }
+  });
+
   it("a write naming a revision that is no longer the newest fails with EscConflictError", async () => {
     const at = location();
     const client = escClient(at);
