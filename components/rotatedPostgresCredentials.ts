@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   SslMode,
@@ -167,6 +168,15 @@ export interface RotatedPostgresCredentialsArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * What a rotation does when either user owns database objects itself (tables a migration
+   * created as it, sequences, schemas, …), which the other user cannot ALTER, DROP or TRUNCATE
+   * after the switch: warn and rotate (the warning names a few and the fix), refuse (nothing
+   * changes), or ignore. Through a connector, only this package's connector can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
   /**
    * For a database `pulumi up` cannot reach (private subnets): change passwords through a
    * connector Lambda inside its VPC. `{ lambdaArn, invocationRoleArn? }`: one that exists;
@@ -517,6 +527,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         ...defined({
           rotationTrigger: args.rotationTrigger,
           liveSessions: args.liveSessions,
+          ownership: args.ownership,
           passwordPolicy: args.passwordPolicy,
           scramIterations: args.scramIterations,
           timeouts: args.timeouts,

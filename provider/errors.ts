@@ -74,6 +74,14 @@ export class LiveSessionsError extends RotationError {
   override name = "LiveSessionsError";
 }
 
+/**
+ * A user of the pair owns database objects itself (a table a migration created, say), which the
+ * other user cannot alter after the switch, and `ownership` is "refuse"; nothing was changed.
+ */
+export class OwnedObjectsError extends RotationError {
+  override name = "OwnedObjectsError";
+}
+
 /** The server cancelled a statement that ran longer than the statement timeout. */
 export class StatementTimeoutError extends RotationError {
   override name = "StatementTimeoutError";
@@ -133,6 +141,24 @@ export function redact(text: string, secrets: readonly (string | undefined | nul
     out = out.split(form).join("[redacted]");
   }
   return out;
+}
+
+/** `text` with control characters (newlines included) written as JSON escapes. */
+export function controlsEscaped(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what is escaped
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * `text` as a JSON string, every control and line-separator character escaped: how a value
+ * from an event or the server is written into a message or a log line, where it cannot forge
+ * a line.
+ */
+export function quotedForLog(text: string): string {
+  return controlsEscaped(JSON.stringify(text));
 }
 
 /** A safe copy of a lower error, fit to be kept as `cause`: name, code and redacted message. */

@@ -12,7 +12,11 @@
  *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2; app_user_1 untouched
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RotatedPostgresCredentials, type SslMode } from "pulumi-postgres-rotator";
+import {
+  RotatedPostgresCredentials,
+  type OwnershipPolicy,
+  type SslMode,
+} from "pulumi-postgres-rotator";
 
 const config = new pulumi.Config();
 
@@ -33,6 +37,8 @@ const credentials = new RotatedPostgresCredentials("app-db", {
   },
   memberOf: [config.get("group") ?? "app_users"],
   rotationTrigger: config.require("rotationTrigger"),
+  // Objects a user owns itself (a migration's tables) are reported before a switch: "warn".
+  ownership: config.get<OwnershipPolicy>("ownership"),
 });
 
 export const currentUsername = credentials.currentUsername;

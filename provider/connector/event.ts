@@ -22,7 +22,13 @@
 import { hostProblems, identifierProblems } from "../core/validate";
 import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
 import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
-import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
+import {
+  LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
+  type LiveSessionsPolicy,
+  type OwnershipPolicy,
+  type UserPair,
+} from "../core/types";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -42,9 +48,11 @@ export interface RotateEvent extends EventBase {
   readonly managingUser: ConnectorUser;
   /**
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
-   * but no expected id, it must still log in, or the state is stale). Two extensions ESC never
-   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`), and
-   * `liveSessions`, the policy for open sessions of the user.
+   * but no expected id, it must still log in, or the state is stale). Extensions ESC never
+   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`),
+   * `liveSessions`, the policy for open sessions of the user, `ownership`, the policy for
+   * objects the pair's users own themselves, and `otherUsername`, the pair's other user (whose
+   * objects count too).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -54,6 +62,8 @@ export interface RotateEvent extends EventBase {
     /** Who rotates (a `PostgresRotation` resource's id), named in the mark (an extension). */
     readonly rotationHolder?: string;
     readonly liveSessions?: LiveSessionsPolicy;
+    readonly ownership?: OwnershipPolicy;
+    readonly otherUsername?: string;
   };
 }
 
@@ -188,6 +198,15 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
         problems.push(
           `rotateUser.liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
         );
+      }
+      if (
+        rotate.ownership !== undefined &&
+        !OWNERSHIP_POLICIES.includes(rotate.ownership as never)
+      ) {
+        problems.push(`rotateUser.ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+      }
+      if (rotate.otherUsername !== undefined) {
+        name(rotate.otherUsername, "rotateUser.otherUsername", problems);
       }
     }
   } else {

@@ -10,6 +10,7 @@ import type {
   EscStateInput,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,
@@ -36,6 +37,8 @@ export interface PublicSettings {
   readonly timeouts: Required<Timeouts>;
   /** What a rotation does about open sessions of the user it changes. */
   readonly liveSessions: LiveSessionsPolicy;
+  /** What a rotation does about objects either user owns directly. */
+  readonly ownership: OwnershipPolicy;
   /** Where the state is kept in ESC (no access token); present only when given. */
   readonly esc?: Omit<EscStateInput, "accessToken">;
 }
@@ -46,6 +49,7 @@ const DEFAULTED_SETTINGS = [
   "scramIterations",
   "timeouts",
   "liveSessions",
+  "ownership",
 ] as const;
 type DefaultedSetting = (typeof DEFAULTED_SETTINGS)[number];
 
@@ -116,6 +120,7 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: publicTimeouts(inputs.timeouts),
     liveSessions: (inputs.liveSessions as LiveSessionsPolicy | undefined) ?? "refuse",
+    ownership: (inputs.ownership as OwnershipPolicy | undefined) ?? "warn",
   };
 }
 

@@ -123,6 +123,16 @@ export type LiveSessionsPolicy = "refuse" | "warn" | "ignore";
 
 export const LIVE_SESSIONS_POLICIES: readonly LiveSessionsPolicy[] = ["refuse", "warn", "ignore"];
 
+/**
+ * What a rotation does when either user of the pair owns database objects itself (tables,
+ * sequences, schemas, databases, …) instead of a group owning them: the other user cannot
+ * ALTER, DROP or TRUNCATE them after the switch. Warn and rotate, refuse (nothing changes), or
+ * not look.
+ */
+export type OwnershipPolicy = "warn" | "refuse" | "ignore";
+
+export const OWNERSHIP_POLICIES: readonly OwnershipPolicy[] = ["warn", "refuse", "ignore"];
+
 /** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
 export interface RotationInputs {
   /** Keep the state in this ESC rotator environment too; ESC's newer state wins. */
@@ -137,6 +147,8 @@ export interface RotationInputs {
   readonly timeouts?: Timeouts;
   /** Sessions of the user about to change. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /** Objects either user owns directly. @default "warn" */
+  readonly ownership?: OwnershipPolicy;
 }
 
 /** Where to connect, and how: everything but a login. */
@@ -164,4 +176,5 @@ export interface ResolvedInputs {
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
   readonly liveSessions: LiveSessionsPolicy;
+  readonly ownership: OwnershipPolicy;
 }

@@ -12,6 +12,7 @@ import {
 } from "./scram";
 import {
   LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
   SSL_MODES,
   type Connector,
   type DatabaseConfig,
@@ -365,6 +366,14 @@ export function inputProblems(inputs: unknown): Problems {
   if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
     problems.push(`liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`);
   }
+  const ownership = inputs.ownership;
+  if (
+    ownership !== undefined &&
+    !isUnknown(ownership) &&
+    !OWNERSHIP_POLICIES.includes(ownership as never)
+  ) {
+    problems.push(`ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+  }
   return problems;
 }
 
@@ -416,6 +425,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),
     liveSessions: inputs.liveSessions ?? "refuse",
+    ownership: inputs.ownership ?? "warn",
   };
 }
 

@@ -10,11 +10,14 @@ import {
   ConcurrentRotationError,
   ForbiddenRoleError,
   LiveSessionsError,
+  OwnedObjectsError,
   PermissionDeniedError,
   RoleNotFoundError,
   RotationError,
   ValidationError,
   VerificationError,
+  controlsEscaped,
+  quotedForLog,
   sanitizeCause,
 } from "../errors";
 import { judgeMark, markIn, withMark, type RotationMark } from "../core/mark";
@@ -23,6 +26,7 @@ import type {
   ConnectionTarget,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   ResolvedInputs,
   Timeouts,
 } from "../core/types";
@@ -72,6 +76,17 @@ export interface LiveSessions {
   readonly oldest: string | null;
 }
 
+/**
+ * What the pair's users own themselves, as the ownership guard saw it (see `roleUnderLockSql`):
+ * each owner's count in every database, the count in each other database, and a few objects of
+ * this one (or shared: databases, tablespaces) as `[type, identity]`.
+ */
+export interface OwnedObjects {
+  readonly byOwner: Readonly<Record<string, number>>;
+  readonly elsewhere: Readonly<Record<string, number>>;
+  readonly examples: readonly (readonly [type: string, identity: string])[];
+}
+
 /** What the rotation engine needs from a database. */
 export interface PostgresShell {
   /** Logs in as `credential` and checks who the session is; `AuthenticationError` when refused. */
@@ -88,7 +103,7 @@ export interface PostgresShell {
 export interface ShellOptions {
   /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
   readonly tlsSettings?: TlsSettingNames;
-  /** Where a `liveSessions: "warn"` warning goes. @default console.warn */
+  /** Where a `liveSessions: "warn"` or `ownership: "warn"` warning goes. @default console.warn */
   readonly warn?: (line: string) => void;
 }
 
@@ -139,11 +154,12 @@ export function postgresShell(
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
         query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
       open = true;
-      const { inspection, comment, sessions } = await lockRole(manager, target, secrets);
+      const { inspection, comment, sessions, owned } = await lockRole(manager, target, secrets);
       // Refusals roll the lock's write back with the rest: nothing changes.
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
+      checkOwnership(target, owned);
       const mark = {
         id: randomUUID(),
         at: new Date().toISOString(),
@@ -188,7 +204,8 @@ export function postgresShell(
   /**
    * In one round trip: starts the transaction, takes the role's cluster-wide lock (waiting at
    * most `lockSeconds`, which the statement timeout must not cut short), and reads, under the
-   * lock, the role itself, its committed mark and its sessions. When the lock statement is
+   * lock, the role itself, its committed mark, its sessions and what the pair's users own
+   * themselves. When the lock statement is
    * refused (no such role, a superuser, a missing privilege), a second look says which.
    */
   async function lockRole(
@@ -199,16 +216,23 @@ export function postgresShell(
     inspection: TargetInspection | undefined;
     comment: string | null;
     sessions?: LiveSessions;
+    owned?: OwnedObjects;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
+    const withOwnership = inputs.ownership !== "ignore";
+    const partner = partnerOf(target, inputs.rotateUsers);
     let results: QueryResult<QueryResultRow>[];
     try {
       results = (await query(
         manager,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          withLiterals(roleUnderLockSql(withSessions), [target, APPLICATION_NAME]),
+          withLiterals(roleUnderLockSql(withSessions, withOwnership), [
+            target,
+            APPLICATION_NAME,
+            partner,
+          ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
     } catch (error) {
@@ -224,16 +248,21 @@ export function postgresShell(
       throw withPrivilegeHint(error, target, rows[0].server_version_num);
     }
     const row = results[4].rows[0] as
-      (TargetInspection & { comment: string | null } & Partial<LiveSessions>) | undefined;
+      | (TargetInspection & {
+          comment: string | null;
+          owned?: OwnedObjects;
+        } & Partial<LiveSessions>)
+      | undefined;
     if (!row) return { inspection: undefined, comment: null };
-    const { comment, sessions, addresses, oldest, ...inspection } = row;
-    return withSessions
-      ? {
-          inspection,
-          comment,
-          sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null },
-        }
-      : { inspection, comment };
+    const { comment, sessions, addresses, oldest, owned, ...inspection } = row;
+    return {
+      inspection,
+      comment,
+      ...(withSessions
+        ? { sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null } }
+        : {}),
+      ...(owned ? { owned } : {}),
+    };
   }
 
   /** Refuses, changing nothing, when the role was rotated since the caller's state was made. */
@@ -281,6 +310,14 @@ export function postgresShell(
     const message = liveSessionsMessage(target, seen, inputs.liveSessions);
     if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
     else throw new LiveSessionsError(message);
+  }
+
+  /** The ownership guard: objects the pair's users own themselves, per `ownership`. */
+  function checkOwnership(target: string, owned: OwnedObjects | undefined): void {
+    if (inputs.ownership === "ignore" || !owned || ownedCount(owned) === 0) return;
+    const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
+    if (inputs.ownership === "warn") warn(`warning: ${message}`);
+    else throw new OwnedObjectsError(message);
   }
 
   function withPrivilegeHint(error: unknown, target: string, serverVersionNum: number): unknown {
@@ -340,6 +377,65 @@ export function liveSessionsMessage(
     `never moved to the current credentials, or pools that will reconnect with this password ` +
     `and fail. Move them to the current credentials (they do on their next configuration ` +
     `refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate regardless`
+  );
+}
+
+/** The other user of `users` than `target`; `target` itself when it is neither (or both). */
+function partnerOf(target: string, users: { username1: string; username2: string }): string {
+  if (users.username1 === target) return users.username2;
+  if (users.username2 === target) return users.username1;
+  return target;
+}
+
+function ownedCount(owned: OwnedObjects): number {
+  return Object.values(owned.byOwner).reduce((sum, n) => sum + n, 0);
+}
+
+/** How many examples an ownership message names. */
+const OWNED_EXAMPLES = 3;
+
+/**
+ * Why the ownership guard stopped (or warned about) a rotation, and the fix. Every name from
+ * the server is written as a JSON string (control characters escaped), so none can forge a
+ * line of the log it lands in.
+ */
+export function ownedObjectsMessage(
+  target: string,
+  owned: OwnedObjects,
+  policy: OwnershipPolicy,
+  database: string,
+): string {
+  const total = ownedCount(owned);
+  const owners = Object.entries(owned.byOwner)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const who = owners.map(([owner, n]) => `${quotedForLog(owner)} owns ${n}`).join(", ");
+  const shown = owned.examples.slice(0, OWNED_EXAMPLES);
+  const here = shown.map(([type, identity]) => `${type} ${quotedForLog(identity)}`).join(", ");
+  const elsewhere = Object.entries(owned.elsewhere);
+  const hereCount = total - elsewhere.reduce((sum, [, n]) => sum + n, 0);
+  const more = hereCount > shown.length ? `, and ${hereCount - shown.length} more` : "";
+  const inOthers =
+    elsewhere.length > 0
+      ? ` In other databases (counted, not named: run the fix in each): ` +
+        `${elsewhere.map(([name, n]) => `${quotedForLog(name)} ${n}`).join(", ")}.`
+      : " Other databases hold none.";
+  const action =
+    policy === "refuse"
+      ? `refusing to change the password of ${quotedForLog(target)}`
+      : `changing the password of ${quotedForLog(target)} anyway (ownership: "warn")`;
+  const reassign = owners
+    .map(([owner]) => `REASSIGN OWNED BY ${controlsEscaped(quoteIdentifier(owner))} TO <group>;`)
+    .join(" ");
+  return (
+    `${action}: the pair's users own ${total} database object(s) themselves (${who})` +
+    (hereCount > 0 ? `, in ${quotedForLog(database)}: ${here}${more}.` : ".") +
+    `${inOthers} After the switch the other user cannot ALTER, DROP or TRUNCATE what its ` +
+    `partner owns, so the next migration fails. Have a group own them: set ownerRole (both ` +
+    `users' sessions then create objects as that group), and hand over what exists with ` +
+    `${reassign} in ${quotedForLog(database)}` +
+    (elsewhere.length > 0 ? " and in each other database named" : "") +
+    (policy === "refuse" ? `; or set ownership to "warn" or "ignore" to rotate regardless` : "")
   );
 }
 

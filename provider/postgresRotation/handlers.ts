@@ -34,7 +34,11 @@ function shellFor(
     { ...database, connector: database.connector },
     inputs.timeouts,
     [...known, ...otherSecrets],
-    { liveSessions: inputs.liveSessions },
+    {
+      liveSessions: inputs.liveSessions,
+      ownership: inputs.ownership,
+      rotateUsers: inputs.rotateUsers,
+    },
   );
 }
 

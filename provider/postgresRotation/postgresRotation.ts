@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   Timeouts,
@@ -100,6 +101,19 @@ export interface PostgresRotationArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * The ownership guard: before the switch, the database objects either user owns itself (a
+   * table a migration created while apps ran as it, a sequence, a schema, a database, …) are
+   * counted; after it the other user could not ALTER, DROP or TRUNCATE them, and the next
+   * migration would fail. `"warn"`: rotate, and print the count, a few names and the fix
+   * (`ownerRole`, or `REASSIGN OWNED BY <user> TO <group>`); `"refuse"`: nothing changes, and
+   * the error says the same; `"ignore"`: do not look. Objects in the connected database are
+   * named, other databases' only counted. Through a connector, only this package's connector
+   * can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
 }
 
 /** Outputs that hold a password: encrypted in the state whatever the program does. */

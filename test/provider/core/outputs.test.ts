@@ -100,6 +100,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse",
+      ownership: "warn",
     });
     const full = publicSettings({
       database: {
@@ -116,6 +117,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 },
       liveSessions: "warn",
+      ownership: "refuse",
     });
     expect(full.database).to.deep.equal({
       host: "h",
@@ -136,7 +138,11 @@ describe("publicSettings on partial and hostile input", () => {
       environment: "e",
       key: "dbRotator",
     });
-    expect(full).to.deep.include({ scramIterations: 8192, liveSessions: "warn" });
+    expect(full).to.deep.include({
+      scramIterations: 8192,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
     expect(full.timeouts).to.deep.equal({ connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 });
     expect(JSON.stringify(full)).to.not.include(MANAGER_PASSWORD).and.not.include("tok-secret");
   });
@@ -190,7 +196,13 @@ describe("buildOutputs: what it keeps of the inputs", () => {
 
   it("leaves out the settings left at their defaults, and diffs as unchanged without them", () => {
     const built = buildOutputs(resolveInputs(inputs), credentials, undefined);
-    for (const setting of ["passwordPolicy", "scramIterations", "timeouts", "liveSessions"]) {
+    for (const setting of [
+      "passwordPolicy",
+      "scramIterations",
+      "timeouts",
+      "liveSessions",
+      "ownership",
+    ]) {
       expect(built).to.not.have.property(setting);
     }
     expect(built.database).to.deep.equal({
@@ -206,6 +218,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse" as const,
+      ownership: "warn" as const,
     };
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
       "none",
@@ -220,6 +233,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 5 },
       liveSessions: "warn" as const,
+      ownership: "ignore" as const,
     };
     const built = buildOutputs(resolveInputs(own), credentials, undefined);
     expect(built.passwordPolicy?.length).to.equal(40);
@@ -230,12 +244,14 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       lockSeconds: 60,
     });
     expect(built.liveSessions).to.equal("warn");
+    expect(built.ownership).to.equal("ignore");
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
     for (const back of [
       { passwordPolicy: undefined },
       { scramIterations: undefined },
       { timeouts: undefined },
       { liveSessions: undefined },
+      { ownership: undefined },
     ]) {
       expect(
         planChange(changeViewOfOutputs(built), changeViewOfInputs({ ...own, ...back })),

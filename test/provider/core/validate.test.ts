@@ -42,6 +42,8 @@ describe("resolveInputs", () => {
       statementSeconds: 30,
       lockSeconds: 60,
     });
+    expect(resolved.liveSessions).to.equal("refuse");
+    expect(resolved.ownership).to.equal("warn");
   });
 
   it("keeps given values", () => {
@@ -466,6 +468,16 @@ describe("inputProblems on hostile input, every problem exact", () => {
       ["liveSessions must be one of refuse, warn, ignore"],
     ],
     [
+      "ownership bad",
+      { ...hostileBase(), ownership: "refuses" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
+    [
+      "ownership in capitals",
+      { ...hostileBase(), ownership: "WARN" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
+    [
       "timeouts array",
       { ...hostileBase(), timeouts: [] },
       ["timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}"],
@@ -549,6 +561,7 @@ describe("inputProblems on hostile input, every problem exact", () => {
       scramIterations: UNKNOWN,
       timeouts: { connectSeconds: UNKNOWN },
       liveSessions: UNKNOWN,
+      ownership: UNKNOWN,
     };
     expect(inputProblems(unknown)).to.deep.equal([]);
     expect(
@@ -779,11 +792,13 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
       esc,
       rotationTrigger: 0,
       liveSessions: "warn",
+      ownership: "refuse",
     });
     expect(resolved.state).to.deep.equal(state);
     expect(resolved.esc).to.deep.equal(esc);
     expect(resolved.rotationTrigger).to.equal(0);
     expect(resolved.liveSessions).to.equal("warn");
+    expect(resolved.ownership).to.equal("refuse");
     expect(resolved.database.connector).to.deep.equal({
       awsLambda: {
         lambdaArn: ARN,

@@ -91,6 +91,29 @@ describe("sql builders", () => {
     );
     expect(without).to.not.include("pg_stat_get_activity");
     expect(without).to.not.include("$2");
+    // The ownership column only when asked, beside the others: the same row, no round trip.
+    for (const sql of [withSessions, without]) expect(sql).to.not.include("pg_shdepend");
+  });
+
+  it("reads what the pair's users own as one more column of the same statement", () => {
+    const compact = (sql: string) => sql.replace(/\s+/g, " ").trim();
+    for (const withSessions of [true, false]) {
+      const sql = compact(roleUnderLockSql(withSessions, true));
+      const plain = compact(roleUnderLockSql(withSessions));
+      // Everything else as without it, the column added after the comment.
+      expect(sql.replace(/, \(WITH o AS .* AS owned/, "")).to.equal(plain);
+      expect(sql).to.include("AS comment, (WITH o AS (");
+      expect(sql).to.include("WHERE u.rolname IN ($1, $3)");
+      expect(sql).to.include(
+        "ON d.refclassid = 'pg_catalog.pg_authid'::regclass AND d.refobjid = u.oid AND d.deptype = 'o'",
+      );
+      expect(sql).to.include(
+        "d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass, 'pg_catalog.pg_user_mapping'::regclass)",
+      );
+      expect(sql).to.include("pg_catalog.pg_identify_object(f.classid, f.objid, 0)");
+      expect(sql).to.match(/ORDER BY objid LIMIT 5\b/);
+      expect(sql).to.match(/WHERE r\.rolname = \$1$/);
+    }
   });
 
   it("creates a role only with a verifier, with an optional whole-number connection limit", () => {
