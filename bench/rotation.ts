@@ -5,11 +5,13 @@
  * `ALTER ROLE … PASSWORD '<verifier>'` with a verifier computed beforehand, log in as the
  * rotated user. Neither side waits for connections to close. Ours: a full `update` of the
  * provider after a `rotationTrigger` bump (input validation, plan, password generation, verifier,
- * role checks, the role's lock and mark, the live-session guard, ALTER, verifying login), with
+ * role checks, the role's lock and mark, the live-session and ownership guards, ALTER, verifying
+ * login), with
  * the managing user's session of the previous rotation reused, as in a `pulumi up` of many
  * rotations; and, reported apart, with a fresh session each time (one rotation alone).
  * A second baseline adds to the floor the SQL of the guards a correct rotation makes (lock,
- * mark, sessions), as raw `pg`: the server's share of what a fresh rotation adds to the floor.
+ * mark, sessions, owned objects), as raw `pg`: the server's share of what a fresh rotation adds
+ * to the floor.
  * Runs alternate between all of them so that drift hits each alike.
  *
  *     npm run bench            # or: npx tsx bench/rotation.ts [runs] [major]
@@ -43,8 +45,16 @@ async function main() {
     const ours = { username1: "bench_ours_1", username2: "bench_ours_2" };
     const floorUser = { username: "bench_floor", password: generatePassword() };
     const guardedUser = "bench_guarded";
+    /** The other user of the guarded role's pair, whose owned objects are counted too. */
+    const guardedPartner = "bench_guarded_partner";
     await admin.query(`CREATE ROLE ${manager.username} LOGIN CREATEROLE`);
-    for (const role of [ours.username1, ours.username2, floorUser.username, guardedUser]) {
+    for (const role of [
+      ours.username1,
+      ours.username2,
+      floorUser.username,
+      guardedUser,
+      guardedPartner,
+    ]) {
       await admin.query(`CREATE ROLE ${role} LOGIN`);
       if (MAJOR >= 16) {
         await admin.query(
@@ -81,9 +91,9 @@ async function main() {
 
     /**
      * The floor plus the guards a correct rotation also makes (#11: the role's cluster-wide
-     * lock, the role, its mark and its sessions read under it, the mark written with the
-     * password), as raw `pg` with the provider's own SQL: what the server's share of a fresh
-     * rotation costs, without any of this package's code in between.
+     * lock, the role, its mark, its sessions and what its pair owns (#21) read under it, the
+     * mark written with the password), as raw `pg` with the provider's own SQL: what the
+     * server's share of a fresh rotation costs, without any of this package's code in between.
      */
     async function guardedFloor(): Promise<number> {
       const password = generatePassword();
@@ -94,7 +104,11 @@ async function main() {
       await m.query(
         `BEGIN; SET LOCAL statement_timeout = 90000; ${lockRoleSql(guardedUser)}; ` +
           `SET LOCAL statement_timeout = 30000; ` +
-          withLiterals(roleUnderLockSql(true), [guardedUser, APPLICATION_NAME]),
+          withLiterals(roleUnderLockSql(true, true), [
+            guardedUser,
+            APPLICATION_NAME,
+            guardedPartner,
+          ]),
       );
       await m.query(
         `ALTER ROLE ${quoteIdentifier(guardedUser)} PASSWORD '${verifier}'; ` +
