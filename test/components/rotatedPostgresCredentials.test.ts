@@ -118,6 +118,20 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(await value(component.lambdaArn)).to.equal(undefined);
   });
 
+  it("passes the guards' policies to the rotation only when given", async () => {
+    const { byName } = await build("guarded", {
+      ...base,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    expect(byName("guarded-rotation").object).to.deep.include({
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    const { byName: plain } = await build("unguarded", base);
+    expect(plain("unguarded-rotation").object).to.not.have.property("ownership");
+  });
+
   it("a given state wins over the pair's initial passwords", async () => {
     const state = { current: { username: "app_user_2", password: "adopted-secret" } };
     const { byName } = await build("adopt", { ...base, state });
