@@ -94,8 +94,10 @@ async function main() {
      * lock, the role, its mark, its sessions and what its pair owns (#21) read under it, the
      * mark written with the password), as raw `pg` with the provider's own SQL: what the
      * server's share of a fresh rotation costs, without any of this package's code in between.
+     * `ownership: false` leaves out the read of what the pair owns; `extraRoundTrip` adds a
+     * `SELECT 1` of its own: the yardstick that read must stay under (it shares the lock's).
      */
-    async function guardedFloor(): Promise<number> {
+    async function guardedFloor(ownership = true, extraRoundTrip = false): Promise<number> {
       const password = generatePassword();
       const verifier = scramSha256Verifier(password);
       const started = process.hrtime.bigint();
@@ -104,12 +106,13 @@ async function main() {
       await m.query(
         `BEGIN; SET LOCAL statement_timeout = 90000; ${lockRoleSql(guardedUser)}; ` +
           `SET LOCAL statement_timeout = 30000; ` +
-          withLiterals(roleUnderLockSql(true, true), [
+          withLiterals(roleUnderLockSql(true, ownership), [
             guardedUser,
             APPLICATION_NAME,
             guardedPartner,
           ]),
       );
+      if (extraRoundTrip) await m.query("SELECT 1");
       await m.query(
         `ALTER ROLE ${quoteIdentifier(guardedUser)} PASSWORD '${verifier}'; ` +
           `${commentOnRoleSql(guardedUser, `pulumi-postgres-rotator: rotation ${randomUUID()} at ${new Date().toISOString()}`)}; COMMIT`,
@@ -157,16 +160,22 @@ async function main() {
 
     const floorTimes: number[] = [];
     const guardedTimes: number[] = [];
+    const unownedTimes: number[] = [];
+    const roundTripTimes: number[] = [];
     const ourTimes: number[] = [];
     const coldTimes: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const f = await floor();
       const g = await guardedFloor();
+      const n = await guardedFloor(false);
+      const t = await guardedFloor(false, true);
       const o = await rotation(false);
       const c = await rotation(true);
       if (i >= WARMUP) {
         floorTimes.push(f);
         guardedTimes.push(g);
+        unownedTimes.push(n);
+        roundTripTimes.push(t);
         ourTimes.push(o);
         coldTimes.push(c);
       }
@@ -192,6 +201,13 @@ async function main() {
     console.log(
       `floor + the guards' SQL, ratio to floor (median): ${(median(guardedTimes) / median(floorTimes)).toFixed(3)}; ` +
         `fresh-session rotation to it: ${(median(coldTimes) / median(guardedTimes)).toFixed(3)}`,
+    );
+    const unowned = median(unownedTimes);
+    console.log(
+      `the guards' SQL without the ownership read: median ${unowned.toFixed(2)} ms; with it: ` +
+        `${(median(guardedTimes) / unowned).toFixed(3)}x (${(median(guardedTimes) - unowned).toFixed(2)} ms); ` +
+        `without it plus one more round trip: ${(median(roundTripTimes) / unowned).toFixed(3)}x ` +
+        `(${(median(roundTripTimes) - unowned).toFixed(2)} ms)`,
     );
   } finally {
     await server.stop();
