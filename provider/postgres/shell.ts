@@ -314,7 +314,8 @@ export function postgresShell(
 
   /** The ownership guard: objects the pair's users own themselves, per `ownership`. */
   function checkOwnership(target: string, owned: OwnedObjects | undefined): void {
-    if (inputs.ownership === "ignore" || !owned || ownedCount(owned) === 0) return;
+    // With "ignore" nothing was read.
+    if (!owned || ownedCount(owned) === 0) return;
     const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
     if (inputs.ownership === "warn") warn(`warning: ${message}`);
     else throw new OwnedObjectsError(message);

@@ -66,8 +66,14 @@ for (const major of EDGE_MAJORS) {
       const { pair, base, life } = await rotatedPair();
       const schema = uniqueName("owned_schema");
       const s = quoteIdentifier(schema);
-      // The current user (username2) runs a "migration"; username1 owns a database.
+      // username1 owns a database, made first (the oldest object, named first); then the
+      // current user (username2) runs a "migration".
       const database = uniqueName("owned_db");
+      await pg.asSuperuser((c) =>
+        c.query(
+          `CREATE DATABASE ${quoteIdentifier(database)} OWNER ${quoteIdentifier(pair.username1)}`,
+        ),
+      );
       await as(pair.username2, [
         `CREATE SCHEMA ${s}`,
         `CREATE TABLE ${s}.orders (id int PRIMARY KEY, note text)`,
@@ -80,11 +86,6 @@ for (const major of EDGE_MAJORS) {
         `CREATE DOMAIN ${s}.positive AS int CHECK (VALUE > 0)`,
         `CREATE TYPE ${s}.pair AS (a int, b int)`,
       ]);
-      await pg.asSuperuser((c) =>
-        c.query(
-          `CREATE DATABASE ${quoteIdentifier(database)} OWNER ${quoteIdentifier(pair.username1)}`,
-        ),
-      );
       try {
         const warnings = await warningsOf(() => life.apply({ ...base, rotationTrigger: "3" }));
         // It rotated: username1 is current now.
@@ -99,7 +100,10 @@ for (const major of EDGE_MAJORS) {
         expect(text).to.include(
           `the pair's users own 11 database object(s) themselves ("${pair.username1}" owns 1, "${pair.username2}" owns 10)`,
         );
-        expect(text).to.include(`schema ${JSON.stringify(schema)}`);
+        expect(text).to.include(
+          `in "app": database ${JSON.stringify(database)}, schema ${JSON.stringify(schema)}, `,
+        );
+        expect(text).to.include("Other databases hold none.");
         expect(text).to.include(`table ${JSON.stringify(`${schema}.orders`)}`);
         expect(text).to.include(", and 8 more.");
         expect(text).to.include(`REASSIGN OWNED BY ${quoteIdentifier(pair.username1)} TO <group>;`);
