@@ -21,14 +21,8 @@
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
-import {
-  RotationError,
-  ValidationError,
-  VerificationError,
-  controlsEscaped,
-  quotedForLog as quoted,
-  redact,
-} from "../errors";
+import { RotationError, ValidationError, VerificationError, redact } from "../errors";
+import { controlsEscaped, quotedForLog as quoted } from "../logText";
 import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
 import {

@@ -16,10 +16,9 @@ import {
   RotationError,
   ValidationError,
   VerificationError,
-  controlsEscaped,
-  quotedForLog,
   sanitizeCause,
 } from "../errors";
+import { controlsEscaped, quotedForLog } from "../logText";
 import { judgeMark, markIn, withMark, type RotationMark } from "../core/mark";
 import { scramSha256VerifierAsync } from "../core/scram";
 import type {
