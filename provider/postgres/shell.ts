@@ -42,6 +42,7 @@ import {
 import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
+  OWNED_OBJECTS_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
   commentOnRoleSql,
@@ -158,7 +159,7 @@ export function postgresShell(
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
-      checkOwnership(target, owned);
+      await checkOwnership(manager, target, owned, secrets);
       const mark = {
         id: randomUUID(),
         at: new Date().toISOString(),
@@ -215,7 +216,7 @@ export function postgresShell(
     inspection: TargetInspection | undefined;
     comment: string | null;
     sessions?: LiveSessions;
-    owned?: OwnedObjects;
+    owned?: Record<string, number>;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
@@ -249,7 +250,7 @@ export function postgresShell(
     const row = results[4].rows[0] as
       | (TargetInspection & {
           comment: string | null;
-          owned?: OwnedObjects;
+          owned?: Record<string, number>;
         } & Partial<LiveSessions>)
       | undefined;
     if (!row) return { inspection: undefined, comment: null };
@@ -311,10 +312,26 @@ export function postgresShell(
     else throw new LiveSessionsError(message);
   }
 
-  /** The ownership guard: objects the pair's users own themselves, per `ownership`. */
-  function checkOwnership(target: string, owned: OwnedObjects | undefined): void {
+  /**
+   * The ownership guard: objects the pair's users own themselves (by owner, read with the
+   * lock), per `ownership`. Only when there are some, their names and places are read (still
+   * under the lock) for the message.
+   */
+  async function checkOwnership(
+    manager: Client,
+    target: string,
+    byOwner: Record<string, number> | undefined,
+    secrets: readonly (string | undefined)[],
+  ): Promise<void> {
     // With "ignore" nothing was read.
-    if (!owned || ownedCount(owned) === 0) return;
+    if (!byOwner || Object.values(byOwner).every((n) => n === 0)) return;
+    const { rows } = await query<Pick<OwnedObjects, "elsewhere" | "examples">>(
+      manager,
+      OWNED_OBJECTS_SQL,
+      { ...managerContext(`looking up what "${target}" and its partner own`), secrets },
+      [target, partnerOf(target, inputs.rotateUsers)],
+    );
+    const owned = { byOwner, ...rows[0] };
     const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
     if (inputs.ownership === "warn") warn(`warning: ${message}`);
     else throw new OwnedObjectsError(message);
