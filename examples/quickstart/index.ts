@@ -10,6 +10,7 @@
  *     pulumi config set rotationTrigger 1
  *     pulumi up                                          # creates both users, both passwords known
  *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2; app_user_1 untouched
+ *     pulumi config set rotateAfter 30d                  # optional: also rotate when 30 days old
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -39,6 +40,8 @@ const credentials = new RotatedPostgresCredentials("app-db", {
   rotationTrigger: config.require("rotationTrigger"),
   // Objects a user owns itself (a migration's tables) are reported before a switch: "warn".
   ownership: config.get<OwnershipPolicy>("ownership"),
+  // Optional: also rotate at the first `pulumi up` once the password is this old ("30d", "12h").
+  rotateAfter: config.get("rotateAfter"),
 });
 
 export const currentUsername = credentials.currentUsername;

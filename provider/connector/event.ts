@@ -19,9 +19,18 @@
  * Replies may carry `error`, the name of this package's error class, so a failure through the
  * Lambda is the same error as a direct one.
  */
-import { hostProblems, identifierProblems } from "../core/validate";
+import {
+  hostProblems,
+  identifierProblems,
+  liveSessionsIdleSecondsProblems,
+} from "../core/validate";
 import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
-import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
+import {
+  isOidMap,
+  pairRequestProblems,
+  type PairObservation,
+  type PairRequest,
+} from "../core/userPair";
 import {
   LIVE_SESSIONS_POLICIES,
   OWNERSHIP_POLICIES,
@@ -50,9 +59,10 @@ export interface RotateEvent extends EventBase {
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
    * but no expected id, it must still log in, or the state is stale). Extensions ESC never
    * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`),
-   * `liveSessions`, the policy for open sessions of the user, `ownership`, the policy for
-   * objects the pair's users own themselves, and `otherUsername`, the pair's other user (whose
-   * objects count too).
+   * `liveSessions`, the policy for open sessions of the user, `liveSessionsIdleSeconds`, after
+   * which an idle session is a pooler's parked connection to that policy (reported, not
+   * refused), `ownership`, the policy for objects the pair's users own themselves, and
+   * `otherUsername`, the pair's other user (whose objects count too).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -64,6 +74,7 @@ export interface RotateEvent extends EventBase {
     readonly liveSessions?: LiveSessionsPolicy;
     readonly ownership?: OwnershipPolicy;
     readonly otherUsername?: string;
+    readonly liveSessionsIdleSeconds?: number;
   };
 }
 
@@ -89,7 +100,12 @@ export type UserPairAction =
       /** PBKDF2 iterations of the verifiers. @default 4096 */
       readonly scramIterations?: number;
     }
-  | { readonly action: "drop"; readonly usernames: readonly string[] };
+  | {
+      readonly action: "drop";
+      readonly usernames: readonly string[];
+      /** The OID each user must have to be dropped (another role under its name is kept). */
+      readonly oids: Readonly<Record<string, number>>;
+    };
 
 /** What a `userPair` event's reply carries besides `{code: 200, message: "ok"}`. */
 export interface UserPairResult {
@@ -208,6 +224,12 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
       if (rotate.otherUsername !== undefined) {
         name(rotate.otherUsername, "rotateUser.otherUsername", problems);
       }
+      problems.push(
+        ...liveSessionsIdleSecondsProblems(
+          rotate.liveSessionsIdleSeconds,
+          "rotateUser.liveSessionsIdleSeconds",
+        ),
+      );
     }
   } else {
     user(value.loginUser, "loginUser", problems);
@@ -259,6 +281,9 @@ function userPairProblems(value: unknown): string[] {
     }
     case "drop":
       names(value.usernames, "userPair.usernames");
+      if (!isOidMap(value.oids)) {
+        problems.push("userPair.oids must be an object of role names to OIDs");
+      }
       break;
     default:
       problems.push('userPair.action must be "observe", "apply" or "drop"');

@@ -18,6 +18,9 @@
  * - `ROTATOR_OWNERSHIP`: warn | refuse | ignore, for events that do not say (ESC's): what to do
  *   when the pair's users own database objects themselves. Default warn. An event from ESC
  *   names only the user it rotates, so only that one's objects are counted then.
+ * - `ROTATOR_LIVE_SESSIONS_IDLE_SECONDS`: for events that do not say, the seconds after which an
+ *   idle session is a pooler's parked connection to that guard (reported, not refused).
+ *   Default 3600.
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
@@ -25,7 +28,9 @@ import { RotationError, ValidationError, VerificationError, redact } from "../er
 import { controlsEscaped, quotedForLog as quoted } from "../logText";
 import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
+import { liveSessionsIdleSecondsProblems } from "../core/validate";
 import {
+  DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
   OWNERSHIP_POLICIES,
   SSL_MODES,
@@ -144,7 +149,7 @@ async function runUserPair(
       return { created, observation };
     }
     case "drop":
-      return { dropped: await shell.drop(work.usernames) };
+      return { dropped: await shell.drop(work.usernames, work.oids) };
   }
 }
 
@@ -198,6 +203,7 @@ export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
     scramIterations: DEFAULT_SCRAM_ITERATIONS,
     liveSessions: liveSessionsOf(event, env),
     ownership: ownershipOf(event, env),
+    liveSessionsIdleSeconds: liveSessionsIdleSecondsOf(event, env),
     timeouts: {
       connectSeconds: seconds(env, "ROTATOR_CONNECT_TIMEOUT_SECONDS", 10),
       statementSeconds: seconds(env, "ROTATOR_STATEMENT_TIMEOUT_SECONDS", 30),
@@ -234,6 +240,20 @@ function ownershipOf(event: ConnectorEvent, env: Env): OwnershipPolicy {
     ]);
   }
   return policy as OwnershipPolicy;
+}
+
+function liveSessionsIdleSecondsOf(event: ConnectorEvent, env: Env): number {
+  const fromEvent =
+    !isLoginEvent(event) && !isUserPairEvent(event)
+      ? event.rotateUser.liveSessionsIdleSeconds
+      : undefined;
+  if (fromEvent !== undefined) return fromEvent;
+  const text = env.ROTATOR_LIVE_SESSIONS_IDLE_SECONDS;
+  if (text === undefined || text === "") return DEFAULT_LIVE_SESSIONS_IDLE_SECONDS;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const problems = liveSessionsIdleSecondsProblems(value, "ROTATOR_LIVE_SESSIONS_IDLE_SECONDS");
+  if (problems.length > 0) throw new ValidationError(problems);
+  return value;
 }
 
 export function sslFromEnv(env: Env): SslConfig {

@@ -43,6 +43,8 @@ export interface LambdaShellOptions {
   readonly ownership?: OwnershipPolicy;
   /** The pair, so that the connector counts the objects of the user not rotated too. */
   readonly rotateUsers?: UserPair;
+  /** Sent with each rotation when given; the connector's own default applies otherwise. */
+  readonly liveSessionsIdleSeconds?: number;
   /** Where warnings go (what the connector reports, what it could not check). @default console.warn */
   readonly warn?: (line: string) => void;
 }
@@ -98,6 +100,9 @@ export function lambdaShell(
         liveSessions,
         ownership,
         ...otherUser(options.rotateUsers, target),
+        ...(options.liveSessionsIdleSeconds !== undefined
+          ? { liveSessionsIdleSeconds: options.liveSessionsIdleSeconds }
+          : {}),
       };
       const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
         ...secrets,
@@ -190,8 +195,8 @@ export function lambdaUserPairShell(
       if (!result.observation) throw new LambdaInvocationError("the reply holds no observation");
       return { created: result.created ?? [], observation: result.observation };
     },
-    async drop(usernames) {
-      const result = await run({ action: "drop", usernames }, usernames.join('", "'));
+    async drop(usernames, oids) {
+      const result = await run({ action: "drop", usernames, oids }, usernames.join('", "'));
       return result.dropped ?? [];
     },
   };

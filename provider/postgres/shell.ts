@@ -35,6 +35,7 @@ import {
   connect,
   millis,
   reportedSessionUser,
+  sessionLost,
   translateError,
   type ErrorContext,
   type TlsSettingNames,
@@ -71,9 +72,14 @@ export interface ChangeResult {
 
 /** Sessions of a role the rotation is about to change, as the guard for live apps saw them. */
 export interface LiveSessions {
+  /** Sessions in use: active, in a transaction, idle within the window, or hidden. */
   readonly sessions: number;
   readonly addresses: readonly string[];
+  /** When the oldest session in use started (ISO 8601), if visible. */
   readonly oldest: string | null;
+  /** Sessions idle longer than `liveSessionsIdleSeconds`: a pooler's parked connections. */
+  readonly idleSessions: number;
+  readonly idleAddresses: readonly string[];
 }
 
 /**
@@ -103,7 +109,7 @@ export interface PostgresShell {
 export interface ShellOptions {
   /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
   readonly tlsSettings?: TlsSettingNames;
-  /** Where a `liveSessions: "warn"` or `ownership: "warn"` warning goes. @default console.warn */
+  /** Where a `liveSessions: "warn"` (or parked sessions) or `ownership: "warn"` warning goes. @default console.warn */
   readonly warn?: (line: string) => void;
 }
 
@@ -140,21 +146,27 @@ export function postgresShell(
     const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
     verifier.catch(() => undefined);
     // A managing-user session of an earlier rotation in this process, or a new one.
-    const lease = await leaseSession(serverKey(database), sessionIdentity(), () =>
-      connect(database, database.managingUser, timeouts, {
-        secrets,
-        action: "logging in",
-        role: "the managing user",
-        tlsSettings,
-      }),
-    );
-    const manager = lease.client;
+    let lease = await leaseManager(secrets);
     let open = false;
     try {
+      open = true;
+      // A kept session may have died since (a restart, a failover, an idle cut): then it is
+      // replaced by a fresh login, once, before anything took effect.
+      const { inspection, comment, sessions, owned } = await lockRole(
+        lease.client,
+        target,
+        secrets,
+        lease.reused
+          ? async () => {
+              lease.release(false);
+              lease = await leaseManager(secrets, { fresh: true });
+              return lease.client;
+            }
+          : undefined,
+      );
+      const manager = lease.client;
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
         query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
-      open = true;
-      const { inspection, comment, sessions, owned } = await lockRole(manager, target, secrets);
       // Refusals roll the lock's write back with the rest: nothing changes.
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
@@ -186,6 +198,22 @@ export function postgresShell(
     }
   }
 
+  /** A managing-user session: one kept from an earlier rotation, else (or `fresh`) a new one. */
+  function leaseManager(secrets: readonly (string | undefined)[], options?: { fresh?: boolean }) {
+    return leaseSession(
+      serverKey(database),
+      sessionIdentity(),
+      () =>
+        connect(database, database.managingUser, timeouts, {
+          secrets,
+          action: "logging in",
+          role: "the managing user",
+          tlsSettings,
+        }),
+      options,
+    );
+  }
+
   /** What a reusable managing-user session must share with the rotation that reuses it. */
   function sessionIdentity(): readonly unknown[] {
     const { host, port, database: name, ssl, managingUser } = database;
@@ -207,11 +235,17 @@ export function postgresShell(
    * lock, the role itself, its committed mark, its sessions and what the pair's users own
    * themselves. When the lock statement is
    * refused (no such role, a superuser, a missing privilege), a second look says which.
+   *
+   * `replace`: the session was kept from an earlier rotation; should it turn out to be over when
+   * this first round trip fails, a new session from `replace` runs it once more. That is safe
+   * there only: the round trip opens a transaction it never commits, so a lost session rolled
+   * back whatever of it the server ran.
    */
   async function lockRole(
     manager: Client,
     target: string,
     secrets: readonly (string | undefined)[],
+    replace?: () => Promise<Client>,
   ): Promise<{
     inspection: TargetInspection | undefined;
     comment: string | null;
@@ -222,19 +256,28 @@ export function postgresShell(
     const withSessions = inputs.liveSessions !== "ignore";
     const withOwnership = inputs.ownership !== "ignore";
     const partner = partnerOf(target, inputs.rotateUsers);
-    let results: QueryResult<QueryResultRow>[];
-    try {
-      results = (await query(
-        manager,
+    const lock = async (client: Client) =>
+      (await query(
+        client,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
           withLiterals(roleUnderLockSql(withSessions, withOwnership), [
             target,
             APPLICATION_NAME,
+            String(inputs.liveSessionsIdleSeconds),
             partner,
           ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
+    let results: QueryResult<QueryResultRow>[];
+    try {
+      try {
+        results = await lock(manager);
+      } catch (error) {
+        if (!replace || !sessionLost(error)) throw error;
+        manager = await replace();
+        results = await lock(manager);
+      }
     } catch (error) {
       if (!(error instanceof PermissionDeniedError) && !isUndefinedRole(error)) throw error;
       await manager.query("ROLLBACK").catch(() => undefined);
@@ -247,19 +290,31 @@ export function postgresShell(
       assertRotatable(target, rows[0]);
       throw withPrivilegeHint(error, target, rows[0].server_version_num);
     }
-    const row = results[4].rows[0] as
-      | (TargetInspection & {
-          comment: string | null;
-          owned?: Record<string, number>;
-        } & Partial<LiveSessions>)
-      | undefined;
+    const row = results[4].rows[0] as (TargetInspection & SessionColumns) | undefined;
     if (!row) return { inspection: undefined, comment: null };
-    const { comment, sessions, addresses, oldest, owned, ...inspection } = row;
+    const {
+      comment,
+      sessions,
+      addresses,
+      oldest,
+      idle_sessions,
+      idle_addresses,
+      owned,
+      ...inspection
+    } = row;
     return {
       inspection,
       comment,
       ...(withSessions
-        ? { sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null } }
+        ? {
+            sessions: {
+              sessions: sessions!,
+              addresses: addresses!,
+              oldest: oldest ?? null,
+              idleSessions: idle_sessions!,
+              idleAddresses: idle_addresses!,
+            },
+          }
         : {}),
       ...(owned ? { owned } : {}),
     };
@@ -304,12 +359,19 @@ export function postgresShell(
     );
   }
 
-  /** The guard for live apps: sessions of the role about to change, per `liveSessions`. */
+  /**
+   * The guard for live apps: sessions of the role about to change, per `liveSessions`. Sessions
+   * idle past `liveSessionsIdleSeconds` (a pooler's parked connections) only get a warning.
+   */
   function checkLiveSessions(target: string, seen: LiveSessions | undefined): void {
-    if (inputs.liveSessions === "ignore" || !seen || seen.sessions === 0) return;
-    const message = liveSessionsMessage(target, seen, inputs.liveSessions);
-    if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
-    else throw new LiveSessionsError(message);
+    if (inputs.liveSessions === "ignore" || !seen) return;
+    if (seen.sessions === 0 && seen.idleSessions === 0) return;
+    const window = inputs.liveSessionsIdleSeconds;
+    const message = liveSessionsMessage(target, seen, inputs.liveSessions, window);
+    if (inputs.liveSessions === "refuse" && seen.sessions > 0) {
+      throw new LiveSessionsError(message);
+    }
+    warn(`warning: ${message}`);
   }
 
   /**
@@ -374,26 +436,45 @@ export function postgresShell(
   return { checkLogin, changePassword };
 }
 
-/** Why a live-session guard stopped (or warned about) a rotation, and how to proceed. */
+/**
+ * Why a live-session guard stopped (or warned about) a rotation, and how to proceed; or, when
+ * every session is idle past the window (`idleSeconds`), why it rotates regardless.
+ */
 export function liveSessionsMessage(
   target: string,
   seen: LiveSessions,
   policy: LiveSessionsPolicy,
+  idleSeconds: number,
 ): string {
-  const where =
-    seen.addresses.length > 0
-      ? ` from ${seen.addresses.join(", ")}`
-      : " (client addresses hidden: grant pg_read_all_stats to the managing user to see them)";
+  const parked =
+    seen.idleSessions > 0
+      ? `${seen.idleSessions} session(s)${from(seen.idleAddresses, "")} idle for over ` +
+        `${idleSeconds} s (liveSessionsIdleSeconds), taken for a pooler's parked server ` +
+        `connections (PgBouncer, RDS Proxy): an app still on this password would have used them`
+      : "";
+  if (seen.sessions === 0) {
+    return (
+      `changing the password of "${target}": it has ${parked}. The pooler's next login as ` +
+      `"${target}" needs the new password, which it gets from apps on their next refresh`
+    );
+  }
+  const where = from(
+    seen.addresses,
+    " (client addresses hidden: grant pg_read_all_stats to the managing user to see them, " +
+      "and to let the guard tell idle sessions)",
+  );
   const since = seen.oldest ? `, the oldest since ${new Date(seen.oldest).toISOString()}` : "";
   const action =
     policy === "refuse"
       ? `refusing to change the password of "${target}"`
       : `changing the password of "${target}" anyway (liveSessions: "warn")`;
   return (
-    `${action}: it has ${seen.sessions} open session(s)${where}${since}. They are apps that ` +
-    `never moved to the current credentials, or pools that will reconnect with this password ` +
-    `and fail. Move them to the current credentials (they do on their next configuration ` +
-    `refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate regardless`
+    `${action}: it has ${seen.sessions} open session(s) in use (active, in a transaction, or ` +
+    `idle for less than ${idleSeconds} s)${where}${since}${parked ? `, and ${parked}` : ""}. ` +
+    `They are apps that never moved to the current credentials, or pools that will reconnect ` +
+    `with this password and fail. Move them to the current credentials (they do on their next ` +
+    `configuration refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate ` +
+    `regardless`
   );
 }
 
@@ -454,6 +535,22 @@ export function ownedObjectsMessage(
     (elsewhere.length > 0 ? " and in each other database named" : "") +
     (policy === "refuse" ? `; or set ownership to "warn" or "ignore" to rotate regardless` : "")
   );
+}
+
+/** " from a, b", or `hidden` when no address is visible. */
+function from(addresses: readonly string[], hidden: string): string {
+  return addresses.length > 0 ? ` from ${addresses.join(", ")}` : hidden;
+}
+
+/** The session columns of `roleUnderLockSql`'s row, and the role's comment. */
+interface SessionColumns {
+  readonly comment: string | null;
+  readonly sessions?: number;
+  readonly addresses?: string[];
+  readonly oldest?: string | null;
+  readonly idle_sessions?: number;
+  readonly idle_addresses?: string[];
+  readonly owned?: Record<string, number>;
 }
 
 /** Runs a query with this package's error translation. */

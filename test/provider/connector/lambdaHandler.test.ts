@@ -9,6 +9,7 @@ import { expect } from "chai";
 import type { ConnectorReply } from "../../../provider/connector/event";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import { generatePassword } from "../../../provider/core/password";
+import { IDLE_MS } from "../../../provider/postgres/pool";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import { expectNoSecrets } from "../../support/secrets";
 import {
@@ -56,6 +57,21 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     expect(reply.rotationId).to.match(/^[0-9a-f-]{36}$/);
     expect(await pg.canLogin(username1, newPassword)).to.equal(true);
     expect(pg.server.readLog()).to.not.include(newPassword);
+  });
+
+  it("rotates in the next invocation after the server restarted (a failover) between two", async () => {
+    const [first, second] = [await pg.createPair(), await pg.createPair()];
+    expect(await invoke(escEvent(pg, first.username1, generatePassword()))).to.include({
+      code: 200,
+    });
+    const restarted = Date.now();
+    await pg.server.restart();
+    // Else the pool's idle timer closed the kept session first, and nothing would be tested.
+    expect(Date.now() - restarted, "restart time").to.be.below(IDLE_MS);
+    const newPassword = generatePassword();
+    const reply = await invoke(escEvent(pg, second.username1, newPassword));
+    expect(reply).to.include({ code: 200, message: "ok" });
+    expect(await pg.canLogin(second.username1, newPassword)).to.equal(true);
   });
 
   it("accepts the event as a JSON string, with the old password given", async () => {
@@ -195,11 +211,17 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     });
     expect(observed.userPair!.observation!.users[users.username2]!.memberOf).to.deep.equal([group]);
 
-    const dropped = await invoke({
-      ...rest,
-      userPair: { action: "drop", usernames: [users.username1, users.username2] },
-    });
-    expect(dropped.userPair!.dropped).to.deep.equal([users.username1, users.username2]);
+    const oids = Object.fromEntries(
+      Object.entries(observed.userPair!.observation!.users).map(([u, seen]) => [u, seen!.oid]),
+    );
+    const usernames = [users.username1, users.username2];
+    // A role holding a name under another OID than the one given is someone else's: kept.
+    const other = { ...oids, [users.username1]: oids[users.username1] + 1 };
+    const kept = await invoke({ ...rest, userPair: { action: "drop", usernames, oids: other } });
+    expect(kept.userPair!.dropped).to.deep.equal([users.username2]);
+    expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(true);
+    const dropped = await invoke({ ...rest, userPair: { action: "drop", usernames, oids } });
+    expect(dropped.userPair!.dropped).to.deep.equal([users.username1]);
     expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(false);
 
     const bad = await invoke({ ...rest, userPair: { action: "apply", request: {}, passwords: 1 } });

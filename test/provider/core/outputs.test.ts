@@ -101,6 +101,7 @@ describe("publicSettings on partial and hostile input", () => {
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse",
       ownership: "warn",
+      liveSessionsIdleSeconds: 3600,
     });
     const full = publicSettings({
       database: {
@@ -202,6 +203,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       "timeouts",
       "liveSessions",
       "ownership",
+      "liveSessionsIdleSeconds",
     ]) {
       expect(built).to.not.have.property(setting);
     }
@@ -219,6 +221,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse" as const,
       ownership: "warn" as const,
+      liveSessionsIdleSeconds: 3600,
     };
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
       "none",
@@ -234,6 +237,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       timeouts: { connectSeconds: 5 },
       liveSessions: "warn" as const,
       ownership: "ignore" as const,
+      liveSessionsIdleSeconds: 60,
     };
     const built = buildOutputs(resolveInputs(own), credentials, undefined);
     expect(built.passwordPolicy?.length).to.equal(40);
@@ -245,6 +249,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
     });
     expect(built.liveSessions).to.equal("warn");
     expect(built.ownership).to.equal("ignore");
+    expect(built.liveSessionsIdleSeconds).to.equal(60);
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
     for (const back of [
       { passwordPolicy: undefined },
@@ -252,6 +257,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       { timeouts: undefined },
       { liveSessions: undefined },
       { ownership: undefined },
+      { liveSessionsIdleSeconds: undefined },
     ]) {
       expect(
         planChange(changeViewOfOutputs(built), changeViewOfInputs({ ...own, ...back })),

@@ -373,6 +373,11 @@ describe("inputProblems on hostile input, every problem exact", () => {
     ],
     ["esc token empty", esc({ accessToken: "" }), ["esc.accessToken must be a non-empty string"]],
     ["esc token number", esc({ accessToken: 5 }), ["esc.accessToken must be a non-empty string"]],
+    [
+      "esc token of whitespace",
+      esc({ accessToken: " \n" }),
+      ["esc.accessToken must be a non-empty string"],
+    ],
     ["esc apiUrl ftp", esc({ apiUrl: "ftp://x" }), ["esc.apiUrl must be an http(s) URL"]],
     ["esc apiUrl number", esc({ apiUrl: 5 }), ["esc.apiUrl must be an http(s) URL"]],
     [
@@ -467,6 +472,11 @@ describe("inputProblems on hostile input, every problem exact", () => {
       { ...hostileBase(), liveSessions: "always" },
       ["liveSessions must be one of refuse, warn, ignore"],
     ],
+    ...[-1, 1.5, "600", 2_592_001, null, NaN].map((bad): [string, unknown, string[]] => [
+      `live-session idle window ${String(bad)}`,
+      { ...hostileBase(), liveSessionsIdleSeconds: bad },
+      ["liveSessionsIdleSeconds must be a whole number from 0 to 2592000"],
+    ]),
     [
       "ownership bad",
       { ...hostileBase(), ownership: "refuses" },
@@ -793,7 +803,14 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
       rotationTrigger: 0,
       liveSessions: "warn",
       ownership: "refuse",
+      liveSessionsIdleSeconds: 0,
     });
+    expect(resolved.liveSessionsIdleSeconds).to.equal(0);
+    const minimal = {
+      database: { host: "h", database: "d", managingUser: { username: "m", password: "p" } },
+      rotateUsers: { username1: "a", username2: "b" },
+    };
+    expect(resolveInputs(minimal).liveSessionsIdleSeconds).to.equal(3600);
     expect(resolved.state).to.deep.equal(state);
     expect(resolved.esc).to.deep.equal(esc);
     expect(resolved.rotationTrigger).to.equal(0);

@@ -56,6 +56,18 @@ describe("escClient (local ESC stand-in, real esc-sdk)", () => {
     expect(await client.readRevision(9)).to.equal(undefined);
   });
 
+  it("reads a document that is also JSON as the text it is, not as a parsed object", async () => {
+    const at = location();
+    const client = escClient(at);
+    await client.create();
+    expect((await client.read())!.yaml).to.equal("{}\n");
+    await client.update('{"values": {"a": 1}}\n', (await client.read())!.etag);
+    const stored = api.stored(`acme/payments/${at.environment}`);
+    expect(stored).to.match(/^\{ "values": \{ "a": 1 \} \}\n$/);
+    expect((await client.read())!.yaml).to.equal(stored);
+    expect((await client.readRevision(2))!.yaml).to.equal(stored);
+  });
+
   it("a write naming a revision that is no longer the newest fails with EscConflictError", async () => {
     const at = location();
     const client = escClient(at);

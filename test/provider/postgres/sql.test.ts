@@ -84,14 +84,24 @@ describe("sql builders", () => {
       expect(sql).to.match(/FROM pg_catalog\.pg_roles r\b.*WHERE r\.rolname = \$1$/);
     }
     expect(withSessions).to.include(
-      "s.sessions, s.addresses, s.oldest FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
-        "count(*)::int AS sessions, coalesce(array_agg(DISTINCT host(a.client_addr)) " +
-        "FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses, " +
-        "min(a.backend_start) AS oldest FROM pg_catalog.pg_stat_get_activity(NULL) a " +
-        "WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s",
+      "s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses " +
+        "FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
+        "count(*) FILTER (WHERE NOT a.parked)::int AS sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND NOT a.parked), '{}') AS addresses, " +
+        "min(a.backend_start) FILTER (WHERE NOT a.parked) AS oldest, " +
+        "count(*) FILTER (WHERE a.parked)::int AS idle_sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND a.parked), '{}') AS idle_addresses " +
+        "FROM (SELECT g.client_addr, g.backend_start, " +
+        "coalesce(g.state = 'idle' AND g.state_change < " +
+        "clock_timestamp() - make_interval(secs => $3::int), false) AS parked " +
+        "FROM pg_catalog.pg_stat_get_activity(NULL) g " +
+        "WHERE g.usesysid = r.oid AND g.application_name IS DISTINCT FROM $2) a) s",
     );
     expect(without).to.not.include("pg_stat_get_activity");
     expect(without).to.not.include("$2");
+    expect(without).to.not.include("$3");
     // The ownership column only when asked, beside the others: the same row, no round trip.
     for (const sql of [withSessions, without]) expect(sql).to.not.include("pg_shdepend");
   });
@@ -107,7 +117,7 @@ describe("sql builders", () => {
         "AS comment, (SELECT coalesce(jsonb_object_agg(c.owner, c.n), '{}') FROM " +
           "(SELECT u.rolname::text AS owner, count(*) AS n FROM pg_catalog.pg_roles u " +
           "JOIN pg_catalog.pg_shdepend d ON d.refclassid = 'pg_catalog.pg_authid'::regclass " +
-          "AND d.refobjid = u.oid AND d.deptype = 'o' WHERE u.rolname IN ($1, $3) AND " +
+          "AND d.refobjid = u.oid AND d.deptype = 'o' WHERE u.rolname IN ($1, $4) AND " +
           "d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass, " +
           "'pg_catalog.pg_user_mapping'::regclass) GROUP BY u.rolname) c) AS owned",
       );
