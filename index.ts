@@ -39,6 +39,7 @@ export type { RotationOutputs } from "./provider/core/outputs";
 export type {
   Credential,
   DatabaseConfig,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,

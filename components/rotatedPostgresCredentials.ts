@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   SslMode,
@@ -185,6 +186,15 @@ export interface RotatedPostgresCredentialsArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * What a rotation does when either user owns database objects itself (tables a migration
+   * created as it, sequences, schemas, …), which the other user cannot ALTER, DROP or TRUNCATE
+   * after the switch: warn and rotate (the warning names a few and the fix), refuse (nothing
+   * changes), or ignore. Through a connector, only this package's connector can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
   /**
    * Seconds after which an idle session of the user about to change is taken for a pooler's
    * parked server connection (PgBouncer, RDS Proxy): reported, but not refused by
@@ -583,6 +593,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
           rotationTrigger: args.rotationTrigger,
           rotateAfter: args.rotateAfter,
           liveSessions: args.liveSessions,
+          ownership: args.ownership,
           liveSessionsIdleSeconds: args.liveSessionsIdleSeconds,
           passwordPolicy: args.passwordPolicy,
           scramIterations: args.scramIterations,

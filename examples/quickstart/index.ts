@@ -13,7 +13,11 @@
  *     pulumi config set rotateAfter 30d                  # optional: also rotate when 30 days old
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RotatedPostgresCredentials, type SslMode } from "pulumi-postgres-rotator";
+import {
+  RotatedPostgresCredentials,
+  type OwnershipPolicy,
+  type SslMode,
+} from "pulumi-postgres-rotator";
 
 const config = new pulumi.Config();
 
@@ -34,6 +38,8 @@ const credentials = new RotatedPostgresCredentials("app-db", {
   },
   memberOf: [config.get("group") ?? "app_users"],
   rotationTrigger: config.require("rotationTrigger"),
+  // Objects a user owns itself (a migration's tables) are reported before a switch: "warn".
+  ownership: config.get<OwnershipPolicy>("ownership"),
   // Optional: also rotate at the first `pulumi up` once the password is this old ("30d", "12h").
   rotateAfter: config.get("rotateAfter"),
 });

@@ -31,7 +31,13 @@ import {
   type PairObservation,
   type PairRequest,
 } from "../core/userPair";
-import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
+import {
+  LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
+  type LiveSessionsPolicy,
+  type OwnershipPolicy,
+  type UserPair,
+} from "../core/types";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -51,10 +57,12 @@ export interface RotateEvent extends EventBase {
   readonly managingUser: ConnectorUser;
   /**
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
-   * but no expected id, it must still log in, or the state is stale). Two extensions ESC never
+   * but no expected id, it must still log in, or the state is stale). Extensions ESC never
    * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`),
-   * `liveSessions`, the policy for open sessions of the user, and `liveSessionsIdleSeconds`, after
-   * which an idle session is a pooler's parked connection to that policy (reported, not refused).
+   * `liveSessions`, the policy for open sessions of the user, `liveSessionsIdleSeconds`, after
+   * which an idle session is a pooler's parked connection to that policy (reported, not
+   * refused), `ownership`, the policy for objects the pair's users own themselves, and
+   * `otherUsername`, the pair's other user (whose objects count too).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -64,6 +72,8 @@ export interface RotateEvent extends EventBase {
     /** Who rotates (a `PostgresRotation` resource's id), named in the mark (an extension). */
     readonly rotationHolder?: string;
     readonly liveSessions?: LiveSessionsPolicy;
+    readonly ownership?: OwnershipPolicy;
+    readonly otherUsername?: string;
     readonly liveSessionsIdleSeconds?: number;
   };
 }
@@ -204,6 +214,15 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
         problems.push(
           `rotateUser.liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
         );
+      }
+      if (
+        rotate.ownership !== undefined &&
+        !OWNERSHIP_POLICIES.includes(rotate.ownership as never)
+      ) {
+        problems.push(`rotateUser.ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+      }
+      if (rotate.otherUsername !== undefined) {
+        name(rotate.otherUsername, "rotateUser.otherUsername", problems);
       }
       problems.push(
         ...liveSessionsIdleSecondsProblems(

@@ -10,6 +10,7 @@ import type {
   EscStateInput,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,
@@ -37,6 +38,8 @@ export interface PublicSettings {
   readonly timeouts: Required<Timeouts>;
   /** What a rotation does about open sessions of the user it changes. */
   readonly liveSessions: LiveSessionsPolicy;
+  /** What a rotation does about objects either user owns directly. */
+  readonly ownership: OwnershipPolicy;
   /** Sessions idle longer than this are a pooler's parked connections to that guard. */
   readonly liveSessionsIdleSeconds: number;
   /** Where the state is kept in ESC (no access token); present only when given. */
@@ -49,6 +52,7 @@ const DEFAULTED_SETTINGS = [
   "scramIterations",
   "timeouts",
   "liveSessions",
+  "ownership",
   "liveSessionsIdleSeconds",
 ] as const;
 type DefaultedSetting = (typeof DEFAULTED_SETTINGS)[number];
@@ -125,6 +129,7 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: publicTimeouts(inputs.timeouts),
     liveSessions: (inputs.liveSessions as LiveSessionsPolicy | undefined) ?? "refuse",
+    ownership: (inputs.ownership as OwnershipPolicy | undefined) ?? "warn",
     liveSessionsIdleSeconds:
       (inputs.liveSessionsIdleSeconds as number | undefined) ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };

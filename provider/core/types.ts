@@ -124,6 +124,16 @@ export type LiveSessionsPolicy = "refuse" | "warn" | "ignore";
 export const LIVE_SESSIONS_POLICIES: readonly LiveSessionsPolicy[] = ["refuse", "warn", "ignore"];
 
 /**
+ * What a rotation does when either user of the pair owns database objects itself (tables,
+ * sequences, schemas, databases, …) instead of a group owning them: the other user cannot
+ * ALTER, DROP or TRUNCATE them after the switch. Warn and rotate, refuse (nothing changes), or
+ * not look.
+ */
+export type OwnershipPolicy = "warn" | "refuse" | "ignore";
+
+export const OWNERSHIP_POLICIES: readonly OwnershipPolicy[] = ["warn", "refuse", "ignore"];
+
+/**
  * The default of `liveSessionsIdleSeconds`: one hour, the refresh interval the README's advice
  * is built on ("if apps refresh hourly, rotate at most every two hours"). With that cadence the
  * sessions an app leaves behind when it moves to `current` (at most one refresh after a
@@ -151,6 +161,8 @@ export interface RotationInputs {
   readonly timeouts?: Timeouts;
   /** Sessions of the user about to change. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /** Objects either user owns directly. @default "warn" */
+  readonly ownership?: OwnershipPolicy;
   /**
    * Sessions idle (not in a transaction) for longer than this many seconds are a pooler's parked
    * server connections to the live-session guard: reported, never refused.
@@ -185,5 +197,6 @@ export interface ResolvedInputs {
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
   readonly liveSessions: LiveSessionsPolicy;
+  readonly ownership: OwnershipPolicy;
   readonly liveSessionsIdleSeconds: number;
 }

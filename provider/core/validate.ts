@@ -13,6 +13,7 @@ import {
 import {
   DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
   MAX_LIVE_SESSIONS_IDLE_SECONDS,
   SSL_MODES,
   type Connector,
@@ -369,6 +370,14 @@ export function inputProblems(inputs: unknown): Problems {
   if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
     problems.push(`liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`);
   }
+  const ownership = inputs.ownership;
+  if (
+    ownership !== undefined &&
+    !isUnknown(ownership) &&
+    !OWNERSHIP_POLICIES.includes(ownership as never)
+  ) {
+    problems.push(`ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+  }
   problems.push(...liveSessionsIdleSecondsProblems(inputs.liveSessionsIdleSeconds));
   return problems;
 }
@@ -430,6 +439,7 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),
     liveSessions: inputs.liveSessions ?? "refuse",
+    ownership: inputs.ownership ?? "warn",
     liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };
 }

@@ -10,6 +10,7 @@ import {
   ConcurrentRotationError,
   ForbiddenRoleError,
   LiveSessionsError,
+  OwnedObjectsError,
   PermissionDeniedError,
   RoleNotFoundError,
   RotationError,
@@ -17,12 +18,14 @@ import {
   VerificationError,
   sanitizeCause,
 } from "../errors";
+import { controlsEscaped, quotedForLog } from "../logText";
 import { judgeMark, markIn, withMark, type RotationMark } from "../core/mark";
 import { scramSha256VerifierAsync } from "../core/scram";
 import type {
   ConnectionTarget,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   ResolvedInputs,
   Timeouts,
 } from "../core/types";
@@ -40,6 +43,7 @@ import {
 import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
+  OWNED_OBJECTS_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
   commentOnRoleSql,
@@ -78,6 +82,17 @@ export interface LiveSessions {
   readonly idleAddresses: readonly string[];
 }
 
+/**
+ * What the pair's users own themselves, as the ownership guard saw it (see `roleUnderLockSql`):
+ * each owner's count in every database, the count in each other database, and a few objects of
+ * this one (or shared: databases, tablespaces) as `[type, identity]`.
+ */
+export interface OwnedObjects {
+  readonly byOwner: Readonly<Record<string, number>>;
+  readonly elsewhere: Readonly<Record<string, number>>;
+  readonly examples: readonly (readonly [type: string, identity: string])[];
+}
+
 /** What the rotation engine needs from a database. */
 export interface PostgresShell {
   /** Logs in as `credential` and checks who the session is; `AuthenticationError` when refused. */
@@ -94,7 +109,7 @@ export interface PostgresShell {
 export interface ShellOptions {
   /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
   readonly tlsSettings?: TlsSettingNames;
-  /** Where a `liveSessions: "warn"` warning (or one about parked sessions) goes. @default console.warn */
+  /** Where a `liveSessions: "warn"` (or parked sessions) or `ownership: "warn"` warning goes. @default console.warn */
   readonly warn?: (line: string) => void;
 }
 
@@ -137,7 +152,7 @@ export function postgresShell(
       open = true;
       // A kept session may have died since (a restart, a failover, an idle cut): then it is
       // replaced by a fresh login, once, before anything took effect.
-      const { inspection, comment, sessions } = await lockRole(
+      const { inspection, comment, sessions, owned } = await lockRole(
         lease.client,
         target,
         secrets,
@@ -156,6 +171,7 @@ export function postgresShell(
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
+      await checkOwnership(manager, target, owned, secrets);
       const mark = {
         id: randomUUID(),
         at: new Date().toISOString(),
@@ -216,7 +232,8 @@ export function postgresShell(
   /**
    * In one round trip: starts the transaction, takes the role's cluster-wide lock (waiting at
    * most `lockSeconds`, which the statement timeout must not cut short), and reads, under the
-   * lock, the role itself, its committed mark and its sessions. When the lock statement is
+   * lock, the role itself, its committed mark, its sessions and what the pair's users own
+   * themselves. When the lock statement is
    * refused (no such role, a superuser, a missing privilege), a second look says which.
    *
    * `replace`: the session was kept from an earlier rotation; should it turn out to be over when
@@ -233,18 +250,22 @@ export function postgresShell(
     inspection: TargetInspection | undefined;
     comment: string | null;
     sessions?: LiveSessions;
+    owned?: Record<string, number>;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
+    const withOwnership = inputs.ownership !== "ignore";
+    const partner = partnerOf(target, inputs.rotateUsers);
     const lock = async (client: Client) =>
       (await query(
         client,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          withLiterals(roleUnderLockSql(withSessions), [
+          withLiterals(roleUnderLockSql(withSessions, withOwnership), [
             target,
             APPLICATION_NAME,
             String(inputs.liveSessionsIdleSeconds),
+            partner,
           ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
@@ -271,21 +292,32 @@ export function postgresShell(
     }
     const row = results[4].rows[0] as (TargetInspection & SessionColumns) | undefined;
     if (!row) return { inspection: undefined, comment: null };
-    const { comment, sessions, addresses, oldest, idle_sessions, idle_addresses, ...inspection } =
-      row;
-    return withSessions
-      ? {
-          inspection,
-          comment,
-          sessions: {
-            sessions: sessions!,
-            addresses: addresses!,
-            oldest: oldest ?? null,
-            idleSessions: idle_sessions!,
-            idleAddresses: idle_addresses!,
-          },
-        }
-      : { inspection, comment };
+    const {
+      comment,
+      sessions,
+      addresses,
+      oldest,
+      idle_sessions,
+      idle_addresses,
+      owned,
+      ...inspection
+    } = row;
+    return {
+      inspection,
+      comment,
+      ...(withSessions
+        ? {
+            sessions: {
+              sessions: sessions!,
+              addresses: addresses!,
+              oldest: oldest ?? null,
+              idleSessions: idle_sessions!,
+              idleAddresses: idle_addresses!,
+            },
+          }
+        : {}),
+      ...(owned ? { owned } : {}),
+    };
   }
 
   /** Refuses, changing nothing, when the role was rotated since the caller's state was made. */
@@ -340,6 +372,31 @@ export function postgresShell(
       throw new LiveSessionsError(message);
     }
     warn(`warning: ${message}`);
+  }
+
+  /**
+   * The ownership guard: objects the pair's users own themselves (by owner, read with the
+   * lock), per `ownership`. Only when there are some, their names and places are read (still
+   * under the lock) for the message.
+   */
+  async function checkOwnership(
+    manager: Client,
+    target: string,
+    byOwner: Record<string, number> | undefined,
+    secrets: readonly (string | undefined)[],
+  ): Promise<void> {
+    // With "ignore" nothing was read.
+    if (!byOwner || Object.values(byOwner).every((n) => n === 0)) return;
+    const { rows } = await query<Pick<OwnedObjects, "elsewhere" | "examples">>(
+      manager,
+      OWNED_OBJECTS_SQL,
+      { ...managerContext(`looking up what "${target}" and its partner own`), secrets },
+      [target, partnerOf(target, inputs.rotateUsers)],
+    );
+    const owned = { byOwner, ...rows[0] };
+    const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
+    if (inputs.ownership === "warn") warn(`warning: ${message}`);
+    else throw new OwnedObjectsError(message);
   }
 
   function withPrivilegeHint(error: unknown, target: string, serverVersionNum: number): unknown {
@@ -421,6 +478,65 @@ export function liveSessionsMessage(
   );
 }
 
+/** The other user of `users` than `target`; `target` itself when it is neither (or both). */
+function partnerOf(target: string, users: { username1: string; username2: string }): string {
+  if (users.username1 === target) return users.username2;
+  if (users.username2 === target) return users.username1;
+  return target;
+}
+
+function ownedCount(owned: OwnedObjects): number {
+  return Object.values(owned.byOwner).reduce((sum, n) => sum + n, 0);
+}
+
+/** How many examples an ownership message names. */
+const OWNED_EXAMPLES = 3;
+
+/**
+ * Why the ownership guard stopped (or warned about) a rotation, and the fix. Every name from
+ * the server is written as a JSON string (control characters escaped), so none can forge a
+ * line of the log it lands in.
+ */
+export function ownedObjectsMessage(
+  target: string,
+  owned: OwnedObjects,
+  policy: OwnershipPolicy,
+  database: string,
+): string {
+  const total = ownedCount(owned);
+  const owners = Object.entries(owned.byOwner)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const who = owners.map(([owner, n]) => `${quotedForLog(owner)} owns ${n}`).join(", ");
+  const shown = owned.examples.slice(0, OWNED_EXAMPLES);
+  const here = shown.map(([type, identity]) => `${type} ${quotedForLog(identity)}`).join(", ");
+  const elsewhere = Object.entries(owned.elsewhere);
+  const hereCount = total - elsewhere.reduce((sum, [, n]) => sum + n, 0);
+  const more = hereCount > shown.length ? `, and ${hereCount - shown.length} more` : "";
+  const inOthers =
+    elsewhere.length > 0
+      ? ` In other databases (counted, not named: run the fix in each): ` +
+        `${elsewhere.map(([name, n]) => `${quotedForLog(name)} ${n}`).join(", ")}.`
+      : " Other databases hold none.";
+  const action =
+    policy === "refuse"
+      ? `refusing to change the password of ${quotedForLog(target)}`
+      : `changing the password of ${quotedForLog(target)} anyway (ownership: "warn")`;
+  const reassign = owners
+    .map(([owner]) => `REASSIGN OWNED BY ${controlsEscaped(quoteIdentifier(owner))} TO <group>;`)
+    .join(" ");
+  return (
+    `${action}: the pair's users own ${total} database object(s) themselves (${who})` +
+    (hereCount > 0 ? `, in ${quotedForLog(database)}: ${here}${more}.` : ".") +
+    `${inOthers} After the switch the other user cannot ALTER, DROP or TRUNCATE what its ` +
+    `partner owns, so the next migration fails. Have a group own them: set ownerRole (both ` +
+    `users' sessions then create objects as that group), and hand over what exists with ` +
+    `${reassign} in ${quotedForLog(database)}` +
+    (elsewhere.length > 0 ? " and in each other database named" : "") +
+    (policy === "refuse" ? `; or set ownership to "warn" or "ignore" to rotate regardless` : "")
+  );
+}
+
 /** " from a, b", or `hidden` when no address is visible. */
 function from(addresses: readonly string[], hidden: string): string {
   return addresses.length > 0 ? ` from ${addresses.join(", ")}` : hidden;
@@ -434,6 +550,7 @@ interface SessionColumns {
   readonly oldest?: string | null;
   readonly idle_sessions?: number;
   readonly idle_addresses?: string[];
+  readonly owned?: Record<string, number>;
 }
 
 /** Runs a query with this package's error translation. */

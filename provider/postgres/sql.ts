@@ -82,9 +82,11 @@ WHERE rolname = $1`;
  * counts among the others, without an address. No row when the role does not exist. The
  * statistics function and the comments' catalog are read directly, which costs a fresh session
  * less than `pg_stat_activity` and `shobj_description` over them (measured with a fresh session
- * per run). The columns read exist alike in PostgreSQL 13 to 18.
+ * per run). The columns read exist alike in PostgreSQL 13 to 18. With `withOwnership`, also the
+ * `owned` column: how many objects the pair's users own themselves, by owner (see
+ * `OWNED_OBJECTS_COLUMN`; $4 is the other user of the pair).
  */
-export function roleUnderLockSql(withSessions: boolean): string {
+export function roleUnderLockSql(withSessions: boolean, withOwnership = false): string {
   const sessions = withSessions
     ? `,
        s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses
@@ -113,9 +115,54 @@ SELECT current_user::text AS session_role,
        coalesce(r.rolvaliduntil < now(), false) AS expired,
        current_setting('server_version_num')::int AS server_version_num,
        (SELECT d.description FROM pg_catalog.pg_shdescription d
-        WHERE d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment${sessions}
+        WHERE d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment${
+          withOwnership ? `,\n       ${OWNED_OBJECTS_COLUMN}` : ""
+        }${sessions}
 WHERE r.rolname = $1`;
 }
+
+/** Ownership as `pg_shdepend` records it, of the roles named by `names` (SQL text). */
+const OWNED_BY = (names: string) => `pg_catalog.pg_roles u
+          JOIN pg_catalog.pg_shdepend d
+            ON d.refclassid = 'pg_catalog.pg_authid'::regclass AND d.refobjid = u.oid
+           AND d.deptype = 'o'
+          WHERE u.rolname IN (${names})
+            AND d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass,
+                                  'pg_catalog.pg_user_mapping'::regclass)`;
+
+/**
+ * The `owned` column of `roleUnderLockSql`: by owner, how many objects the role ($1) and the
+ * other user of its pair ($4; the same name when unknown) own themselves, as `pg_shdepend`
+ * records it for every database and for shared objects (databases, tablespaces). That is every
+ * kind of object (schemas, relations, functions, types, …), but not the implicit ones (a
+ * table's row type, an array type, an index, a TOAST table), which have no owner of their own.
+ * Default privileges and user mappings are left out: REASSIGN OWNED does not move them, and
+ * they keep no one from altering a table. Only the counts, the cheapest read (measured with a
+ * fresh session: about a loopback round trip; names and places cost three): `OWNED_OBJECTS_SQL`
+ * reads those when a count is not 0.
+ */
+const OWNED_OBJECTS_COLUMN = `(SELECT coalesce(jsonb_object_agg(c.owner, c.n), '{}') FROM
+         (SELECT u.rolname::text AS owner, count(*) AS n FROM ${OWNED_BY("$1, $4")}
+          GROUP BY u.rolname) c) AS owned`;
+
+/**
+ * What the roles $1 and $2 own themselves (see `OWNED_OBJECTS_COLUMN`), for the message: the
+ * count in each other database (whose catalogs this session cannot read) and a few objects of
+ * this database or shared, `[type, identity]` as `pg_identify_object` spells them, oldest first.
+ */
+export const OWNED_OBJECTS_SQL = `
+WITH o AS (
+  SELECT d.classid, d.objid, d.dbid,
+         d.dbid IN (0, (SELECT oid FROM pg_catalog.pg_database
+                        WHERE datname = current_database())) AS here
+  FROM ${OWNED_BY("$1, $2")})
+SELECT (SELECT coalesce(jsonb_object_agg(e.datname, e.n), '{}') FROM
+          (SELECT db.datname, count(*) AS n FROM o
+           JOIN pg_catalog.pg_database db ON db.oid = o.dbid
+           WHERE NOT o.here GROUP BY db.datname) e) AS elsewhere,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(i.type, i.identity) ORDER BY f.objid), '[]')
+        FROM (SELECT classid, objid FROM o WHERE here ORDER BY objid LIMIT 5) f,
+             LATERAL pg_catalog.pg_identify_object(f.classid, f.objid, 0) i) AS examples`;
 
 /** Who this session is; used to prove a login worked. */
 export const WHOAMI_SQL = "SELECT current_user::text AS username";

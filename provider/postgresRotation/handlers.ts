@@ -52,6 +52,8 @@ function shellFor(
     [...known, ...otherSecrets],
     {
       liveSessions: inputs.liveSessions,
+      ownership: inputs.ownership,
+      rotateUsers: inputs.rotateUsers,
       liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds,
     },
   );

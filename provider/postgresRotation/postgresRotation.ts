@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   Timeouts,
@@ -111,6 +112,19 @@ export interface PostgresRotationArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * The ownership guard: before the switch, the database objects either user owns itself (a
+   * table a migration created while apps ran as it, a sequence, a schema, a database, …) are
+   * counted; after it the other user could not ALTER, DROP or TRUNCATE them, and the next
+   * migration would fail. `"warn"`: rotate, and print the count, a few names and the fix
+   * (`ownerRole`, or `REASSIGN OWNED BY <user> TO <group>`); `"refuse"`: nothing changes, and
+   * the error says the same; `"ignore"`: do not look. Objects in the connected database are
+   * named, other databases' only counted. Through a connector, only this package's connector
+   * can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
   /**
    * How long, in seconds, a session of the user about to change must have been idle (state
    * `idle` in `pg_stat_activity`, not in a transaction, measured from its last state change) to

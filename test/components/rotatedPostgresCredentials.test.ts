@@ -118,6 +118,20 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(await value(component.lambdaArn)).to.equal(undefined);
   });
 
+  it("passes the guards' policies to the rotation only when given", async () => {
+    const { byName } = await build("guarded", {
+      ...base,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    expect(byName("guarded-rotation").object).to.deep.include({
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    const { byName: plain } = await build("unguarded", base);
+    expect(plain("unguarded-rotation").object).to.not.have.property("ownership");
+  });
+
   it("rotateAfter goes to the rotation as given; absent, the rotation has no such input", async () => {
     const { byName } = await build("aged", { ...base, rotateAfter: "30d" });
     expect(byName("aged-rotation").object.rotateAfter).to.equal("30d");

@@ -291,6 +291,8 @@ describe("connector event: hostile input", () => {
       /expectedRotationId/,
     ],
     ["liveSessions in capitals", rotate({ liveSessions: "IGNORE" }), /rotateUser\.liveSessions/],
+    ["ownership in capitals", rotate({ ownership: "WARN" }), /rotateUser\.ownership/],
+    ["otherUsername a number", rotate({ otherUsername: 7 }), /rotateUser\.otherUsername/],
     ["both rotateUser and loginUser", { ...EVENT, loginUser: LOGIN.loginUser }, /give one of/],
     [
       "a user-pair action in capitals",
@@ -418,6 +420,23 @@ describe("connector event: every extension and reply field, exactly", () => {
     expect(
       problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, liveSessions: "sometimes" } }),
     ).to.deep.equal(["rotateUser.liveSessions must be one of refuse, warn, ignore"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, ownership: "always" } }),
+    ).to.deep.equal(["rotateUser.ownership must be one of warn, refuse, ignore"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, otherUsername: "" } }),
+    ).to.deep.equal(["rotateUser.otherUsername must be a non-empty string"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, otherUsername: "x".repeat(64) } }),
+    ).to.deep.equal([
+      "rotateUser.otherUsername is 64 bytes long; PostgreSQL names are at most 63 bytes",
+    ]);
+    expect(() =>
+      parseConnectorEvent({
+        ...EVENT,
+        rotateUser: { ...EVENT.rotateUser, ownership: "refuse", otherUsername: "app_user_2" },
+      }),
+    ).to.not.throw();
     for (const seconds of [-1, 0.5, "60", 2_592_001]) {
       expect(
         problems({

@@ -277,6 +277,63 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     }
   });
 
+  it("counts what the pair's users own: warns by default, refuses when asked, via the env too", async () => {
+    const { username1, username2 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username1, old);
+    const table = uniqueName("migrated");
+    // A migration ran as username2 (current): it owns the table.
+    await pg.asSuperuser(async (c) => {
+      await c.query(`GRANT CREATE ON SCHEMA public TO ${quoteIdentifier(username2)}`);
+      await c.query(`SET ROLE ${quoteIdentifier(username2)}`);
+      await c.query(`CREATE TABLE public.${quoteIdentifier(table)} (id int)`);
+    });
+    try {
+      const paired = (newPassword: string, password: string, extra: object = {}) => {
+        const event = escEvent(pg, username1, newPassword, password);
+        return {
+          ...event,
+          rotateUser: { ...event.rotateUser, otherUsername: username2, ...extra },
+        };
+      };
+      logs.length = 0;
+      const refused = await invoke(paired(generatePassword(), old, { ownership: "refuse" }));
+      expect(refused).to.include({ code: 400, error: "OwnedObjectsError" });
+      expect(refused.message).to.include(`table ${JSON.stringify(`public.${table}`)}`);
+      expect(await pg.canLogin(username1, old)).to.equal(true);
+      expect(logs.at(-1)).to.match(/^failed: refusing to change the password of /);
+
+      const next = generatePassword();
+      const warned = await invoke(paired(next, old));
+      expect(warned).to.include({ code: 200 });
+      expect(warned.warnings).to.have.length(1);
+      expect(warned.warnings![0]).to.include(`"${username2}" owns 1`);
+      expect(warned.warnings![0]).to.include('anyway (ownership: "warn")');
+      expect(logs.some((line) => line.includes(`"${username2}" owns 1`))).to.equal(true);
+      expect(await pg.canLogin(username1, next)).to.equal(true);
+
+      // ESC's event names only the user it rotates: the partner's table is not counted then.
+      const third = generatePassword();
+      const fromEsc = await invoke(escEvent(pg, username1, third, next));
+      expect(fromEsc).to.include({ code: 200 });
+      expect(fromEsc).to.not.have.property("warnings");
+      const viaEnv = await invoke(paired(generatePassword(), third), {
+        ...PLAIN,
+        ROTATOR_OWNERSHIP: "refuse",
+      });
+      expect(viaEnv).to.include({ code: 400, error: "OwnedObjectsError" });
+      const badEnv = await invoke(paired(generatePassword(), third), {
+        ...PLAIN,
+        ROTATOR_OWNERSHIP: "sometimes",
+      });
+      expect(badEnv).to.include({ code: 400, error: "ValidationError" });
+      expect(badEnv.message).to.include("ROTATOR_OWNERSHIP must be one of warn, refuse, ignore");
+      expect(await pg.canLogin(username1, third)).to.equal(true);
+    } finally {
+      await pg.asSuperuser((c) => c.query(`DROP TABLE public.${quoteIdentifier(table)}`));
+    }
+  });
+
   it("says the password WAS changed when the login test after it fails", async () => {
     const { username1 } = await pg.createPair();
     // A connection limit of 0 lets ALTER ROLE through and makes every new login fail.

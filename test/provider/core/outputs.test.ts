@@ -100,6 +100,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse",
+      ownership: "warn",
       liveSessionsIdleSeconds: 3600,
     });
     const full = publicSettings({
@@ -117,6 +118,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 },
       liveSessions: "warn",
+      ownership: "refuse",
     });
     expect(full.database).to.deep.equal({
       host: "h",
@@ -137,7 +139,11 @@ describe("publicSettings on partial and hostile input", () => {
       environment: "e",
       key: "dbRotator",
     });
-    expect(full).to.deep.include({ scramIterations: 8192, liveSessions: "warn" });
+    expect(full).to.deep.include({
+      scramIterations: 8192,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
     expect(full.timeouts).to.deep.equal({ connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 });
     expect(JSON.stringify(full)).to.not.include(MANAGER_PASSWORD).and.not.include("tok-secret");
   });
@@ -196,6 +202,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       "scramIterations",
       "timeouts",
       "liveSessions",
+      "ownership",
       "liveSessionsIdleSeconds",
     ]) {
       expect(built).to.not.have.property(setting);
@@ -213,6 +220,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse" as const,
+      ownership: "warn" as const,
       liveSessionsIdleSeconds: 3600,
     };
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
@@ -228,6 +236,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 5 },
       liveSessions: "warn" as const,
+      ownership: "ignore" as const,
       liveSessionsIdleSeconds: 60,
     };
     const built = buildOutputs(resolveInputs(own), credentials, undefined);
@@ -239,6 +248,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       lockSeconds: 60,
     });
     expect(built.liveSessions).to.equal("warn");
+    expect(built.ownership).to.equal("ignore");
     expect(built.liveSessionsIdleSeconds).to.equal(60);
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
     for (const back of [
@@ -246,6 +256,7 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       { scramIterations: undefined },
       { timeouts: undefined },
       { liveSessions: undefined },
+      { ownership: undefined },
       { liveSessionsIdleSeconds: undefined },
     ]) {
       expect(

@@ -42,6 +42,8 @@ describe("resolveInputs", () => {
       statementSeconds: 30,
       lockSeconds: 60,
     });
+    expect(resolved.liveSessions).to.equal("refuse");
+    expect(resolved.ownership).to.equal("warn");
   });
 
   it("keeps given values", () => {
@@ -476,6 +478,16 @@ describe("inputProblems on hostile input, every problem exact", () => {
       ["liveSessionsIdleSeconds must be a whole number from 0 to 2592000"],
     ]),
     [
+      "ownership bad",
+      { ...hostileBase(), ownership: "refuses" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
+    [
+      "ownership in capitals",
+      { ...hostileBase(), ownership: "WARN" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
+    [
       "timeouts array",
       { ...hostileBase(), timeouts: [] },
       ["timeouts must be an object {connectSeconds?, statementSeconds?, lockSeconds?}"],
@@ -559,6 +571,7 @@ describe("inputProblems on hostile input, every problem exact", () => {
       scramIterations: UNKNOWN,
       timeouts: { connectSeconds: UNKNOWN },
       liveSessions: UNKNOWN,
+      ownership: UNKNOWN,
     };
     expect(inputProblems(unknown)).to.deep.equal([]);
     expect(
@@ -789,6 +802,7 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
       esc,
       rotationTrigger: 0,
       liveSessions: "warn",
+      ownership: "refuse",
       liveSessionsIdleSeconds: 0,
     });
     expect(resolved.liveSessionsIdleSeconds).to.equal(0);
@@ -801,6 +815,7 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
     expect(resolved.esc).to.deep.equal(esc);
     expect(resolved.rotationTrigger).to.equal(0);
     expect(resolved.liveSessions).to.equal("warn");
+    expect(resolved.ownership).to.equal("refuse");
     expect(resolved.database.connector).to.deep.equal({
       awsLambda: {
         lambdaArn: ARN,
