@@ -106,13 +106,13 @@ fi
 base_site="$("$base/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 
 # --- this checkout's venv ---------------------------------------------------------------------
-link_file() { "$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
+site_packages() { "$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
 if [[ ! -x "$venv/bin/python" ]] ||
-  [[ "$(cat "$(link_file 2>/dev/null)/pulumi-rotator-base.pth" 2>/dev/null)" != "$base_site" ]]; then
+  [[ "$(cat "$(site_packages 2>/dev/null)/pulumi-rotator-base.pth" 2>/dev/null)" != "$base_site" ]]; then
   make_venv() {
     rm -rf "$venv" &&
       "$base/bin/python" -m venv --without-pip "$venv" &&
-      echo "$base_site" >"$(link_file)/pulumi-rotator-base.pth" &&
+      echo "$base_site" >"$(site_packages)/pulumi-rotator-base.pth" &&
       "$venv/bin/python" -c 'import pulumi, pip'
   }
   : >"$log"
@@ -121,7 +121,7 @@ if [[ ! -x "$venv/bin/python" ]] ||
 fi
 
 # --- the SDKs -----------------------------------------------------------------------------------
-site="$(link_file)"
+site="$(site_packages)"
 for sdk in ${sdks[@]+"${sdks[@]}"}; do
   # The files pip would read, by content; a build's leftovers are not the SDK's.
   hash="$(cd "$sdk" && find . -type f ! -path '*/__pycache__/*' ! -path './build/*' \
