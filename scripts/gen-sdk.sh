@@ -19,7 +19,8 @@
 set -euo pipefail
 
 # The Go SDK the generated Go module requires: the CLI's version, in the module cache already
-# when the CLI was built from its module.
+# when the CLI was built from its module. A Go program using the SDK needs a version whose
+# dependencies the Go module proxy serves: this one does.
 PULUMI_GO_SDK_VERSION="3.274.1"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,8 +91,9 @@ fi
   sed 's/^/  /' "$log" >&2
   fail "could not generate the SDKs from $schema"
 }
-# The generated go.mod asks for the Go SDK the generator was released with; ask for the CLI's,
-# and record the checksums of what it needs (go.sum), so the module builds as it is.
+# The generated go.mod asks for the Go SDK the generator was released with (v3.269.0, whose
+# pulumi-cloud-sdk dependency the Go module proxy refuses); ask for the CLI's, and record the
+# checksums of what it needs (go.sum), so the module builds as it is.
 go_module() {
   (cd "$out/go" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_GO_SDK_VERSION" &&
     go mod tidy)
