@@ -16,8 +16,8 @@
 # asked, so the TypeScript path (`npm run demo`, `npm test`) never waits for their builds:
 # `pulumi-language-yaml` from github.com/pulumi/pulumi-yaml; `pulumi-language-python` (with
 # the `pulumi-language-python-exec` script it runs, beside it where it looks for it) from the
-# sdk module as the Node.js host; `pulumi-language-go` from the sdk module's last release that
-# held it. A Python program also needs an active virtualenv: scripts/ensure-python.sh.
+# same sdk module as the Node.js host; `pulumi-language-go` from the sdk module's last release
+# that held it. A Python program also needs an active virtualenv: scripts/ensure-python.sh.
 # The dynamic provider plugin `pulumi-resource-pulumi-nodejs` is the shim shipped in
 # the `@pulumi/pulumi` npm package. `pulumi` is linked into the printed directory,
 # node_modules/.pulumi/bin (or $PULUMI_ROTATOR_BIN); the plugins are put next to a CLI this
