@@ -16,11 +16,14 @@
  * - `userPair: {action: "observe" | "apply" | "drop", …}` instead of `rotateUser` asks it to
  *   look at, set up or drop the two users of `PostgresUserPair`; the reply carries the result
  *   in `userPair`.
- * Replies may carry `error`, the name of this package's error class, so a failure through the
- * Lambda is the same error as a direct one.
+ * - `rotateUser.expectedRotationId`, `rotateUser.rotationHolder`, `rotateUser.liveSessions`:
+ *   the rotation's identity and its policy for open sessions (what `PostgresRotation` sends).
+ * Replies to events with an extension may carry `error`, the name of this package's error class,
+ * so a failure through the Lambda is the same error as a direct one, and `rotationId`,
+ * `warnings`, `userPair`. An event without any (the ESC service's own) gets exactly the official
+ * connector's reply: `{code, message}` and nothing else.
  */
-import { hostProblems, identifierProblems } from "../core/validate";
-import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
+import { hostProblems, identifierProblems, scramIterationsProblems } from "../core/validate";
 import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
 import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
 import { ValidationError } from "../errors";
@@ -111,6 +114,33 @@ export function isLoginEvent(event: ConnectorEvent): event is LoginEvent {
 
 export function isUserPairEvent(event: ConnectorEvent): event is UserPairEvent {
   return "userPair" in event;
+}
+
+/** The fields of `rotateUser` that only this package's rotations send. */
+const ROTATE_USER_EXTENSIONS = ["expectedRotationId", "rotationHolder", "liveSessions"] as const;
+
+/**
+ * True when `value` (an event, parsed or as JSON text, valid or not) uses one of this package's
+ * extensions: `loginUser`, `userPair`, or an extension field of `rotateUser`. Only such events
+ * get the reply's extension fields.
+ */
+export function carriesExtensions(value: unknown): boolean {
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return false;
+    }
+  }
+  if (!isObject(value)) return false;
+  if (value.loginUser !== undefined || value.userPair !== undefined) return true;
+  const rotate = value.rotateUser;
+  return isObject(rotate) && ROTATE_USER_EXTENSIONS.some((key) => rotate[key] !== undefined);
+}
+
+/** `reply` as the official connector would word it: `{code, message}`, no extension field. */
+export function officialReply(reply: ConnectorReply): ConnectorReply {
+  return { code: reply.code, message: reply.message };
 }
 
 const MAX_FIELD_LENGTH = 1024;
@@ -224,17 +254,10 @@ function userPairProblems(value: unknown): string[] {
         }
       }
       const iterations = value.scramIterations;
-      if (
-        iterations !== undefined &&
-        !(
-          Number.isInteger(iterations) &&
-          (iterations as number) >= MIN_SCRAM_ITERATIONS &&
-          (iterations as number) <= MAX_SCRAM_ITERATIONS
-        )
-      ) {
-        problems.push(
-          `userPair.scramIterations must be a whole number from ${MIN_SCRAM_ITERATIONS} to ${MAX_SCRAM_ITERATIONS}`,
-        );
+      if (iterations !== undefined) {
+        // A number only: the engine's "unknown" text, which inputs may hold, is no count here.
+        const count = typeof iterations === "number" ? iterations : NaN;
+        problems.push(...scramIterationsProblems(count, "userPair.scramIterations"));
       }
       break;
     }
