@@ -45,9 +45,11 @@ export interface RotateEvent extends EventBase {
   readonly managingUser: ConnectorUser;
   /**
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
-   * but no expected id, it must still log in, or the state is stale). Two extensions ESC never
-   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`), and
-   * `liveSessions`, the policy for open sessions of the user.
+   * but no expected id, it must still log in, or the state is stale, for this package's events;
+   * ESC's own, which name no rotation, rotate anyway with a warning, as the official connector
+   * does). Extensions ESC never sends: `expectedRotationId`, the mark the role should carry
+   * (see `core/mark.ts`), `rotationHolder`, and `liveSessions`, the policy for open sessions of
+   * the user.
    */
   readonly rotateUser: {
     readonly username: string;

@@ -2,6 +2,7 @@
  * The bundled connector Lambda (dist/lambda/index.js, as LambdaConnector deploys it) against
  * real PostgreSQL, fed the exact event the ESC service sends.
  */
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -433,6 +434,40 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
       expectNoSecrets(logs.join("\n"), [...passwords, pg.manager.password]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("keeps refusing this package's own events whose state is stale, naming the error", async () => {
+    const { username1 } = await pg.createPair();
+    const extended = (holder: string, password: string, newPassword: string, id?: string) => {
+      const event = escEvent(pg, username1, newPassword, password);
+      const rotateUser = {
+        ...event.rotateUser,
+        rotationHolder: holder,
+        ...(id ? { expectedRotationId: id } : {}),
+      };
+      return invoke({ ...event, rotateUser });
+    };
+    const [first, second] = [generatePassword(), generatePassword()];
+    const mine = await extended(randomUUID(), "", first);
+    expect(mine).to.deep.equal({ code: 200, message: "ok", rotationId: mine.rotationId });
+    // Another rotator, whose state knows the working password, rotates the user.
+    const rival = await extended(randomUUID(), first, second);
+    expect(rival).to.deep.equal({ code: 200, message: "ok", rotationId: rival.rotationId });
+    for (const stale of [
+      // The first rotator's state: the mark is not the one it made.
+      () => extended(randomUUID(), first, generatePassword(), mine.rotationId),
+      // An adopted state (no id known) whose password no longer logs in.
+      () => extended(randomUUID(), first, generatePassword()),
+    ]) {
+      const reply = await stale();
+      expect(reply).to.deep.equal({
+        code: 400,
+        message: reply.message,
+        error: "ConcurrentRotationError",
+      });
+      expect(reply.message).to.match(/^refusing to rotate ".+": another rotation changed/);
+      expect(await pg.canLogin(username1, second)).to.equal(true);
     }
   });
 
