@@ -39,6 +39,7 @@ export type { RotationOutputs } from "./provider/core/outputs";
 export type {
   Credential,
   DatabaseConfig,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,
@@ -63,6 +64,9 @@ export {
   type LambdaConnectorArgs,
   type LambdaConnectorCreateArgs,
   type OidcProviderArgs,
+  lambdaBundlePath,
+} from "./components/lambdaConnector";
+export {
   type EscSubjectAttribute,
   type EscTrustSubject,
   ESC_SUBJECT_ATTRIBUTES,
@@ -70,8 +74,7 @@ export {
   escSubject,
   escTrustPolicy,
   invokePolicy,
-  lambdaBundlePath,
-} from "./components/lambdaConnector";
+} from "./components/policies";
 export { handler as connectorLambdaHandler } from "./provider/connector/lambdaHandler";
 export {
   parseConnectorEvent,

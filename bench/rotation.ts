@@ -5,11 +5,13 @@
  * `ALTER ROLE … PASSWORD '<verifier>'` with a verifier computed beforehand, log in as the
  * rotated user. Neither side waits for connections to close. Ours: a full `update` of the
  * provider after a `rotationTrigger` bump (input validation, plan, password generation, verifier,
- * role checks, the role's lock and mark, the live-session guard, ALTER, verifying login), with
+ * role checks, the role's lock and mark, the live-session and ownership guards, ALTER, verifying
+ * login), with
  * the managing user's session of the previous rotation reused, as in a `pulumi up` of many
  * rotations; and, reported apart, with a fresh session each time (one rotation alone).
  * A second baseline adds to the floor the SQL of the guards a correct rotation makes (lock,
- * mark, sessions), as raw `pg`: the server's share of what a fresh rotation adds to the floor.
+ * mark, sessions, owned objects), as raw `pg`: the server's share of what a fresh rotation adds
+ * to the floor.
  * Runs alternate between all of them so that drift hits each alike.
  *
  *     npm run bench            # or: npx tsx bench/rotation.ts [runs] [major]
@@ -43,8 +45,16 @@ async function main() {
     const ours = { username1: "bench_ours_1", username2: "bench_ours_2" };
     const floorUser = { username: "bench_floor", password: generatePassword() };
     const guardedUser = "bench_guarded";
+    /** The other user of the guarded role's pair, whose owned objects are counted too. */
+    const guardedPartner = "bench_guarded_partner";
     await admin.query(`CREATE ROLE ${manager.username} LOGIN CREATEROLE`);
-    for (const role of [ours.username1, ours.username2, floorUser.username, guardedUser]) {
+    for (const role of [
+      ours.username1,
+      ours.username2,
+      floorUser.username,
+      guardedUser,
+      guardedPartner,
+    ]) {
       await admin.query(`CREATE ROLE ${role} LOGIN`);
       if (MAJOR >= 16) {
         await admin.query(
@@ -81,11 +91,13 @@ async function main() {
 
     /**
      * The floor plus the guards a correct rotation also makes (#11: the role's cluster-wide
-     * lock, the role, its mark and its sessions read under it, the mark written with the
-     * password), as raw `pg` with the provider's own SQL: what the server's share of a fresh
-     * rotation costs, without any of this package's code in between.
+     * lock, the role, its mark, its sessions and what its pair owns (#21) read under it, the
+     * mark written with the password), as raw `pg` with the provider's own SQL: what the
+     * server's share of a fresh rotation costs, without any of this package's code in between.
+     * `ownership: false` leaves out the read of what the pair owns; `extraRoundTrip` adds a
+     * `SELECT 1` of its own: the yardstick that read must stay under (it shares the lock's).
      */
-    async function guardedFloor(): Promise<number> {
+    async function guardedFloor(ownership = true, extraRoundTrip = false): Promise<number> {
       const password = generatePassword();
       const verifier = scramSha256Verifier(password);
       const started = process.hrtime.bigint();
@@ -94,8 +106,13 @@ async function main() {
       await m.query(
         `BEGIN; SET LOCAL statement_timeout = 90000; ${lockRoleSql(guardedUser)}; ` +
           `SET LOCAL statement_timeout = 30000; ` +
-          withLiterals(roleUnderLockSql(true), [guardedUser, APPLICATION_NAME]),
+          withLiterals(roleUnderLockSql(true, ownership), [
+            guardedUser,
+            APPLICATION_NAME,
+            guardedPartner,
+          ]),
       );
+      if (extraRoundTrip) await m.query("SELECT 1");
       await m.query(
         `ALTER ROLE ${quoteIdentifier(guardedUser)} PASSWORD '${verifier}'; ` +
           `${commentOnRoleSql(guardedUser, `pulumi-postgres-rotator: rotation ${randomUUID()} at ${new Date().toISOString()}`)}; COMMIT`,
@@ -143,16 +160,22 @@ async function main() {
 
     const floorTimes: number[] = [];
     const guardedTimes: number[] = [];
+    const unownedTimes: number[] = [];
+    const roundTripTimes: number[] = [];
     const ourTimes: number[] = [];
     const coldTimes: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const f = await floor();
       const g = await guardedFloor();
+      const n = await guardedFloor(false);
+      const t = await guardedFloor(false, true);
       const o = await rotation(false);
       const c = await rotation(true);
       if (i >= WARMUP) {
         floorTimes.push(f);
         guardedTimes.push(g);
+        unownedTimes.push(n);
+        roundTripTimes.push(t);
         ourTimes.push(o);
         coldTimes.push(c);
       }
@@ -178,6 +201,13 @@ async function main() {
     console.log(
       `floor + the guards' SQL, ratio to floor (median): ${(median(guardedTimes) / median(floorTimes)).toFixed(3)}; ` +
         `fresh-session rotation to it: ${(median(coldTimes) / median(guardedTimes)).toFixed(3)}`,
+    );
+    const unowned = median(unownedTimes);
+    console.log(
+      `the guards' SQL without the ownership read: median ${unowned.toFixed(2)} ms; with it: ` +
+        `${(median(guardedTimes) / unowned).toFixed(3)}x (${(median(guardedTimes) - unowned).toFixed(2)} ms); ` +
+        `without it plus one more round trip: ${(median(roundTripTimes) / unowned).toFixed(3)}x ` +
+        `(${(median(roundTripTimes) - unowned).toFixed(2)} ms)`,
     );
   } finally {
     await server.stop();

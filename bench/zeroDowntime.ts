@@ -17,9 +17,16 @@
  * `--think-ms`, and again. Its refresh timer starts at a random phase, so workers do not
  * refresh in step. Exits non-zero when the two-user arm saw a failure, or a control saw none.
  *
+ * With `--failovers=N` the server also restarts N times during the first measurement, evenly
+ * spread (an immediate stop and a start, as an RDS or Aurora failover drops every session;
+ * acknowledged commits survive, as there: the server runs with synchronous_commit on). Failures
+ * are then counted apart: authentication failures (SQLSTATE 28P01), which the two-user arm must
+ * never have; connections and rotations that overlapped a restart's window (the server was
+ * down); and any other failure. Every rotation started after a restart must succeed.
+ *
  *     npm run bench:zero-downtime   # or: npx tsx bench/zeroDowntime.ts [--workers=8]
  *       [--refresh-ms=200] [--rotate-ms=500] [--rotations=200] [--think-ms=5]
- *       [--fast-rotate-ms=100] [--fast-rotations=40] [--major=18]
+ *       [--fast-rotate-ms=100] [--fast-rotations=40] [--major=18] [--failovers=0]
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "pg";
@@ -46,6 +53,7 @@ interface Params {
   readonly fastRotateMs: number;
   readonly fastRotations: number;
   readonly major: PostgresMajor;
+  readonly failovers: number;
 }
 
 function parseParams(argv: readonly string[]): Params {
@@ -69,6 +77,7 @@ function parseParams(argv: readonly string[]): Params {
     fastRotateMs: take("fast-rotate-ms", 100),
     fastRotations: take("fast-rotations", 40),
     major: take("major", SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1]) as PostgresMajor,
+    failovers: take("failovers", 0),
   };
   if (given.size > 0) throw new Error(`unknown option --${[...given.keys()][0]}`);
   if (params.rotateMs <= params.refreshMs) {
@@ -82,10 +91,25 @@ function parseParams(argv: readonly string[]): Params {
 
 const now = () => performance.now();
 
+/** When the server was down for a restart: from the stop until it accepted logins again. */
+const restartWindows: { from: number; to?: number }[] = [];
+
+/** True when [from, to] overlaps a restart's window (one under way counts to now). */
+function duringRestart(from: number, to: number): boolean {
+  return restartWindows.some((w) => from <= (w.to ?? Infinity) && to >= w.from);
+}
+
 /** One arm: what its clients fetch, and what they saw. */
 class Arm {
   attempts = 0;
   failures = 0;
+  /** Refused logins (SQLSTATE 28P01): the failures zero downtime is about. */
+  authFailures = 0;
+  /** Connections that failed while overlapping a restart's window (the server was down). */
+  restartFailures = 0;
+  /** Rotations that failed while overlapping a restart's window; and any other that failed. */
+  rotationsInterrupted = 0;
+  rotationsFailed = 0;
   readonly failureCodes = new Map<string, number>();
   readonly rotationMs: number[] = [];
   rotationStarts: number[] = [];
@@ -97,9 +121,14 @@ class Arm {
     public latest: Credential,
   ) {}
 
-  fail(error: unknown) {
-    this.failures += 1;
+  fail(error: unknown, startedAt: number) {
     const code = String((error as { code?: unknown }).code ?? (error as Error).message);
+    if (code === "28P01") this.authFailures += 1;
+    else if (duringRestart(startedAt, now())) {
+      this.restartFailures += 1;
+      return;
+    }
+    this.failures += 1;
     this.failureCodes.set(code, (this.failureCodes.get(code) ?? 0) + 1);
   }
 }
@@ -127,6 +156,7 @@ async function runWorker(
   try {
     while (!stopped()) {
       arm.attempts += 1;
+      const startedAt = now();
       const client = new Client({
         host: server.host,
         port: server.port,
@@ -141,7 +171,7 @@ async function runWorker(
         await client.connect();
         await client.query("SELECT 1");
       } catch (error) {
-        arm.fail(error);
+        arm.fail(error, startedAt);
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -167,8 +197,17 @@ async function rotateEvery(
     next += everyMs;
     const started = now();
     arm.rotationStarts.push(started);
-    await rotate();
-    arm.rotationMs.push(now() - started);
+    try {
+      await rotate();
+      arm.rotationMs.push(now() - started);
+    } catch (error) {
+      if (restartWindows.length === 0) throw error;
+      if (duringRestart(started, now())) arm.rotationsInterrupted += 1;
+      else {
+        arm.rotationsFailed += 1;
+        console.log(`${arm.name}: a rotation failed outside any restart: ${String(error)}`);
+      }
+    }
   }
 }
 
@@ -217,7 +256,26 @@ async function twoUserArm(database: RotationInputs["database"], users: Credentia
 
 function summary(arm: Arm, rotations: number): string {
   const codes = [...arm.failureCodes].map(([code, n]) => `${code} ×${n}`).join(", ");
-  return `${arm.failures} failed of ${arm.attempts} connections over ${rotations} rotations${codes ? ` (${codes})` : ""}`;
+  const failovers =
+    restartWindows.length > 0
+      ? `, ${arm.authFailures} authentication failures (28P01), ${arm.restartFailures} failed ` +
+        `during a restart, ${arm.rotationsInterrupted} rotations interrupted by a restart, ` +
+        `${arm.rotationsFailed} other rotations failed`
+      : "";
+  return `${arm.failures} failed of ${arm.attempts} connections over ${rotations} rotations${codes ? ` (${codes})` : ""}${failovers}`;
+}
+
+/** Restarts the server `count` times, evenly spread over `durationMs`, each window recorded. */
+async function failovers(server: EmbeddedPostgres, count: number, durationMs: number) {
+  const started = now();
+  for (let i = 1; i <= count; i++) {
+    const wait = started + (durationMs * i) / (count + 1) - now();
+    if (wait > 0) await sleep(wait);
+    const window: { from: number; to?: number } = { from: now() };
+    restartWindows.push(window);
+    await server.restart();
+    window.to = now();
+  }
 }
 
 function timing(arm: Arm): string {
@@ -234,7 +292,11 @@ async function main() {
   const server = await startPostgres({
     major: params.major,
     logStatements: false,
-    settings: { max_connections: 100, log_connections: "off" },
+    settings: {
+      max_connections: 100,
+      log_connections: "off",
+      ...(params.failovers > 0 ? { synchronous_commit: "on" } : {}),
+    },
   });
   try {
     const manager = { username: "zd_manager", password: generatePassword() };
@@ -263,20 +325,34 @@ async function main() {
     const user = (username: string): Credential => ({ username, password: "" });
 
     // The control: the one user's password changed in place, then published.
-    const managerClient = new Client({
-      host: server.host,
-      port: server.port,
-      database: "postgres",
-      user: manager.username,
-      password: manager.password,
-      ssl: false,
-    });
-    await managerClient.connect();
+    const managerSession = async () => {
+      const client = new Client({
+        host: server.host,
+        port: server.port,
+        database: "postgres",
+        user: manager.username,
+        password: manager.password,
+        ssl: false,
+      });
+      client.on("error", () => ended.add(client));
+      client.on("end", () => ended.add(client));
+      await client.connect();
+      return client;
+    };
+    const ended = new WeakSet<Client>();
+    let managerClient = await managerSession();
     const setSingle = async () => {
       const password = generatePassword();
-      await managerClient.query(
-        `ALTER ROLE ${quoteIdentifier("zd_single")} PASSWORD '${scramSha256Verifier(password)}'`,
-      );
+      // A restart ended the session: a new one.
+      if (ended.has(managerClient)) managerClient = await managerSession();
+      try {
+        await managerClient.query(
+          `ALTER ROLE ${quoteIdentifier("zd_single")} PASSWORD '${scramSha256Verifier(password)}'`,
+        );
+      } catch (error) {
+        ended.add(managerClient);
+        throw error;
+      }
       return { username: "zd_single", password };
     };
     const control = new Arm("single-user control", await setSingle());
@@ -289,6 +365,7 @@ async function main() {
         `${params.rotateMs} ms, ${params.rotations} rotations per arm, both arms at once`,
     );
     const started = now();
+    const restarts = failovers(server, params.failovers, params.rotations * params.rotateMs);
     await measure(server, params, [
       {
         arm: two.arm,
@@ -302,6 +379,7 @@ async function main() {
           }),
       },
     ]);
+    await restarts;
     const seconds = ((now() - started) / 1000).toFixed(1);
     let fast: Arm | undefined;
     if (params.fastRotations > 0) {
@@ -331,8 +409,17 @@ async function main() {
           summary(fast, params.fastRotations),
       );
     }
+    if (restartWindows.length > 0) {
+      const downs = restartWindows.map((w) => (w.to ?? now()) - w.from);
+      console.log(
+        `${restartWindows.length} restarts (immediate stop, start), down ${median(downs).toFixed(0)} ms ` +
+          `median, ${Math.max(...downs).toFixed(0)} ms at most`,
+      );
+    }
     const problems = [
       two.arm.failures > 0 ? "the two-user arm had failures" : "",
+      two.arm.authFailures > 0 ? "the two-user arm had authentication failures" : "",
+      two.arm.rotationsFailed > 0 ? "a two-user rotation started after a restart failed" : "",
       control.failures === 0 ? "the single-user control had no failure: nothing was measured" : "",
       fast && fast.failures === 0 ? "rotating faster than clients refresh had no failure" : "",
     ].filter(Boolean);

@@ -11,13 +11,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   SslMode,
   Timeouts,
 } from "../provider/core/types";
-import { UNKNOWN, escLocationProblems, scramIterationsProblems } from "../provider/core/validate";
+import {
+  UNKNOWN,
+  escLocationProblems,
+  liveSessionsIdleSecondsProblems,
+  scramIterationsProblems,
+} from "../provider/core/validate";
 import { scheduleProblems } from "../provider/core/schedule";
+import { rotateAfterProblems } from "../provider/core/rotateAfter";
 import {
   EscRotationSchedule,
   type EscScheduleCronArgs,
@@ -33,6 +40,7 @@ import { EscEnvironment } from "../provider/escEnvironment/escEnvironment";
 import { PostgresRotation, type StateArgs } from "../provider/postgresRotation/postgresRotation";
 import { PostgresUserPair } from "../provider/postgresUserPair/postgresUserPair";
 import { LambdaConnector, type LambdaConnectorCreateArgs } from "./lambdaConnector";
+import { escTrustProblems } from "./policies";
 
 /** `LambdaConnector`'s inputs without the ESC location, which the component fills in. */
 export type ConnectorCreateArgs = LambdaConnectorCreateArgs;
@@ -138,6 +146,18 @@ export interface RotatedPostgresCredentialsArgs {
    */
   readonly rotationTrigger?: pulumi.Input<string | number>;
   /**
+   * Also rotate, on any `pulumi up`, once the current password is this old: a whole number of
+   * minutes (`m`), hours (`h`) or days (`d`), at least `"1h"`. Whichever comes first, this,
+   * a change of `rotationTrigger` or ESC's `rotationSchedule`. The age runs from the last
+   * rotation (or the users' creation) in the state and, with `esc`, from ESC's last rotation in
+   * its rotation history, whichever is later. `pulumi preview` shows the pending rotation and
+   * prints why. Nothing rotates between deployments: run `pulumi up` regularly, or use
+   * `esc.rotationSchedule`.
+   * @default none: only `rotationTrigger` (and ESC) rotate
+   * @example "30d"
+   */
+  readonly rotateAfter?: pulumi.Input<string>;
+  /**
    * NOLOGIN group roles both users belong to, and no others: grant privileges to these.
    * @default []
    * @example ["app_users"]
@@ -172,6 +192,24 @@ export interface RotatedPostgresCredentialsArgs {
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
   /**
+   * What a rotation does when either user owns database objects itself (tables a migration
+   * created as it, sequences, schemas, …), which the other user cannot ALTER, DROP or TRUNCATE
+   * after the switch: warn and rotate (the warning names a few and the fix), refuse (nothing
+   * changes), or ignore. Through a connector, only this package's connector can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
+  /**
+   * Seconds after which an idle session of the user about to change is taken for a pooler's
+   * parked server connection (PgBouncer, RDS Proxy): reported, but not refused by
+   * `liveSessions`. Set it to your apps' refresh interval; see `PostgresRotation`'s input of the
+   * same name and the README's "Poolers: PgBouncer and RDS Proxy".
+   * @default 3600
+   * @example 900
+   */
+  readonly liveSessionsIdleSeconds?: pulumi.Input<number>;
+  /**
    * For a database `pulumi up` cannot reach (private subnets): change passwords through a
    * connector Lambda inside its VPC. `{ lambdaArn, invocationRoleArn? }`: one that exists;
    * `{ create: {...} }`: a new `LambdaConnector` (needs `esc`, whose rotator environment its
@@ -190,7 +228,7 @@ export interface RotatedPostgresCredentialsArgs {
 
 /**
  * Two PostgreSQL users that take turns, rotated with zero downtime whenever `rotationTrigger`
- * changes, with everything around them: the users, an optional connector Lambda, both ESC
+ * changes (or, with `rotateAfter`, once the password is that old), with everything around them: the users, an optional connector Lambda, both ESC
  * environments and an optional ESC rotation schedule.
  *
  * @example
@@ -201,6 +239,7 @@ export interface RotatedPostgresCredentialsArgs {
  *   rotateUsers: { username1: "app_user_1", username2: "app_user_2" },
  *   memberOf: ["app_users"],
  *   rotationTrigger: config.require("rotationTrigger"),
+ *   rotateAfter: "30d", // and at the first `pulumi up` after 30 days, whatever the trigger
  * });
  * export const credentials = db.current; // secret { username, password }
  */
@@ -308,8 +347,29 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
       const issues = scramIterationsProblems(args.scramIterations, "scramIterations");
       if (issues.length > 0) throw fail(`${name}: ${issues.join("; ")}`);
     }
+    // A plain value is checked now; an Output or a Promise by the rotation's check, before
+    // anything changes.
+    const idle = args.liveSessionsIdleSeconds;
+    const idleProblems =
+      typeof idle === "object" && idle !== null ? [] : liveSessionsIdleSecondsProblems(idle);
+    if (idleProblems.length > 0) throw fail(`${name}: ${idleProblems.join("; ")}`);
+    if (typeof args.rotateAfter === "string") {
+      const problems = rotateAfterProblems(args.rotateAfter);
+      if (problems.length > 0) throw fail(`${name}: ${problems.join("; ")}`);
+    }
     if (!args.esc) return undefined;
     const esc = args.esc;
+    // Plain names now, before any child (a created connector's trust is built from them);
+    // Outputs are checked by the resources they feed, when they resolve.
+    const known = (["organization", "project"] as const).filter(
+      (key) => !pulumi.Output.isInstance(esc[key]) && !(esc[key] instanceof Promise),
+    );
+    const location = escLocationProblems(
+      { organization: esc.organization, project: esc.project },
+      known,
+      "esc.",
+    );
+    if (location.length > 0) throw fail(`${name}: ${location.join("; ")}`);
     if (connector && !connector.create && connector.invocationRoleArn === undefined) {
       throw fail(
         `${name}: with esc and an existing connector, give connector.invocationRoleArn: the ` +
@@ -340,14 +400,30 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
     if (resolved.credentials === resolved.rotator) {
       throw fail(`${name}: esc.credentialsEnvironment and esc.rotatorEnvironment must differ`);
     }
+    if (connector?.create) {
+      // The connector's own refusals, before it (or any other child) is registered.
+      const trust = escTrustProblems({
+        escOrganization: esc.organization,
+        escProject: esc.project,
+        escEnvironment: resolved.rotator,
+        escCredentialsEnvironment: resolved.credentials,
+        escSubjectAttributes: connector.create.escSubjectAttributes ?? DEFAULT_SUBJECT,
+      });
+      if (trust.length > 0) {
+        throw fail(`${name}: ${trust.map((problem) => `connector.create.${problem}`).join("; ")}`);
+      }
+    }
     if (!/^[A-Za-z_][\w-]*$/.test(resolved.key)) {
       throw fail(`${name}: esc.rotatorKey must be a YAML key of letters, digits, '_' or '-'`);
     }
     const schedule = esc.rotationSchedule as Record<string, unknown> | undefined;
     if (schedule) {
       // Plain values are checked now (ESC's daily minimum included); Outputs by the resource.
+      // A key given as undefined is absent (`{ once, cron: undefined }` is a one-time schedule).
       const plain = Object.fromEntries(
-        Object.entries(schedule).map(([k, v]) => [k, typeof v === "string" ? v : UNKNOWN]),
+        Object.entries(schedule)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, typeof v === "string" ? v : UNKNOWN]),
       );
       const issues = scheduleProblems(plain, "esc.rotationSchedule");
       if (issues.length > 0) throw fail(`${name}: ${issues.join("; ")}`);
@@ -525,7 +601,10 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         state,
         ...defined({
           rotationTrigger: args.rotationTrigger,
+          rotateAfter: args.rotateAfter,
           liveSessions: args.liveSessions,
+          ownership: args.ownership,
+          liveSessionsIdleSeconds: args.liveSessionsIdleSeconds,
           passwordPolicy: args.passwordPolicy,
           scramIterations: args.scramIterations,
           timeouts: args.timeouts,

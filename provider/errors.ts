@@ -74,6 +74,14 @@ export class LiveSessionsError extends RotationError {
   override name = "LiveSessionsError";
 }
 
+/**
+ * A user of the pair owns database objects itself (a table a migration created, say), which the
+ * other user cannot alter after the switch, and `ownership` is "refuse"; nothing was changed.
+ */
+export class OwnedObjectsError extends RotationError {
+  override name = "OwnedObjectsError";
+}
+
 /** The server cancelled a statement that ran longer than the statement timeout. */
 export class StatementTimeoutError extends RotationError {
   override name = "StatementTimeoutError";

@@ -10,9 +10,14 @@
  *     pulumi config set rotationTrigger 1
  *     pulumi up                                          # creates both users, both passwords known
  *     pulumi config set rotationTrigger 2 && pulumi up   # rotates app_user_2; app_user_1 untouched
+ *     pulumi config set rotateAfter 30d                  # optional: also rotate when 30 days old
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RotatedPostgresCredentials, type SslMode } from "pulumi-postgres-rotator";
+import {
+  RotatedPostgresCredentials,
+  type OwnershipPolicy,
+  type SslMode,
+} from "pulumi-postgres-rotator";
 
 const config = new pulumi.Config();
 
@@ -33,6 +38,10 @@ const credentials = new RotatedPostgresCredentials("app-db", {
   },
   memberOf: [config.get("group") ?? "app_users"],
   rotationTrigger: config.require("rotationTrigger"),
+  // Objects a user owns itself (a migration's tables) are reported before a switch: "warn".
+  ownership: config.get<OwnershipPolicy>("ownership"),
+  // Optional: also rotate at the first `pulumi up` once the password is this old ("30d", "12h").
+  rotateAfter: config.get("rotateAfter"),
 });
 
 export const currentUsername = credentials.currentUsername;

@@ -23,9 +23,25 @@
  * `warnings`, `userPair`. An event without any (the ESC service's own) gets exactly the official
  * connector's reply: `{code, message}` and nothing else.
  */
-import { hostProblems, identifierProblems, scramIterationsProblems } from "../core/validate";
-import { pairRequestProblems, type PairObservation, type PairRequest } from "../core/userPair";
-import { LIVE_SESSIONS_POLICIES, type LiveSessionsPolicy, type UserPair } from "../core/types";
+import {
+  hostProblems,
+  identifierProblems,
+  liveSessionsIdleSecondsProblems,
+  scramIterationsProblems,
+} from "../core/validate";
+import {
+  isOidMap,
+  pairRequestProblems,
+  type PairObservation,
+  type PairRequest,
+} from "../core/userPair";
+import {
+  LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
+  type LiveSessionsPolicy,
+  type OwnershipPolicy,
+  type UserPair,
+} from "../core/types";
 import { ValidationError } from "../errors";
 
 export interface ConnectorUser {
@@ -48,8 +64,10 @@ export interface RotateEvent extends EventBase {
    * but no expected id, it must still log in, or the state is stale, for this package's events;
    * ESC's own, which name no rotation, rotate anyway with a warning, as the official connector
    * does). Extensions ESC never sends: `expectedRotationId`, the mark the role should carry
-   * (see `core/mark.ts`), `rotationHolder`, and `liveSessions`, the policy for open sessions of
-   * the user.
+   * (see `core/mark.ts`), `rotationHolder`, `liveSessions`, the policy for open sessions of the
+   * user, `liveSessionsIdleSeconds`, after which an idle session is a pooler's parked connection
+   * to that policy (reported, not refused), `ownership`, the policy for objects the pair's users
+   * own themselves, and `otherUsername`, the pair's other user (whose objects count too).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -59,6 +77,9 @@ export interface RotateEvent extends EventBase {
     /** Who rotates (a `PostgresRotation` resource's id), named in the mark (an extension). */
     readonly rotationHolder?: string;
     readonly liveSessions?: LiveSessionsPolicy;
+    readonly ownership?: OwnershipPolicy;
+    readonly otherUsername?: string;
+    readonly liveSessionsIdleSeconds?: number;
   };
 }
 
@@ -84,7 +105,12 @@ export type UserPairAction =
       /** PBKDF2 iterations of the verifiers. @default 4096 */
       readonly scramIterations?: number;
     }
-  | { readonly action: "drop"; readonly usernames: readonly string[] };
+  | {
+      readonly action: "drop";
+      readonly usernames: readonly string[];
+      /** The OID each user must have to be dropped (another role under its name is kept). */
+      readonly oids: Readonly<Record<string, number>>;
+    };
 
 /** What a `userPair` event's reply carries besides `{code: 200, message: "ok"}`. */
 export interface UserPairResult {
@@ -119,7 +145,14 @@ export function isUserPairEvent(event: ConnectorEvent): event is UserPairEvent {
 }
 
 /** The fields of `rotateUser` that only this package's rotations send. */
-const ROTATE_USER_EXTENSIONS = ["expectedRotationId", "rotationHolder", "liveSessions"] as const;
+const ROTATE_USER_EXTENSIONS = [
+  "expectedRotationId",
+  "rotationHolder",
+  "liveSessions",
+  "liveSessionsIdleSeconds",
+  "ownership",
+  "otherUsername",
+] as const;
 
 /**
  * True when `value` (an event, parsed or as JSON text, valid or not) uses one of this package's
@@ -221,6 +254,21 @@ export function parseConnectorEvent(value: unknown): ConnectorEvent {
           `rotateUser.liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`,
         );
       }
+      if (
+        rotate.ownership !== undefined &&
+        !OWNERSHIP_POLICIES.includes(rotate.ownership as never)
+      ) {
+        problems.push(`rotateUser.ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+      }
+      if (rotate.otherUsername !== undefined) {
+        name(rotate.otherUsername, "rotateUser.otherUsername", problems);
+      }
+      problems.push(
+        ...liveSessionsIdleSecondsProblems(
+          rotate.liveSessionsIdleSeconds,
+          "rotateUser.liveSessionsIdleSeconds",
+        ),
+      );
     }
   } else {
     user(value.loginUser, "loginUser", problems);
@@ -265,6 +313,9 @@ function userPairProblems(value: unknown): string[] {
     }
     case "drop":
       names(value.usernames, "userPair.usernames");
+      if (!isOidMap(value.oids)) {
+        problems.push("userPair.oids must be an object of role names to OIDs");
+      }
       break;
     default:
       problems.push('userPair.action must be "observe", "apply" or "drop"');

@@ -15,16 +15,27 @@
  *   `ROTATOR_LOCK_TIMEOUT_SECONDS`: default 10, 30, 30.
  * - `ROTATOR_LIVE_SESSIONS`: refuse | warn | ignore, for events that do not say (ESC's):
  *   what to do when the user about to change has open sessions. Default refuse.
+ * - `ROTATOR_OWNERSHIP`: warn | refuse | ignore, for events that do not say (ESC's): what to do
+ *   when the pair's users own database objects themselves. Default warn. An event from ESC
+ *   names only the user it rotates, so only that one's objects are counted then.
+ * - `ROTATOR_LIVE_SESSIONS_IDLE_SECONDS`: for events that do not say, the seconds after which an
+ *   idle session is a pooler's parked connection to that guard (reported, not refused).
+ *   Default 3600.
  */
 import * as fs from "node:fs";
 import * as tls from "node:tls";
 import { RotationError, ValidationError, VerificationError, redact } from "../errors";
+import { controlsEscaped, quotedForLog as quoted } from "../logText";
 import { DEFAULT_SCRAM_ITERATIONS } from "../core/scram";
 import { resolvePasswordPolicy } from "../core/password";
+import { liveSessionsIdleSecondsProblems } from "../core/validate";
 import {
+  DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
   SSL_MODES,
   type LiveSessionsPolicy,
+  type OwnershipPolicy,
   type ResolvedInputs,
   type SslConfig,
   type SslMode,
@@ -121,20 +132,6 @@ export async function handleEvent(
   }
 }
 
-/** `text` with control characters (newlines included) written as JSON escapes. */
-function controlsEscaped(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex -- control characters are what is escaped
-    /[\u0000-\u001f\u007f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/** `text` as a JSON string, every control and line-separator character escaped. */
-function quoted(text: string): string {
-  return controlsEscaped(JSON.stringify(text));
-}
-
 async function runUserPair(
   event: UserPairEvent,
   inputs: ResolvedInputs,
@@ -160,7 +157,7 @@ async function runUserPair(
       return { created, observation };
     }
     case "drop":
-      return { dropped: await shell.drop(work.usernames) };
+      return { dropped: await shell.drop(work.usernames, work.oids) };
   }
 }
 
@@ -208,10 +205,13 @@ export function inputsFor(event: ConnectorEvent, env: Env): ResolvedInputs {
       managingUser: event.managingUser ?? { username: "", password: "" },
       ssl: sslFromEnv(env),
     },
-    rotateUsers: { username1: target, username2: target },
+    // The pair as far as the event names it: a rotation from this package names the other user.
+    rotateUsers: { username1: target, username2: partnerIn(event) ?? target },
     passwordPolicy: resolvePasswordPolicy(),
     scramIterations: DEFAULT_SCRAM_ITERATIONS,
     liveSessions: liveSessionsOf(event, env),
+    ownership: ownershipOf(event, env),
+    liveSessionsIdleSeconds: liveSessionsIdleSecondsOf(event, env),
     timeouts: {
       connectSeconds: seconds(env, "ROTATOR_CONNECT_TIMEOUT_SECONDS", 10),
       statementSeconds: seconds(env, "ROTATOR_STATEMENT_TIMEOUT_SECONDS", 30),
@@ -230,6 +230,38 @@ function liveSessionsOf(event: ConnectorEvent, env: Env): LiveSessionsPolicy {
     ]);
   }
   return policy as LiveSessionsPolicy;
+}
+
+function partnerIn(event: ConnectorEvent): string | undefined {
+  return !isLoginEvent(event) && !isUserPairEvent(event)
+    ? event.rotateUser.otherUsername
+    : undefined;
+}
+
+function ownershipOf(event: ConnectorEvent, env: Env): OwnershipPolicy {
+  const fromEvent =
+    !isLoginEvent(event) && !isUserPairEvent(event) ? event.rotateUser.ownership : undefined;
+  const policy = fromEvent ?? env.ROTATOR_OWNERSHIP ?? "warn";
+  if (!OWNERSHIP_POLICIES.includes(policy as OwnershipPolicy)) {
+    throw new ValidationError([
+      `ROTATOR_OWNERSHIP must be one of ${OWNERSHIP_POLICIES.join(", ")}`,
+    ]);
+  }
+  return policy as OwnershipPolicy;
+}
+
+function liveSessionsIdleSecondsOf(event: ConnectorEvent, env: Env): number {
+  const fromEvent =
+    !isLoginEvent(event) && !isUserPairEvent(event)
+      ? event.rotateUser.liveSessionsIdleSeconds
+      : undefined;
+  if (fromEvent !== undefined) return fromEvent;
+  const text = env.ROTATOR_LIVE_SESSIONS_IDLE_SECONDS;
+  if (text === undefined || text === "") return DEFAULT_LIVE_SESSIONS_IDLE_SECONDS;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const problems = liveSessionsIdleSecondsProblems(value, "ROTATOR_LIVE_SESSIONS_IDLE_SECONDS");
+  if (problems.length > 0) throw new ValidationError(problems);
+  return value;
 }
 
 export function sslFromEnv(env: Env): SslConfig {

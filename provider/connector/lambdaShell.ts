@@ -13,7 +13,9 @@ import type {
   Connector,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   Timeouts,
+  UserPair,
 } from "../core/types";
 import type { PostgresShell, RotationGuard } from "../postgres/shell";
 import type { UserPairShell, UserPairTarget } from "../postgres/userPairShell";
@@ -37,6 +39,12 @@ export interface LambdaTarget extends ConnectionTarget {
 export interface LambdaShellOptions {
   /** Sent with each rotation; this package's connector applies it. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /** Sent with each rotation; this package's connector applies it. @default "warn" */
+  readonly ownership?: OwnershipPolicy;
+  /** The pair, so that the connector counts the objects of the user not rotated too. */
+  readonly rotateUsers?: UserPair;
+  /** Sent with each rotation when given; the connector's own default applies otherwise. */
+  readonly liveSessionsIdleSeconds?: number;
   /** Where warnings go (what the connector reports, what it could not check). @default console.warn */
   readonly warn?: (line: string) => void;
 }
@@ -58,6 +66,7 @@ export function lambdaShell(
   const secrets = [database.managingUser?.password, ...otherSecrets];
   const warn = options.warn ?? ((line: string) => console.warn(line));
   const liveSessions = options.liveSessions ?? "refuse";
+  const ownership = options.ownership ?? "warn";
 
   return {
     async checkLogin(credential: Credential) {
@@ -89,6 +98,11 @@ export function lambdaShell(
         ...(guard.expectedId ? { expectedRotationId: guard.expectedId } : {}),
         ...(guard.holder ? { rotationHolder: guard.holder } : {}),
         liveSessions,
+        ownership,
+        ...otherUser(options.rotateUsers, target),
+        ...(options.liveSessionsIdleSeconds !== undefined
+          ? { liveSessionsIdleSeconds: options.liveSessionsIdleSeconds }
+          : {}),
       };
       const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
         ...secrets,
@@ -103,9 +117,28 @@ export function lambdaShell(
             `cannot); deploy this package's connector (LambdaConnector) for those checks`,
         );
       }
+      if (reply.rotationId === undefined && ownership !== "ignore") {
+        warn(
+          `warning: the connector Lambda ${lambda.lambdaArn} rotated "${target}" without ` +
+            `counting the database objects the pair's users own themselves (ownership: ` +
+            `"${ownership}"; Pulumi's official connector cannot); deploy this package's ` +
+            `connector (LambdaConnector) for that check`,
+        );
+      }
       return reply.rotationId ? { rotationId: reply.rotationId } : {};
     },
   };
+}
+
+/** `{otherUsername}`: the user of `users` that is not `target`, when there is one. */
+function otherUser(users: UserPair | undefined, target: string): { otherUsername?: string } {
+  const other =
+    users?.username1 === target
+      ? users.username2
+      : users?.username2 === target
+        ? users.username1
+        : undefined;
+  return other !== undefined && other !== target ? { otherUsername: other } : {};
 }
 
 /**
@@ -162,8 +195,8 @@ export function lambdaUserPairShell(
       if (!result.observation) throw new LambdaInvocationError("the reply holds no observation");
       return { created: result.created ?? [], observation: result.observation };
     },
-    async drop(usernames) {
-      const result = await run({ action: "drop", usernames }, usernames.join('", "'));
+    async drop(usernames, oids) {
+      const result = await run({ action: "drop", usernames, oids }, usernames.join('", "'));
       return result.dropped ?? [];
     },
   };
@@ -231,6 +264,7 @@ const SAME_AS_DIRECT: Readonly<Record<string, new (message: string) => RotationE
   StatementTimeoutError: errors.StatementTimeoutError,
   VerificationError: errors.VerificationError,
   LiveSessionsError: errors.LiveSessionsError,
+  OwnedObjectsError: errors.OwnedObjectsError,
 };
 
 /** The reply's failure as the same error class a direct rotation would throw. */

@@ -10,6 +10,7 @@ import type {
   EscStateInput,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   RotationInputs,
@@ -18,6 +19,7 @@ import type {
   Timeouts,
   UserPair,
 } from "./types";
+import { DEFAULT_LIVE_SESSIONS_IDLE_SECONDS } from "./types";
 import { DEFAULT_PORT, DEFAULT_TIMEOUTS, resolveConnector } from "./validate";
 
 /** The inputs that hold no secret, with defaults filled in. Kept in the outputs for diffs. */
@@ -36,6 +38,10 @@ export interface PublicSettings {
   readonly timeouts: Required<Timeouts>;
   /** What a rotation does about open sessions of the user it changes. */
   readonly liveSessions: LiveSessionsPolicy;
+  /** What a rotation does about objects either user owns directly. */
+  readonly ownership: OwnershipPolicy;
+  /** Sessions idle longer than this are a pooler's parked connections to that guard. */
+  readonly liveSessionsIdleSeconds: number;
   /** Where the state is kept in ESC (no access token); present only when given. */
   readonly esc?: Omit<EscStateInput, "accessToken">;
 }
@@ -46,6 +52,8 @@ const DEFAULTED_SETTINGS = [
   "scramIterations",
   "timeouts",
   "liveSessions",
+  "ownership",
+  "liveSessionsIdleSeconds",
 ] as const;
 type DefaultedSetting = (typeof DEFAULTED_SETTINGS)[number];
 
@@ -74,6 +82,11 @@ export interface RotationOutputs extends StoredSettings {
   readonly previousUsername: string;
   /** ISO 8601 time of the last password change; absent while the adopted state is unrotated. */
   readonly rotatedAt?: string;
+  /**
+   * ISO 8601 time the `state` input was adopted, present only while that state is unrotated:
+   * `rotateAfter` measures the password's age from it.
+   */
+  readonly adoptedAt?: string;
   /**
    * By user: the id of the rotation that last changed its password (the mark in the role's
    * comment), for the users this resource rotated. A rotation from this state expects it.
@@ -116,6 +129,9 @@ export function publicSettings(inputs: Lenient<RotationInputs>): PublicSettings 
     scramIterations: (inputs.scramIterations as number | undefined) ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: publicTimeouts(inputs.timeouts),
     liveSessions: (inputs.liveSessions as LiveSessionsPolicy | undefined) ?? "refuse",
+    ownership: (inputs.ownership as OwnershipPolicy | undefined) ?? "warn",
+    liveSessionsIdleSeconds:
+      (inputs.liveSessionsIdleSeconds as number | undefined) ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };
 }
 
@@ -146,12 +162,16 @@ function connectorOf(connector: unknown): { connector: Connector } | undefined {
   return { connector: resolveConnector(connector as Connector) };
 }
 
-/** The outputs after a create or an update. */
+/**
+ * The outputs after a create or an update. `rotatedAt` is when a password was last changed;
+ * without it, `adoptedAt` is when the unrotated state was adopted.
+ */
 export function buildOutputs(
   inputs: RotationInputs,
   credentials: { readonly current: Credential; readonly previous: PreviousCredential },
   rotatedAt: string | undefined,
   rotationIds: Readonly<Record<string, string>> = {},
+  adoptedAt?: string,
 ): RotationOutputs {
   return {
     ...storedSettings(inputs),
@@ -165,7 +185,7 @@ export function buildOutputs(
     previous: credentials.previous,
     currentUsername: credentials.current.username,
     previousUsername: credentials.previous.username,
-    ...(rotatedAt ? { rotatedAt } : {}),
+    ...(rotatedAt ? { rotatedAt } : adoptedAt ? { adoptedAt } : {}),
     ...(Object.keys(rotationIds).length > 0 ? { rotationIds: { ...rotationIds } } : {}),
   };
 }

@@ -149,18 +149,29 @@ export function scheduleProblems(schedule: unknown, path: string, now?: Date): s
     : onceProblems(schedule.once, `${path}.once`, now);
 }
 
+/**
+ * The arm a valid schedule is, a key given as `undefined` read as absent (as `scheduleProblems`
+ * reads it): `{ once, cron: undefined }` is a one-time schedule.
+ */
+function armOf(schedule: RotationSchedule): { cron: string } | { once: string } {
+  const { cron, once } = schedule as { cron?: string; once?: string };
+  return cron !== undefined ? { cron } : { once: once! };
+}
+
 /** The API request for a valid schedule, rotating every rotated secret of the environment. */
 export function scheduleRequest(schedule: RotationSchedule): ScheduleRequest {
   const secretRotationRequest = { environmentPath: "" };
-  return "cron" in schedule
-    ? { scheduleCron: normalCron(schedule.cron), secretRotationRequest }
-    : { scheduleOnce: parseDateTime(schedule.once)!.toISOString(), secretRotationRequest };
+  const arm = armOf(schedule);
+  return "cron" in arm
+    ? { scheduleCron: normalCron(arm.cron), secretRotationRequest }
+    : { scheduleOnce: parseDateTime(arm.once)!.toISOString(), secretRotationRequest };
 }
 
 const normalCron = (cron: string) => cron.trim().split(/\s+/).join(" ");
 
 /** True when both schedules fire at the same times (same cron fields, or the same instant). */
-export function sameSchedule(a: RotationSchedule, b: RotationSchedule): boolean {
+export function sameSchedule(first: RotationSchedule, second: RotationSchedule): boolean {
+  const [a, b] = [armOf(first), armOf(second)];
   if ("cron" in a && "cron" in b) return normalCron(a.cron) === normalCron(b.cron);
   if ("once" in a && "once" in b) {
     return parseServiceTime(a.once)?.getTime() === parseServiceTime(b.once)?.getTime();

@@ -123,6 +123,28 @@ export type LiveSessionsPolicy = "refuse" | "warn" | "ignore";
 
 export const LIVE_SESSIONS_POLICIES: readonly LiveSessionsPolicy[] = ["refuse", "warn", "ignore"];
 
+/**
+ * What a rotation does when either user of the pair owns database objects itself (tables,
+ * sequences, schemas, databases, …) instead of a group owning them: the other user cannot
+ * ALTER, DROP or TRUNCATE them after the switch. Warn and rotate, refuse (nothing changes), or
+ * not look.
+ */
+export type OwnershipPolicy = "warn" | "refuse" | "ignore";
+
+export const OWNERSHIP_POLICIES: readonly OwnershipPolicy[] = ["warn", "refuse", "ignore"];
+
+/**
+ * The default of `liveSessionsIdleSeconds`: one hour, the refresh interval the README's advice
+ * is built on ("if apps refresh hourly, rotate at most every two hours"). With that cadence the
+ * sessions an app leaves behind when it moves to `current` (at most one refresh after a
+ * rotation) have been idle at least this long when the next rotation comes, while app-side pools
+ * close their idle connections well within it (node-postgres after 10 s, HikariCP after 10 min).
+ */
+export const DEFAULT_LIVE_SESSIONS_IDLE_SECONDS = 3600;
+
+/** The largest `liveSessionsIdleSeconds`: 30 days. */
+export const MAX_LIVE_SESSIONS_IDLE_SECONDS = 30 * 24 * 3600;
+
 /** Everything a rotation needs, as the provider receives it (secrets unwrapped). */
 export interface RotationInputs {
   /** Keep the state in this ESC rotator environment too; ESC's newer state wins. */
@@ -131,12 +153,22 @@ export interface RotationInputs {
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;
   readonly rotationTrigger?: string | number;
+  /** Also rotate once the password is this old, e.g. `"30d"` (m, h or d; at least 1h). */
+  readonly rotateAfter?: string;
   readonly passwordPolicy?: PasswordPolicy;
   /** PBKDF2 iterations of the SCRAM-SHA-256 verifier. @default 4096 */
   readonly scramIterations?: number;
   readonly timeouts?: Timeouts;
   /** Sessions of the user about to change. @default "refuse" */
   readonly liveSessions?: LiveSessionsPolicy;
+  /** Objects either user owns directly. @default "warn" */
+  readonly ownership?: OwnershipPolicy;
+  /**
+   * Sessions idle (not in a transaction) for longer than this many seconds are a pooler's parked
+   * server connections to the live-session guard: reported, never refused.
+   * @default 3600
+   */
+  readonly liveSessionsIdleSeconds?: number;
 }
 
 /** Where to connect, and how: everything but a login. */
@@ -160,8 +192,11 @@ export interface ResolvedInputs {
   readonly rotateUsers: UserPair;
   readonly state?: RotationState;
   readonly rotationTrigger?: string | number;
+  readonly rotateAfter?: string;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
   readonly liveSessions: LiveSessionsPolicy;
+  readonly ownership: OwnershipPolicy;
+  readonly liveSessionsIdleSeconds: number;
 }

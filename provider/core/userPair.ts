@@ -56,6 +56,11 @@ export interface ResolvedUserPairInputs {
 
 /** One role as the server holds it. */
 export interface RoleObservation {
+  /**
+   * Its OID: which role holds the name. A role dropped and created again under the same name
+   * gets another one.
+   */
+  readonly oid: number;
   readonly canLogin: boolean;
   readonly superuser: boolean;
   /** -1: no limit. */
@@ -109,6 +114,12 @@ export interface PairRequest {
    * takes its privileges away silently).
    */
   readonly revokeOtherMembershipsOf: readonly string[];
+  /**
+   * The OID each user had when this resource last applied it (its `oids` output). A user
+   * holding its name under another OID was dropped and created again outside: someone else's
+   * role, which is refused (never adopted silently, never changed).
+   */
+  readonly expectedOids?: Readonly<Record<string, number>>;
 }
 
 export type PairStep =
@@ -128,6 +139,12 @@ export type PairStep =
 export type PairRefusal =
   | { readonly kind: "user-superuser"; readonly username: string }
   | { readonly kind: "user-nologin"; readonly username: string }
+  | {
+      readonly kind: "user-recreated";
+      readonly username: string;
+      readonly oid: number;
+      readonly expected: number;
+    }
   | { readonly kind: "manager-lacks-admin-on-user"; readonly username: string }
   | { readonly kind: "manager-uses-user"; readonly username: string }
   | { readonly kind: "group-missing"; readonly group: string }
@@ -324,6 +341,11 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
       for (const group of request.memberOf) later.push({ kind: "grant", group, username });
       continue;
     }
+    const expected = request.expectedOids?.[username];
+    if (expected !== undefined && seen.oid !== expected) {
+      refusals.push({ kind: "user-recreated", username, oid: seen.oid, expected });
+      continue;
+    }
     if (seen.superuser) {
       refusals.push({ kind: "user-superuser", username });
       continue;
@@ -407,15 +429,27 @@ export function snapshotOf(observation: PairObservation, users: UserPair) {
   return snapshot;
 }
 
-/** What changed outside Pulumi since `before`, one readable line per change. */
+/**
+ * What changed outside Pulumi since `before`, one readable line per change. A user in
+ * `recreated` holds its name under another OID: one line says so, and nothing of that other
+ * role is compared.
+ */
 export function pairDrift(
   before: Readonly<Record<string, RoleSnapshot>>,
   now: Readonly<Record<string, RoleSnapshot>>,
+  recreated: readonly string[] = [],
 ): string[] {
   const lines: string[] = [];
   for (const [username, was] of Object.entries(before)) {
     const is = now[username];
     if (!is) continue;
+    if (recreated.includes(username)) {
+      lines.push(
+        `"${username}" was dropped and created again outside Pulumi: it is not the role this ` +
+          `resource created or adopted`,
+      );
+      continue;
+    }
     if (was.exists && !is.exists) {
       lines.push(`"${username}" no longer exists`);
       continue;
@@ -443,6 +477,71 @@ export function pairDrift(
   return lines;
 }
 
+/** The OID of each user of the pair that exists, by name. */
+export function oidsOf(observation: PairObservation, users: UserPair): Record<string, number> {
+  const oids: Record<string, number> = {};
+  for (const username of [users.username1, users.username2]) {
+    const seen = observation.users[username];
+    if (seen) oids[username] = seen.oid;
+  }
+  return oids;
+}
+
+/** The users holding their name under another OID than `recorded` says. */
+export function recreatedUsers(
+  recorded: Readonly<Record<string, number>> | undefined,
+  observation: PairObservation,
+  users: UserPair,
+): string[] {
+  return [users.username1, users.username2].filter((username) => {
+    const seen = observation.users[username];
+    const oid = recorded?.[username];
+    return seen && oid !== undefined && seen.oid !== oid;
+  });
+}
+
+/**
+ * The outputs after a refresh: `drift` lists what changed outside Pulumi, and the rest stays as
+ * applied, so the next `up` repairs it; except what would mislead. A user that no longer
+ * exists, or that holds its name under another OID (dropped and created again outside: someone
+ * else's role), loses its password in `passwords` and any `initialState` naming it: neither
+ * logs in any more. A re-created one also leaves `created`, and keeps its recorded OID, so
+ * neither an update nor a delete ever takes it for this resource's role. Outputs of a version
+ * before `oids` get the OID of each user still exactly as applied (no drift); a user changed
+ * outside gets none, so a delete leaves it alone.
+ */
+export function refreshedOutputs(
+  props: UserPairOutputs,
+  observation: PairObservation,
+): UserPairOutputs {
+  const users = props.rotateUsers;
+  const now = snapshotOf(observation, users);
+  const recreated = recreatedUsers(props.oids, observation, users);
+  const gone = [users.username1, users.username2].filter(
+    (username) => !observation.users[username] || recreated.includes(username),
+  );
+  const oids: Record<string, number> = { ...props.oids };
+  for (const [username, oid] of Object.entries(oidsOf(observation, users))) {
+    const was = props.observed[username];
+    const unchanged = was !== undefined && pairDrift({ [username]: was }, now).length === 0;
+    if (oids[username] === undefined && unchanged) oids[username] = oid;
+  }
+  const { initialState, ...rest } = props;
+  const stale =
+    initialState !== undefined &&
+    (gone.includes(initialState.current.username) || gone.includes(initialState.previous.username));
+  return {
+    ...rest,
+    created: props.created.filter((username) => !recreated.includes(username)),
+    passwords: Object.fromEntries(
+      Object.entries(props.passwords).filter(([username]) => !gone.includes(username)),
+    ),
+    ...(initialState && !stale ? { initialState } : {}),
+    oids,
+    drift: pairDrift(props.observed, now, recreated),
+  };
+}
+
 /** Everything a `PostgresUserPair` records; `passwords` and `initialState` are secret. */
 export interface UserPairOutputs {
   readonly database: PublicSettings["database"];
@@ -468,6 +567,12 @@ export interface UserPairOutputs {
    * resource created both users: `PostgresRotation`'s `state`. Absent otherwise (secret).
    */
   readonly initialState?: RotatedState;
+  /**
+   * The OID of each user as this resource created or adopted it: which role it manages. A role
+   * holding the name under another OID is someone else's. Absent in outputs of versions before
+   * it (recorded by the next refresh or update).
+   */
+  readonly oids?: Readonly<Record<string, number>>;
   /** Both users as last applied or refreshed. */
   readonly observed: Readonly<Record<string, RoleSnapshot>>;
   /** What `pulumi refresh` found changed outside Pulumi; the next `up` repairs it. */
@@ -523,6 +628,7 @@ export function buildUserPairOutputs(
     readonly created: readonly string[];
     readonly passwords: Readonly<Record<string, string>>;
     readonly initialState?: RotatedState;
+    readonly oids: Readonly<Record<string, number>>;
     readonly observed: Readonly<Record<string, RoleSnapshot>>;
   },
 ): UserPairOutputs {
@@ -542,6 +648,7 @@ export function buildUserPairOutputs(
     created: [...record.created],
     passwords: { ...record.passwords },
     ...(record.initialState ? { initialState: record.initialState } : {}),
+    oids: { ...record.oids },
     observed: record.observed,
     drift: [],
   };
@@ -582,6 +689,9 @@ export function pairRequestProblems(value: unknown, path: string): string[] {
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= -1)) {
     problems.push(`${path}.connectionLimit must be a whole number from -1`);
   }
+  if (value.expectedOids !== undefined && !isOidMap(value.expectedOids)) {
+    problems.push(`${path}.expectedOids must be an object of role names to OIDs`);
+  }
   for (const key of ["resetSettings", "revokeOtherMembershipsOf"] as const) {
     const list = value[key];
     if (key === "resetSettings" && list === undefined) continue;
@@ -591,5 +701,19 @@ export function pairRequestProblems(value: unknown, path: string): string[] {
   }
   return problems.map((p) =>
     p.startsWith("memberOf") || p.startsWith("settings") ? `${path}.${p}` : p,
+  );
+}
+
+/** Whether `value` is an object of role names to OIDs (whole numbers from 1 to 2^32 - 1). */
+export function isOidMap(value: unknown): value is Record<string, number> {
+  return (
+    isObject(value) &&
+    Object.entries(value).every(
+      ([name, oid]) =>
+        identifierProblems(name, "name").length === 0 &&
+        Number.isInteger(oid) &&
+        (oid as number) >= 1 &&
+        (oid as number) <= 0xffffffff,
+    )
   );
 }

@@ -11,7 +11,10 @@ import {
   pgCanLogIn,
 } from "./scram";
 import {
+  DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   LIVE_SESSIONS_POLICIES,
+  OWNERSHIP_POLICIES,
+  MAX_LIVE_SESSIONS_IDLE_SECONDS,
   SSL_MODES,
   type Connector,
   type DatabaseConfig,
@@ -21,6 +24,7 @@ import {
   type Timeouts,
   type UserPair,
 } from "./types";
+import { rotateAfterProblems } from "./rotateAfter";
 
 /** How the Pulumi engine spells a value that is not known yet (during a preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -255,7 +259,7 @@ function escProblems(esc: unknown): Problems {
   if (
     token !== undefined &&
     !isUnknown(token) &&
-    (typeof token !== "string" || token.length === 0)
+    (typeof token !== "string" || token.trim().length === 0)
   ) {
     problems.push("esc.accessToken must be a non-empty string");
   }
@@ -360,12 +364,30 @@ export function inputProblems(inputs: unknown): Problems {
   ) {
     problems.push("rotationTrigger must be a string or a number");
   }
+  problems.push(...rotateAfterProblems(inputs.rotateAfter));
   problems.push(...passwordSettingsProblems(inputs), ...timeoutsProblems(inputs.timeouts));
   const live = inputs.liveSessions;
   if (live !== undefined && !isUnknown(live) && !LIVE_SESSIONS_POLICIES.includes(live as never)) {
     problems.push(`liveSessions must be one of ${LIVE_SESSIONS_POLICIES.join(", ")}`);
   }
+  const ownership = inputs.ownership;
+  if (
+    ownership !== undefined &&
+    !isUnknown(ownership) &&
+    !OWNERSHIP_POLICIES.includes(ownership as never)
+  ) {
+    problems.push(`ownership must be one of ${OWNERSHIP_POLICIES.join(", ")}`);
+  }
+  problems.push(...liveSessionsIdleSecondsProblems(inputs.liveSessionsIdleSeconds));
   return problems;
+}
+
+/** Problems with `liveSessionsIdleSeconds` (`path`: how the caller names it). */
+export function liveSessionsIdleSecondsProblems(
+  value: unknown,
+  path = "liveSessionsIdleSeconds",
+): Problems {
+  return integerProblems(value, path, 0, MAX_LIVE_SESSIONS_IDLE_SECONDS);
 }
 
 export function timeoutsProblems(timeouts: unknown): Problems {
@@ -420,10 +442,13 @@ export function resolveInputs(inputs: RotationInputs): ResolvedInputs {
     ...(inputs.state ? { state: inputs.state } : {}),
     ...(inputs.esc ? { esc: inputs.esc } : {}),
     ...(inputs.rotationTrigger !== undefined ? { rotationTrigger: inputs.rotationTrigger } : {}),
+    ...(inputs.rotateAfter !== undefined ? { rotateAfter: inputs.rotateAfter } : {}),
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
     timeouts: resolveTimeouts(inputs.timeouts),
     liveSessions: inputs.liveSessions ?? "refuse",
+    ownership: inputs.ownership ?? "warn",
+    liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds ?? DEFAULT_LIVE_SESSIONS_IDLE_SECONDS,
   };
 }
 

@@ -37,15 +37,31 @@ export interface EscWritten {
   readonly revision?: number;
 }
 
-/** The access token to use for `name`: the input's, else `PULUMI_ACCESS_TOKEN`; else an error. */
-export function accessToken(location: EscLocation, name: string): string {
-  const token = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
-  if (!token) {
+/** The access token a client sends, and every form of it to keep out of messages. */
+export interface AccessToken {
+  /** The token trimmed, as it goes into `Authorization: token <value>`. */
+  readonly value: string;
+  /**
+   * Every form a reply may quote back (a proxy's 401 that echoes the request): the token as
+   * given, trimmed, and the header's `token <value>`; `redact` adds their escaped forms.
+   */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The access token to use for `name`: the input's, else `PULUMI_ACCESS_TOKEN`; else an error.
+ * Trimmed here, once: a token read from a file ends in a newline, and HTTP clients strip the
+ * whitespace around a header value anyway, so the trimmed token is what goes out.
+ */
+export function accessToken(location: EscLocation, name: string): AccessToken {
+  const given = location.accessToken ?? process.env.PULUMI_ACCESS_TOKEN;
+  const value = given?.trim();
+  if (!given || !value) {
     throw new EscError(
       `no Pulumi access token for ${name}: set the accessToken input or PULUMI_ACCESS_TOKEN`,
     );
   }
-  return token;
+  return { value, secrets: [given, value, `token ${value}`] };
 }
 
 /** `<apiUrl>/api/esc`, a custom URL's port and path kept. */
@@ -54,6 +70,7 @@ export function escApiBase(apiUrl: string | undefined): string {
 }
 
 export interface EscClient {
+  /** Creates the environment (empty); `EscError` with status 409 when it exists already. */
   create(): Promise<void>;
   /** The YAML as stored (secrets as ciphertext) and its ETag; undefined when there is none. */
   read(): Promise<EscDocument | undefined>;
@@ -96,10 +113,10 @@ export function escClient(
   const token = accessToken(location, `ESC environment ${name}`);
   // The generated client, not EscApi: EscApi drops a custom URL's port and path (REFERENCE §7).
   const api = new raw.EscApi(
-    new raw.Configuration({ accessToken: token, basePath: escApiBase(location.apiUrl) }),
+    new raw.Configuration({ accessToken: token.value, basePath: escApiBase(location.apiUrl) }),
   );
   const { organization: org, project, environment: env } = location;
-  const known = [token, ...secrets];
+  const known = [...token.secrets, ...secrets];
   const fail = (action: string, error: unknown) => translate(action, name, error, known);
 
   return {
@@ -107,12 +124,21 @@ export function escClient(
       try {
         await api.createEnvironment(org, { project, name: env });
       } catch (error) {
+        // Not a conflict between a read and a write (EscConflictError): the name is taken.
+        if (statusOf(error) === 409) {
+          throw new EscError(
+            `creating ESC environment ${name} failed: it already exists (HTTP 409)`,
+            {
+              status: 409,
+            },
+          );
+        }
         throw fail("creating", error);
       }
     },
     async read() {
       try {
-        const response = await api.getEnvironment(org, project, env);
+        const response = await api.getEnvironment(org, project, env, AS_TEXT);
         return {
           yaml: String(response.data),
           ...revisionOf(response.headers),
@@ -125,7 +151,13 @@ export function escClient(
     },
     async readRevision(revision) {
       try {
-        const response = await api.getEnvironmentAtVersion(org, project, env, String(revision));
+        const response = await api.getEnvironmentAtVersion(
+          org,
+          project,
+          env,
+          String(revision),
+          AS_TEXT,
+        );
         return { yaml: String(response.data), revision, etag: etagOf(response.headers) };
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -164,6 +196,15 @@ export function escClient(
     },
   };
 }
+
+/**
+ * A definition is YAML text: without this, axios parses a body that is also JSON (`{}`, the
+ * definition of a new environment) into an object, which reads back as "[object Object]".
+ */
+const AS_TEXT = {
+  responseType: "text" as const,
+  transformResponse: [(data: unknown) => data],
+};
 
 type Headers = Record<string, unknown> | undefined;
 
@@ -214,7 +255,18 @@ function translate(
 
 /** The API's error body as one line: `message`, or every diagnostic's summary. */
 export function describe(data: unknown): string | undefined {
-  if (typeof data === "string") return data.trim() || undefined;
+  if (typeof data === "string") {
+    // A body read as text (documents are): the service's `{code, message}` is still JSON.
+    const text = data.trim();
+    if (text.startsWith("{")) {
+      try {
+        return describe(JSON.parse(text) as object) ?? text;
+      } catch {
+        return text;
+      }
+    }
+    return text || undefined;
+  }
   if (!data || typeof data !== "object") return undefined;
   const body = data as { message?: string; diagnostics?: { summary?: string; path?: string }[] };
   if (body.diagnostics?.length) {

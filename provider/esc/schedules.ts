@@ -27,7 +27,7 @@ export interface EscScheduleClient {
 export function escScheduleClient(location: EscLocation): EscScheduleClient {
   const { organization: org, project, environment: env } = location;
   const name = `${org}/${project}/${env}`;
-  const token = accessToken(location, `ESC environment ${name}`);
+  const { value: token, secrets } = accessToken(location, `ESC environment ${name}`);
   const base =
     `${escApiBase(location.apiUrl)}/environments/` +
     [org, project, env].map(encodeURIComponent).join("/") +
@@ -54,15 +54,15 @@ export function escScheduleClient(location: EscLocation): EscScheduleClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      const why = redact(error instanceof Error ? error.message : String(error), [token]);
+      const why = redact(error instanceof Error ? error.message : String(error), secrets);
       throw new EscError(`${action} ${where(name)} failed: ${why}`, {
-        cause: sanitizeCause(error, [token]),
+        cause: sanitizeCause(error, secrets),
       });
     }
     const text = await response.text();
     if (response.status === tolerated) return undefined;
     if (!response.ok) {
-      throw scheduleError(action, name, org, response.status, redact(detail(text), [token]));
+      throw scheduleError(action, name, org, response.status, redact(detail(text), secrets));
     }
     try {
       return text ? JSON.parse(text) : undefined;

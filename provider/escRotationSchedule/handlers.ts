@@ -51,7 +51,7 @@ export function inputProblems(inputs: Record<string, unknown>, now?: Date): stri
   const problems = escLocationProblems(inputs, ["organization", "project", "environment"]);
   problems.push(...scheduleProblems(inputs.schedule, "schedule", now));
   const token = inputs.accessToken;
-  if (token !== undefined && (typeof token !== "string" || token.length === 0)) {
+  if (token !== undefined && (typeof token !== "string" || token.trim().length === 0)) {
     problems.push("accessToken must be a non-empty string");
   }
   return problems;

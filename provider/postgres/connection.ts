@@ -115,6 +115,22 @@ function where(database: ConnectionTarget): string {
   return `${database.host}:${database.port}/${database.database}`;
 }
 
+/** What pg says when a connection it had is gone. */
+const LOST_CONNECTION =
+  /Connection terminated|server closed the connection|not queryable|ECONNRESET|EPIPE/i;
+
+/**
+ * True when `error` (the driver's, or one of ours with the driver's as `cause`) says the
+ * session is over: its connection was lost, or the server ended it (a restart, a failover,
+ * `pg_terminate_backend`). Such a session can have committed nothing after its last answer.
+ */
+export function sessionLost(error: unknown): boolean {
+  const driver = error instanceof RotationError ? error.cause : error;
+  const code = (driver as { code?: unknown })?.code;
+  if (typeof code === "string" && /^(08|57P0[123]$|ECONNRESET$|EPIPE$)/.test(code)) return true;
+  return LOST_CONNECTION.test(driver instanceof Error ? driver.message : String(driver));
+}
+
 /** The driver's error as one of ours, secrets removed, the original kept as sanitized cause. */
 export function translateError(error: unknown, context: ErrorContext): RotationError {
   const { action, username, role, database, secrets } = context;
@@ -186,8 +202,9 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   if (typeof code === "string" && /^(08|3D|53|57P)/.test(code)) {
     return new ConnectionError(`${prefix} failed: ${detail}`, { cause });
   }
-  // The server went away mid-statement (a restart, a failover): the socket closed, no SQLSTATE.
-  if (/Connection terminated|server closed the connection|ECONNRESET|EPIPE/i.test(raw)) {
+  // The server went away mid-statement (a restart, a failover): the socket closed, no SQLSTATE;
+  // or before it ("not queryable": pg saw the connection fail while the session sat idle).
+  if (LOST_CONNECTION.test(raw)) {
     return new ConnectionError(
       `${prefix} failed: the connection was lost (${detail}); the server restarted or failed ` +
         `over. Nothing this step did was committed; run again`,

@@ -9,7 +9,8 @@
  *
  * A place is given back when the session's connection has closed, not when it is asked to go, so
  * the server never sees more than the bound. Nothing here outlives the process, and an idle
- * session is closed after `IDLE_MS`.
+ * session is closed after `IDLE_MS`, or dropped at once when its connection errors or ends while
+ * it waits (a restart, a failover, an idle cut), as pg-pool's idle listener does.
  */
 import { createHash } from "node:crypto";
 import type { Client } from "pg";
@@ -37,6 +38,8 @@ interface IdleSession {
   readonly client: Client;
   readonly key: string;
   readonly timer: NodeJS.Timeout;
+  /** Drops the session when its connection errors or ends while it waits (pg-pool's). */
+  readonly idleListener: () => void;
 }
 
 /** One server's connections: how many are open, who waits, which sessions are idle. */
@@ -61,8 +64,8 @@ class ServerSlots {
         this.open += 1;
         return undefined;
       }
-      const victim = this.idle.shift();
-      if (victim) this.close(victim);
+      const victim = this.idle[0];
+      if (victim) this.remove(victim);
       const handed = await new Promise<Client | undefined>((wake) =>
         this.waiting.push({ key, wake }),
       );
@@ -77,16 +80,17 @@ class ServerSlots {
   }
 
   take(key: string): Client | undefined {
-    const at = this.idle.findIndex((session) => session.key === key);
-    if (at < 0) return undefined;
-    const [session] = this.idle.splice(at, 1);
-    clearTimeout(session.timer);
+    const session = this.idle.find((idle) => idle.key === key);
+    if (!session) return undefined;
+    this.unpark(session);
     return session.client;
   }
 
   /**
    * Keeps a managing session that ended its work cleanly: handed straight to the first waiter
    * that can reuse it, else kept idle (and the first waiter woken, to close it if it needs room).
+   * An idle session whose connection errors or ends (a restart, a failover, an idle cut by the
+   * server or a proxy) is dropped at once, never handed out.
    */
   park(key: string, client: Client): void {
     const at = this.waiting.findIndex((waiter) => waiter.key === key);
@@ -97,18 +101,34 @@ class ServerSlots {
     const session: IdleSession = {
       client,
       key,
-      timer: setTimeout(() => {
-        const at = this.idle.indexOf(session);
-        if (at >= 0) this.close(this.idle.splice(at, 1)[0]);
-      }, IDLE_MS).unref(),
+      timer: setTimeout(() => this.remove(session), IDLE_MS).unref(),
+      idleListener: () => this.remove(session),
     };
+    client.once("error", session.idleListener);
+    client.once("end", session.idleListener);
     this.idle.push(session);
     this.waiting.shift()?.wake();
   }
 
-  private close(session: IdleSession): void {
+  /** Takes `session` off the idle list, its timer and listener stopped; false if it was not on it. */
+  private unpark(session: IdleSession): boolean {
+    const at = this.idle.indexOf(session);
+    if (at < 0) return false;
+    this.idle.splice(at, 1);
     clearTimeout(session.timer);
-    void goodbye(session.client).then(() => this.free());
+    session.client.removeListener("error", session.idleListener);
+    session.client.removeListener("end", session.idleListener);
+    return true;
+  }
+
+  /** An idle session leaves the pool; its place comes back once its connection has closed. */
+  private remove(session: IdleSession): void {
+    if (this.unpark(session)) this.close(session.client);
+  }
+
+  /** Ends `client`'s session; its place comes back once the connection has closed. */
+  close(client: Client): void {
+    void goodbye(client).then(() => this.free());
   }
 }
 
@@ -126,6 +146,8 @@ function slotsFor(server: string): ServerSlots {
 /** A connection taken from the pool; give it back exactly once. */
 export interface Lease {
   readonly client: Client;
+  /** The session was kept from an earlier rotation, not opened for this lease. */
+  readonly reused: boolean;
   /** `reusable`: the session ended its work cleanly (no open transaction, no error). */
   release(reusable: boolean): void;
 }
@@ -133,16 +155,18 @@ export interface Lease {
 /**
  * A managing-user session to `server`: an idle one with the same `identity` (the server,
  * database, credentials and settings it was opened with), else a new one from `open` once the
- * server has room.
+ * server has room. `fresh`: always a new one (to replace a kept session found dead).
  */
 export async function leaseSession(
   server: string,
   identity: readonly unknown[],
   open: () => Promise<Client>,
+  { fresh = false }: { readonly fresh?: boolean } = {},
 ): Promise<Lease> {
   const slots = slotsFor(server);
   const key = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
-  let client = await slots.reserve(key);
+  let client = await slots.reserve(fresh ? undefined : key);
+  const reused = client !== undefined;
   if (!client) {
     try {
       client = await open();
@@ -159,6 +183,7 @@ export async function leaseSession(
   const leased = client;
   return {
     client: leased,
+    reused,
     release(reusable) {
       if (released) return;
       released = true;
@@ -167,7 +192,7 @@ export async function leaseSession(
       if (reusable && !broken) {
         slots.park(key, leased);
       } else {
-        void goodbye(leased).then(() => slots.free());
+        slots.close(leased);
       }
     },
   };
@@ -198,6 +223,8 @@ export async function withSlot<T>(
  * `GOODBYE_MS`, should the server never answer).
  */
 function goodbye(client: Client): Promise<void> {
+  // Whatever a closing session still reports (its connection lost, say) is nobody's concern.
+  client.on("error", () => undefined);
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, GOODBYE_MS);
     timer.unref();

@@ -10,6 +10,7 @@ import {
   ConcurrentRotationError,
   ForbiddenRoleError,
   LiveSessionsError,
+  OwnedObjectsError,
   PermissionDeniedError,
   RoleNotFoundError,
   RotationError,
@@ -17,12 +18,14 @@ import {
   VerificationError,
   sanitizeCause,
 } from "../errors";
+import { controlsEscaped, quotedForLog } from "../logText";
 import { judgeMark, markIn, withMark, type RotationMark } from "../core/mark";
 import { scramSha256VerifierAsync } from "../core/scram";
 import type {
   ConnectionTarget,
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   ResolvedInputs,
   Timeouts,
 } from "../core/types";
@@ -32,6 +35,7 @@ import {
   connect,
   millis,
   reportedSessionUser,
+  sessionLost,
   translateError,
   type ErrorContext,
   type TlsSettingNames,
@@ -39,6 +43,7 @@ import {
 import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
+  OWNED_OBJECTS_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
   commentOnRoleSql,
@@ -75,9 +80,25 @@ export interface ChangeResult {
 
 /** Sessions of a role the rotation is about to change, as the guard for live apps saw them. */
 export interface LiveSessions {
+  /** Sessions in use: active, in a transaction, idle within the window, or hidden. */
   readonly sessions: number;
   readonly addresses: readonly string[];
+  /** When the oldest session in use started (ISO 8601), if visible. */
   readonly oldest: string | null;
+  /** Sessions idle longer than `liveSessionsIdleSeconds`: a pooler's parked connections. */
+  readonly idleSessions: number;
+  readonly idleAddresses: readonly string[];
+}
+
+/**
+ * What the pair's users own themselves, as the ownership guard saw it (see `roleUnderLockSql`):
+ * each owner's count in every database, the count in each other database, and a few objects of
+ * this one (or shared: databases, tablespaces) as `[type, identity]`.
+ */
+export interface OwnedObjects {
+  readonly byOwner: Readonly<Record<string, number>>;
+  readonly elsewhere: Readonly<Record<string, number>>;
+  readonly examples: readonly (readonly [type: string, identity: string])[];
 }
 
 /** What the rotation engine needs from a database. */
@@ -96,7 +117,7 @@ export interface PostgresShell {
 export interface ShellOptions {
   /** What the user calls the TLS settings, for hints (the Lambda reads PGSSLMODE/PGSSLROOTCERT). */
   readonly tlsSettings?: TlsSettingNames;
-  /** Where a `liveSessions: "warn"` warning goes. @default console.warn */
+  /** Where a `liveSessions: "warn"` (or parked sessions) or `ownership: "warn"` warning goes. @default console.warn */
   readonly warn?: (line: string) => void;
 }
 
@@ -133,25 +154,32 @@ export function postgresShell(
     const verifier = scramSha256VerifierAsync(newPassword, { iterations: inputs.scramIterations });
     verifier.catch(() => undefined);
     // A managing-user session of an earlier rotation in this process, or a new one.
-    const lease = await leaseSession(serverKey(database), sessionIdentity(), () =>
-      connect(database, database.managingUser, timeouts, {
-        secrets,
-        action: "logging in",
-        role: "the managing user",
-        tlsSettings,
-      }),
-    );
-    const manager = lease.client;
+    let lease = await leaseManager(secrets);
     let open = false;
     try {
+      open = true;
+      // A kept session may have died since (a restart, a failover, an idle cut): then it is
+      // replaced by a fresh login, once, before anything took effect.
+      const { inspection, comment, sessions, owned } = await lockRole(
+        lease.client,
+        target,
+        secrets,
+        lease.reused
+          ? async () => {
+              lease.release(false);
+              lease = await leaseManager(secrets, { fresh: true });
+              return lease.client;
+            }
+          : undefined,
+      );
+      const manager = lease.client;
       const run = (sql: string, action: string, extra: readonly string[] = []) =>
         query(manager, sql, { ...managerContext(action), secrets: [...secrets, ...extra] });
-      open = true;
-      const { inspection, comment, sessions } = await lockRole(manager, target, secrets);
       // Refusals roll the lock's write back with the rest: nothing changes.
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
+      await checkOwnership(manager, target, owned, secrets);
       const mark = {
         id: randomUUID(),
         at: new Date().toISOString(),
@@ -178,6 +206,22 @@ export function postgresShell(
     }
   }
 
+  /** A managing-user session: one kept from an earlier rotation, else (or `fresh`) a new one. */
+  function leaseManager(secrets: readonly (string | undefined)[], options?: { fresh?: boolean }) {
+    return leaseSession(
+      serverKey(database),
+      sessionIdentity(),
+      () =>
+        connect(database, database.managingUser, timeouts, {
+          secrets,
+          action: "logging in",
+          role: "the managing user",
+          tlsSettings,
+        }),
+      options,
+    );
+  }
+
   /** What a reusable managing-user session must share with the rotation that reuses it. */
   function sessionIdentity(): readonly unknown[] {
     const { host, port, database: name, ssl, managingUser } = database;
@@ -196,29 +240,52 @@ export function postgresShell(
   /**
    * In one round trip: starts the transaction, takes the role's cluster-wide lock (waiting at
    * most `lockSeconds`, which the statement timeout must not cut short), and reads, under the
-   * lock, the role itself, its committed mark and its sessions. When the lock statement is
+   * lock, the role itself, its committed mark, its sessions and what the pair's users own
+   * themselves. When the lock statement is
    * refused (no such role, a superuser, a missing privilege), a second look says which.
+   *
+   * `replace`: the session was kept from an earlier rotation; should it turn out to be over when
+   * this first round trip fails, a new session from `replace` runs it once more. That is safe
+   * there only: the round trip opens a transaction it never commits, so a lost session rolled
+   * back whatever of it the server ran.
    */
   async function lockRole(
     manager: Client,
     target: string,
     secrets: readonly (string | undefined)[],
+    replace?: () => Promise<Client>,
   ): Promise<{
     inspection: TargetInspection | undefined;
     comment: string | null;
     sessions?: LiveSessions;
+    owned?: Record<string, number>;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
-    let results: QueryResult<QueryResultRow>[];
-    try {
-      results = (await query(
-        manager,
+    const withOwnership = inputs.ownership !== "ignore";
+    const partner = partnerOf(target, inputs.rotateUsers);
+    const lock = async (client: Client) =>
+      (await query(
+        client,
         `BEGIN; SET LOCAL statement_timeout = ${wait}; ${lockRoleSql(target)}; ` +
           `SET LOCAL statement_timeout = ${millis(timeouts.statementSeconds)}; ` +
-          withLiterals(roleUnderLockSql(withSessions), [target, APPLICATION_NAME]),
+          withLiterals(roleUnderLockSql(withSessions, withOwnership), [
+            target,
+            APPLICATION_NAME,
+            String(inputs.liveSessionsIdleSeconds),
+            partner,
+          ]),
         { ...managerContext(`locking "${target}" to rotate it`), secrets, lockStatement: true },
       )) as unknown as QueryResult<QueryResultRow>[];
+    let results: QueryResult<QueryResultRow>[];
+    try {
+      try {
+        results = await lock(manager);
+      } catch (error) {
+        if (!replace || !sessionLost(error)) throw error;
+        manager = await replace();
+        results = await lock(manager);
+      }
     } catch (error) {
       if (!(error instanceof PermissionDeniedError) && !isUndefinedRole(error)) throw error;
       await manager.query("ROLLBACK").catch(() => undefined);
@@ -231,17 +298,34 @@ export function postgresShell(
       assertRotatable(target, rows[0]);
       throw withPrivilegeHint(error, target, rows[0].server_version_num);
     }
-    const row = results[4].rows[0] as
-      (TargetInspection & { comment: string | null } & Partial<LiveSessions>) | undefined;
+    const row = results[4].rows[0] as (TargetInspection & SessionColumns) | undefined;
     if (!row) return { inspection: undefined, comment: null };
-    const { comment, sessions, addresses, oldest, ...inspection } = row;
-    return withSessions
-      ? {
-          inspection,
-          comment,
-          sessions: { sessions: sessions!, addresses: addresses!, oldest: oldest ?? null },
-        }
-      : { inspection, comment };
+    const {
+      comment,
+      sessions,
+      addresses,
+      oldest,
+      idle_sessions,
+      idle_addresses,
+      owned,
+      ...inspection
+    } = row;
+    return {
+      inspection,
+      comment,
+      ...(withSessions
+        ? {
+            sessions: {
+              sessions: sessions!,
+              addresses: addresses!,
+              oldest: oldest ?? null,
+              idleSessions: idle_sessions!,
+              idleAddresses: idle_addresses!,
+            },
+          }
+        : {}),
+      ...(owned ? { owned } : {}),
+    };
   }
 
   /** Refuses, changing nothing, when the role was rotated since the caller's state was made. */
@@ -291,12 +375,44 @@ export function postgresShell(
     );
   }
 
-  /** The guard for live apps: sessions of the role about to change, per `liveSessions`. */
+  /**
+   * The guard for live apps: sessions of the role about to change, per `liveSessions`. Sessions
+   * idle past `liveSessionsIdleSeconds` (a pooler's parked connections) only get a warning.
+   */
   function checkLiveSessions(target: string, seen: LiveSessions | undefined): void {
-    if (inputs.liveSessions === "ignore" || !seen || seen.sessions === 0) return;
-    const message = liveSessionsMessage(target, seen, inputs.liveSessions);
-    if (inputs.liveSessions === "warn") warn(`warning: ${message}`);
-    else throw new LiveSessionsError(message);
+    if (inputs.liveSessions === "ignore" || !seen) return;
+    if (seen.sessions === 0 && seen.idleSessions === 0) return;
+    const window = inputs.liveSessionsIdleSeconds;
+    const message = liveSessionsMessage(target, seen, inputs.liveSessions, window);
+    if (inputs.liveSessions === "refuse" && seen.sessions > 0) {
+      throw new LiveSessionsError(message);
+    }
+    warn(`warning: ${message}`);
+  }
+
+  /**
+   * The ownership guard: objects the pair's users own themselves (by owner, read with the
+   * lock), per `ownership`. Only when there are some, their names and places are read (still
+   * under the lock) for the message.
+   */
+  async function checkOwnership(
+    manager: Client,
+    target: string,
+    byOwner: Record<string, number> | undefined,
+    secrets: readonly (string | undefined)[],
+  ): Promise<void> {
+    // With "ignore" nothing was read.
+    if (!byOwner || Object.values(byOwner).every((n) => n === 0)) return;
+    const { rows } = await query<Pick<OwnedObjects, "elsewhere" | "examples">>(
+      manager,
+      OWNED_OBJECTS_SQL,
+      { ...managerContext(`looking up what "${target}" and its partner own`), secrets },
+      [target, partnerOf(target, inputs.rotateUsers)],
+    );
+    const owned = { byOwner, ...rows[0] };
+    const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
+    if (inputs.ownership === "warn") warn(`warning: ${message}`);
+    else throw new OwnedObjectsError(message);
   }
 
   function withPrivilegeHint(error: unknown, target: string, serverVersionNum: number): unknown {
@@ -336,27 +452,121 @@ export function postgresShell(
   return { checkLogin, changePassword };
 }
 
-/** Why a live-session guard stopped (or warned about) a rotation, and how to proceed. */
+/**
+ * Why a live-session guard stopped (or warned about) a rotation, and how to proceed; or, when
+ * every session is idle past the window (`idleSeconds`), why it rotates regardless.
+ */
 export function liveSessionsMessage(
   target: string,
   seen: LiveSessions,
   policy: LiveSessionsPolicy,
+  idleSeconds: number,
 ): string {
-  const where =
-    seen.addresses.length > 0
-      ? ` from ${seen.addresses.join(", ")}`
-      : " (client addresses hidden: grant pg_read_all_stats to the managing user to see them)";
+  const parked =
+    seen.idleSessions > 0
+      ? `${seen.idleSessions} session(s)${from(seen.idleAddresses, "")} idle for over ` +
+        `${idleSeconds} s (liveSessionsIdleSeconds), taken for a pooler's parked server ` +
+        `connections (PgBouncer, RDS Proxy): an app still on this password would have used them`
+      : "";
+  if (seen.sessions === 0) {
+    return (
+      `changing the password of "${target}": it has ${parked}. The pooler's next login as ` +
+      `"${target}" needs the new password, which it gets from apps on their next refresh`
+    );
+  }
+  const where = from(
+    seen.addresses,
+    " (client addresses hidden: grant pg_read_all_stats to the managing user to see them, " +
+      "and to let the guard tell idle sessions)",
+  );
   const since = seen.oldest ? `, the oldest since ${new Date(seen.oldest).toISOString()}` : "";
   const action =
     policy === "refuse"
       ? `refusing to change the password of "${target}"`
       : `changing the password of "${target}" anyway (liveSessions: "warn")`;
   return (
-    `${action}: it has ${seen.sessions} open session(s)${where}${since}. They are apps that ` +
-    `never moved to the current credentials, or pools that will reconnect with this password ` +
-    `and fail. Move them to the current credentials (they do on their next configuration ` +
-    `refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate regardless`
+    `${action}: it has ${seen.sessions} open session(s) in use (active, in a transaction, or ` +
+    `idle for less than ${idleSeconds} s)${where}${since}${parked ? `, and ${parked}` : ""}. ` +
+    `They are apps that never moved to the current credentials, or pools that will reconnect ` +
+    `with this password and fail. Move them to the current credentials (they do on their next ` +
+    `configuration refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate ` +
+    `regardless`
   );
+}
+
+/** The other user of `users` than `target`; `target` itself when it is neither (or both). */
+function partnerOf(target: string, users: { username1: string; username2: string }): string {
+  if (users.username1 === target) return users.username2;
+  if (users.username2 === target) return users.username1;
+  return target;
+}
+
+function ownedCount(owned: OwnedObjects): number {
+  return Object.values(owned.byOwner).reduce((sum, n) => sum + n, 0);
+}
+
+/** How many examples an ownership message names. */
+const OWNED_EXAMPLES = 3;
+
+/**
+ * Why the ownership guard stopped (or warned about) a rotation, and the fix. Every name from
+ * the server is written as a JSON string (control characters escaped), so none can forge a
+ * line of the log it lands in.
+ */
+export function ownedObjectsMessage(
+  target: string,
+  owned: OwnedObjects,
+  policy: OwnershipPolicy,
+  database: string,
+): string {
+  const total = ownedCount(owned);
+  const owners = Object.entries(owned.byOwner)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const who = owners.map(([owner, n]) => `${quotedForLog(owner)} owns ${n}`).join(", ");
+  const shown = owned.examples.slice(0, OWNED_EXAMPLES);
+  const here = shown.map(([type, identity]) => `${type} ${quotedForLog(identity)}`).join(", ");
+  const elsewhere = Object.entries(owned.elsewhere);
+  const hereCount = total - elsewhere.reduce((sum, [, n]) => sum + n, 0);
+  const more = hereCount > shown.length ? `, and ${hereCount - shown.length} more` : "";
+  const inOthers =
+    elsewhere.length > 0
+      ? ` In other databases (counted, not named: run the fix in each): ` +
+        `${elsewhere.map(([name, n]) => `${quotedForLog(name)} ${n}`).join(", ")}.`
+      : " Other databases hold none.";
+  const action =
+    policy === "refuse"
+      ? `refusing to change the password of ${quotedForLog(target)}`
+      : `changing the password of ${quotedForLog(target)} anyway (ownership: "warn")`;
+  const reassign = owners
+    .map(([owner]) => `REASSIGN OWNED BY ${controlsEscaped(quoteIdentifier(owner))} TO <group>;`)
+    .join(" ");
+  return (
+    `${action}: the pair's users own ${total} database object(s) themselves (${who})` +
+    (hereCount > 0 ? `, in ${quotedForLog(database)}: ${here}${more}.` : ".") +
+    `${inOthers} After the switch the other user cannot ALTER, DROP or TRUNCATE what its ` +
+    `partner owns, so the next migration fails. Have a group own them: set ownerRole (both ` +
+    `users' sessions then create objects as that group), and hand over what exists with ` +
+    `${reassign} in ${quotedForLog(database)}` +
+    (elsewhere.length > 0 ? " and in each other database named" : "") +
+    (policy === "refuse" ? `; or set ownership to "warn" or "ignore" to rotate regardless` : "")
+  );
+}
+
+/** " from a, b", or `hidden` when no address is visible. */
+function from(addresses: readonly string[], hidden: string): string {
+  return addresses.length > 0 ? ` from ${addresses.join(", ")}` : hidden;
+}
+
+/** The session columns of `roleUnderLockSql`'s row, and the role's comment. */
+interface SessionColumns {
+  readonly comment: string | null;
+  readonly sessions?: number;
+  readonly addresses?: string[];
+  readonly oldest?: string | null;
+  readonly idle_sessions?: number;
+  readonly idle_addresses?: string[];
+  readonly owned?: Record<string, number>;
 }
 
 /** Runs a query with this package's error translation. */

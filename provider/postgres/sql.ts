@@ -74,23 +74,38 @@ WHERE rolname = $1`;
 /**
  * Read under the role's lock, in one statement: `INSPECT_TARGET_SQL`'s columns for the role ($1),
  * its comment (which holds its rotation mark) and, unless `withSessions` is false, its sessions
- * other than this package's own ($2), in every database: how many, their client addresses and the
- * oldest one's start (both NULL where the managing user may not see them: `pg_read_all_stats`
- * shows them). No row when the role does not exist. The statistics function and the comments'
- * catalog are read directly, which costs a fresh session less than `pg_stat_activity` and
- * `shobj_description` over them (measured with a fresh session per run).
+ * other than this package's own ($2), in every database, in two groups: `idle_*`, those idle
+ * (state 'idle', not in a transaction) for more than $3 seconds since their last state change (a
+ * pooler's parked server connections), and the others (`sessions`, `addresses`, `oldest`): how
+ * many, their client addresses and the oldest one's start. Where the managing user may not see
+ * a session's details (`pg_read_all_stats` shows them) its state, address and start are NULL: it
+ * counts among the others, without an address. No row when the role does not exist. The
+ * statistics function and the comments' catalog are read directly, which costs a fresh session
+ * less than `pg_stat_activity` and `shobj_description` over them (measured with a fresh session
+ * per run). The columns read exist alike in PostgreSQL 13 to 18. With `withOwnership`, also the
+ * `owned` column: how many objects the pair's users own themselves, by owner (see
+ * `OWNED_OBJECTS_COLUMN`; $4 is the other user of the pair).
  */
-export function roleUnderLockSql(withSessions: boolean): string {
+export function roleUnderLockSql(withSessions: boolean, withOwnership = false): string {
   const sessions = withSessions
     ? `,
-       s.sessions, s.addresses, s.oldest
+       s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses
 FROM pg_catalog.pg_roles r,
-     LATERAL (SELECT count(*)::int AS sessions,
+     LATERAL (SELECT count(*) FILTER (WHERE NOT a.parked)::int AS sessions,
                      coalesce(array_agg(DISTINCT host(a.client_addr))
-                              FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses,
-                     min(a.backend_start) AS oldest
-              FROM pg_catalog.pg_stat_get_activity(NULL) a
-              WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s`
+                              FILTER (WHERE a.client_addr IS NOT NULL AND NOT a.parked), '{}')
+                       AS addresses,
+                     min(a.backend_start) FILTER (WHERE NOT a.parked) AS oldest,
+                     count(*) FILTER (WHERE a.parked)::int AS idle_sessions,
+                     coalesce(array_agg(DISTINCT host(a.client_addr))
+                              FILTER (WHERE a.client_addr IS NOT NULL AND a.parked), '{}')
+                       AS idle_addresses
+              FROM (SELECT g.client_addr, g.backend_start,
+                           coalesce(g.state = 'idle' AND g.state_change <
+                                    clock_timestamp() - make_interval(secs => $3::int),
+                                    false) AS parked
+                    FROM pg_catalog.pg_stat_get_activity(NULL) g
+                    WHERE g.usesysid = r.oid AND g.application_name IS DISTINCT FROM $2) a) s`
     : `
 FROM pg_catalog.pg_roles r`;
   return `
@@ -100,9 +115,54 @@ SELECT current_user::text AS session_role,
        coalesce(r.rolvaliduntil < now(), false) AS expired,
        current_setting('server_version_num')::int AS server_version_num,
        (SELECT d.description FROM pg_catalog.pg_shdescription d
-        WHERE d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment${sessions}
+        WHERE d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass) AS comment${
+          withOwnership ? `,\n       ${OWNED_OBJECTS_COLUMN}` : ""
+        }${sessions}
 WHERE r.rolname = $1`;
 }
+
+/** Ownership as `pg_shdepend` records it, of the roles named by `names` (SQL text). */
+const OWNED_BY = (names: string) => `pg_catalog.pg_roles u
+          JOIN pg_catalog.pg_shdepend d
+            ON d.refclassid = 'pg_catalog.pg_authid'::regclass AND d.refobjid = u.oid
+           AND d.deptype = 'o'
+          WHERE u.rolname IN (${names})
+            AND d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass,
+                                  'pg_catalog.pg_user_mapping'::regclass)`;
+
+/**
+ * The `owned` column of `roleUnderLockSql`: by owner, how many objects the role ($1) and the
+ * other user of its pair ($4; the same name when unknown) own themselves, as `pg_shdepend`
+ * records it for every database and for shared objects (databases, tablespaces). That is every
+ * kind of object (schemas, relations, functions, types, …), but not the implicit ones (a
+ * table's row type, an array type, an index, a TOAST table), which have no owner of their own.
+ * Default privileges and user mappings are left out: REASSIGN OWNED does not move them, and
+ * they keep no one from altering a table. Only the counts, the cheapest read (measured with a
+ * fresh session: about a loopback round trip; names and places cost three): `OWNED_OBJECTS_SQL`
+ * reads those when a count is not 0.
+ */
+const OWNED_OBJECTS_COLUMN = `(SELECT coalesce(jsonb_object_agg(c.owner, c.n), '{}') FROM
+         (SELECT u.rolname::text AS owner, count(*) AS n FROM ${OWNED_BY("$1, $4")}
+          GROUP BY u.rolname) c) AS owned`;
+
+/**
+ * What the roles $1 and $2 own themselves (see `OWNED_OBJECTS_COLUMN`), for the message: the
+ * count in each other database (whose catalogs this session cannot read) and a few objects of
+ * this database or shared, `[type, identity]` as `pg_identify_object` spells them, oldest first.
+ */
+export const OWNED_OBJECTS_SQL = `
+WITH o AS (
+  SELECT d.classid, d.objid, d.dbid,
+         d.dbid IN (0, (SELECT oid FROM pg_catalog.pg_database
+                        WHERE datname = current_database())) AS here
+  FROM ${OWNED_BY("$1, $2")})
+SELECT (SELECT coalesce(jsonb_object_agg(e.datname, e.n), '{}') FROM
+          (SELECT db.datname, count(*) AS n FROM o
+           JOIN pg_catalog.pg_database db ON db.oid = o.dbid
+           WHERE NOT o.here GROUP BY db.datname) e) AS elsewhere,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(i.type, i.identity) ORDER BY f.objid), '[]')
+        FROM (SELECT classid, objid FROM o WHERE here ORDER BY objid LIMIT 5) f,
+             LATERAL pg_catalog.pg_identify_object(f.classid, f.objid, 0) i) AS examples`;
 
 /** Who this session is; used to prove a login worked. */
 export const WHOAMI_SQL = "SELECT current_user::text AS username";
@@ -191,6 +251,7 @@ SELECT current_setting('server_version_num')::int AS server_version_num,
        current_user::text AS manager,
        (SELECT rolsuper FROM me) AS manager_superuser,
        (SELECT coalesce(jsonb_object_agg(r.rolname, jsonb_build_object(
+          'oid', r.oid::bigint,
           'canLogin', r.rolcanlogin,
           'superuser', r.rolsuper,
           'connectionLimit', r.rolconnlimit,
@@ -234,6 +295,7 @@ export interface PairObservationRow {
   readonly users: Record<
     string,
     {
+      oid: number;
       canLogin: boolean;
       superuser: boolean;
       connectionLimit: number;
@@ -247,11 +309,13 @@ export interface PairObservationRow {
 }
 
 /**
- * What would keep each of the roles in $1 from being dropped: its sessions (any database) and
- * the objects it owns or holds privileges on (`pg_shdepend` covers every database).
+ * Which role holds each name in $1 (its OID) and what would keep it from being dropped: its
+ * sessions (any database) and the objects it owns or holds privileges on (`pg_shdepend` covers
+ * every database).
  */
 export const DROP_BLOCKERS_SQL = `
 SELECT r.rolname::text AS username,
+       r.oid::bigint::text AS oid,
        current_setting('server_version_num')::int AS server_version_num,
        (SELECT count(*) FROM pg_catalog.pg_stat_activity a WHERE a.usesysid = r.oid)::int AS sessions,
        (SELECT count(*) FROM pg_catalog.pg_shdepend d

@@ -48,8 +48,15 @@ export interface UserPairShell {
     request: PairRequest,
     passwords: Readonly<Record<string, string>>,
   ): Promise<{ readonly created: readonly string[]; readonly observation: PairObservation }>;
-  /** Drops the users that exist; refuses while one has sessions or owns objects. */
-  drop(usernames: readonly string[]): Promise<readonly string[]>;
+  /**
+   * Drops each user that exists with the OID `oids` gives it (a role holding the name under
+   * another OID, or with none given, is someone else's and is kept); refuses while one to drop
+   * has sessions or owns objects. Returns the users it dropped.
+   */
+  drop(
+    usernames: readonly string[],
+    oids: Readonly<Record<string, number>>,
+  ): Promise<readonly string[]>;
 }
 
 export interface UserPairTarget {
@@ -156,7 +163,7 @@ export function postgresUserPairShell(
       });
     },
 
-    async drop(usernames) {
+    async drop(usernames, oids) {
       const secrets = [manager.password, ...otherSecrets];
       return transaction(usernames, secrets, async (client) => {
         const { rows } = await query(
@@ -166,7 +173,9 @@ export function postgresUserPairShell(
           secrets,
           [[...usernames]],
         );
-        const found = rows as DropBlockersRow[];
+        const found = (rows as DropBlockersRow[]).filter(
+          (row) => String(oids[row.username]) === row.oid,
+        );
         const blockers = found.flatMap((row) => dropBlockers(row));
         if (blockers.length > 0) {
           throw new ForbiddenRoleError(
@@ -309,6 +318,14 @@ export function postgresUserPairShell(
     const adminGrant = (role: string) =>
       `GRANT ${quoteIdentifier(role)} TO ${m} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`;
     switch (refusal.kind) {
+      case "user-recreated":
+        return (
+          `"${refusal.username}" is not the role this resource created or adopted: it was ` +
+          `dropped and created again outside Pulumi (OID ${refusal.oid}, recorded ` +
+          `${refusal.expected}), and is neither adopted nor dropped. To have it created anew, ` +
+          `with a new password: DROP ROLE ${quoteIdentifier(refusal.username)}; to adopt it as ` +
+          `it is: pulumi state delete this resource, and the next up adopts both users`
+        );
       case "user-superuser":
         return `"${refusal.username}" is a superuser; a rotated user never is`;
       case "user-nologin":
@@ -370,6 +387,8 @@ function names(roles: readonly string[]): string {
 
 interface DropBlockersRow {
   readonly username: string;
+  /** As text: PostgreSQL's bigint. */
+  readonly oid: string;
   readonly sessions: number;
   readonly dependents: number;
   readonly server_version_num: number;
@@ -398,6 +417,7 @@ export function observationOf(row: PairObservationRow): PairObservation {
   const users: Record<string, PairObservation["users"][string]> = {};
   for (const [name, seen] of Object.entries(row.users ?? {})) {
     users[name] = {
+      oid: seen.oid,
       canLogin: seen.canLogin,
       superuser: seen.superuser,
       connectionLimit: seen.connectionLimit,

@@ -14,13 +14,29 @@ import {
 } from "../core/outputs";
 import { generatePassword } from "../core/password";
 import type { Credential, ResolvedInputs, RotationInputs, RotationState } from "../core/types";
-import { DEFAULT_TIMEOUTS, inputProblems, resolveInputs } from "../core/validate";
+import {
+  DEFAULT_TIMEOUTS,
+  findUnknown,
+  inputProblems,
+  isUnknown,
+  resolveInputs,
+} from "../core/validate";
+import {
+  TEST_CLOCK_AHEAD_VARIABLE,
+  lastEscRotation,
+  latestTime,
+  rotateAfterProblems,
+  rotationAge,
+  rotationNow,
+} from "../core/rotateAfter";
 import { RotationError } from "../errors";
 import { postgresShell, probeLogin, type PostgresShell } from "../postgres/shell";
 import { verifyCurrent, type RotationDeps } from "./rotation";
 import { lambdaShell } from "../connector/lambdaShell";
 import { rotateKeepingEscState } from "./escRotation";
 import { escStateStore } from "../esc/stateStore";
+import { escRotationHistory } from "../esc/rotationHistory";
+import { DEFAULT_ROTATOR_KEY } from "../esc/documents";
 
 /** Direct, or through the connector Lambda when `database.connector` is given. */
 function shellFor(
@@ -34,7 +50,12 @@ function shellFor(
     { ...database, connector: database.connector },
     inputs.timeouts,
     [...known, ...otherSecrets],
-    { liveSessions: inputs.liveSessions },
+    {
+      liveSessions: inputs.liveSessions,
+      ownership: inputs.ownership,
+      rotateUsers: inputs.rotateUsers,
+      liveSessionsIdleSeconds: inputs.liveSessionsIdleSeconds,
+    },
   );
 }
 
@@ -64,6 +85,65 @@ function repaired(inputs: ResolvedInputs, olds: RotationOutputs): RotatedState {
   };
 }
 
+/**
+ * The one place the due-decision of `rotateAfter` reads the clock: the real time, moved ahead
+ * only by the test-only variable (announced on every read, so it never goes unnoticed).
+ */
+export function rotationClock(): Date {
+  const ahead = process.env[TEST_CLOCK_AHEAD_VARIABLE];
+  const now = rotationNow(new Date(), ahead);
+  if (ahead) {
+    console.warn(
+      `${TEST_CLOCK_AHEAD_VARIABLE}=${ahead}: rotateAfter is measured ${ahead} ahead of the ` +
+        `real clock (for tests only)`,
+    );
+  }
+  return now;
+}
+
+/**
+ * Why `rotateAfter` asks for a rotation now; undefined when it is absent, not known yet
+ * (preview), invalid (check reports it) or not due. The password's age runs from the last
+ * rotation or adoption these outputs record and, with `esc` known, from ESC's last rotation
+ * of the pair (its rotation history), whichever is later. ESC is asked only when the outputs
+ * alone say due: a later time there can only make the password younger.
+ */
+export async function dueByAge(
+  olds: RotationOutputs,
+  news: { readonly rotateAfter?: unknown; readonly esc?: unknown },
+): Promise<string | undefined> {
+  const rotateAfter = news.rotateAfter;
+  if (
+    typeof rotateAfter !== "string" ||
+    isUnknown(rotateAfter) ||
+    rotateAfterProblems(rotateAfter).length > 0
+  ) {
+    return undefined;
+  }
+  const now = rotationClock();
+  const ours = latestTime([olds.rotatedAt, olds.adoptedAt]);
+  const local = rotationAge({ since: ours, rotateAfter, now });
+  if (!local.due) return undefined;
+  const esc = news.esc as RotationInputs["esc"];
+  if (!esc || typeof esc !== "object" || findUnknown(esc)) return local.reason;
+  const key = esc.key ?? DEFAULT_ROTATOR_KEY;
+  const fromEsc = lastEscRotation(await escRotationHistory(esc), key);
+  const age = rotationAge({ since: latestTime([ours, fromEsc]), rotateAfter, now });
+  if (!age.due) return undefined;
+  return fromEsc && (!ours || fromEsc > ours)
+    ? `${age.reason}; ESC last rotated values.${key} at ${fromEsc.toISOString()}`
+    : age.reason;
+}
+
+/** Tells the CLI (its output shows the provider's) why a rotation is pending. */
+function announceDue(olds: RotationOutputs, reason: string): void {
+  const { host, database } = olds.database ?? {};
+  console.warn(
+    `rotateAfter: rotating ${olds.rotateUsers?.username1}/${olds.rotateUsers?.username2} on ` +
+      `${host}/${database} (current "${olds.currentUsername}"): ${reason}`,
+  );
+}
+
 export async function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -81,14 +161,14 @@ export async function diff(
   news: RotationInputs,
 ): Promise<pulumi.dynamic.DiffResult> {
   const change = planChange(changeViewOfOutputs(olds), changeViewOfInputs(news));
-  switch (change.kind) {
-    case "replace":
-      return { changes: true, replaces: ["rotateUsers"], deleteBeforeReplace: false };
-    case "none":
-      return { changes: false };
-    case "update":
-      return { changes: true };
+  if (change.kind === "replace") {
+    return { changes: true, replaces: ["rotateUsers"], deleteBeforeReplace: false };
   }
+  // A rotation the trigger asks for, or a new state adopted, resets the age anyway.
+  if (change.kind === "update" && (change.rotate || change.adopt)) return { changes: true };
+  const due = await dueByAge(olds, news);
+  if (due) announceDue(olds, due);
+  return { changes: change.kind === "update" || due !== undefined };
 }
 
 export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -98,7 +178,13 @@ export async function create(inputs: RotationInputs): Promise<pulumi.dynamic.Cre
     await verifyCurrent(resolved.state.current, shell);
     return {
       id: randomUUID(),
-      outs: buildOutputs(resolved, adopted(resolved, resolved.state), undefined),
+      outs: buildOutputs(
+        resolved,
+        adopted(resolved, resolved.state),
+        undefined,
+        {},
+        new Date().toISOString(),
+      ),
     };
   }
   const id = randomUUID();
@@ -120,20 +206,24 @@ export async function update(
     throw new RotationError("a pair without the current user needs a new resource, not an update");
   }
   const steps = change.kind === "update" ? change : { repair: false, adopt: false, rotate: false };
+  // The diff found the password old enough (`rotateAfter`), or the trigger changed.
+  const rotate = steps.rotate || (!steps.adopt && (await dueByAge(olds, resolved)) !== undefined);
   const shell = shellFor(resolved, [olds.current.password, olds.previous.password]);
   let state: RotatedState = steps.repair
     ? repaired(resolved, olds)
     : { current: olds.current, previous: olds.previous };
   let rotatedAt = olds.rotatedAt;
+  let adoptedAt = olds.adoptedAt;
   let rotationIds = olds.rotationIds ?? {};
   if (steps.adopt && resolved.state) {
     await verifyCurrent(resolved.state.current, shell);
     state = adopted(resolved, resolved.state);
     rotatedAt = undefined;
+    adoptedAt = new Date().toISOString();
     // Whichever rotation made the adopted state, this resource does not know its marks.
     rotationIds = {};
   }
-  if (steps.rotate) {
+  if (rotate) {
     const result = await rotateKeepingEscState(
       resolved,
       state,
@@ -144,7 +234,7 @@ export async function update(
     rotatedAt = result.rotatedAt;
     rotationIds = result.rotationIds;
   }
-  return { outs: buildOutputs(resolved, state, rotatedAt, rotationIds) };
+  return { outs: buildOutputs(resolved, state, rotatedAt, rotationIds, adoptedAt) };
 }
 
 /**

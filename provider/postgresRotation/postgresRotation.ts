@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   Credential,
   LiveSessionsPolicy,
+  OwnershipPolicy,
   PasswordPolicy,
   PreviousCredential,
   Timeouts,
@@ -74,6 +75,17 @@ export interface PostgresRotationArgs {
    * Rotate no more often than your apps re-read their credentials.
    */
   readonly rotationTrigger?: pulumi.Input<string | number>;
+  /**
+   * Also rotate, on any `pulumi up`, once the current password is this old: a whole number of
+   * minutes (`m`), hours (`h`) or days (`d`), at least `"1h"`. Whichever comes first, this or a
+   * change of `rotationTrigger`. The age runs from the last rotation (or adoption of `state`)
+   * in this resource's state and, with `esc`, from ESC's last rotation of the pair in its
+   * rotation history, whichever is later. `pulumi preview` shows the pending rotation as an
+   * update and prints why. Nothing rotates between deployments: run `pulumi up` regularly.
+   * @default none: only `rotationTrigger` rotates
+   * @example "30d"
+   */
+  readonly rotateAfter?: pulumi.Input<string>;
   /** How new passwords are generated. @default { length: 32, characters: URL-safe } */
   readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
   /**
@@ -102,13 +114,45 @@ export interface PostgresRotationArgs {
    * @default "refuse"
    */
   readonly liveSessions?: pulumi.Input<LiveSessionsPolicy>;
+  /**
+   * The ownership guard: before the switch, the database objects either user owns itself (a
+   * table a migration created while apps ran as it, a sequence, a schema, a database, …) are
+   * counted; after it the other user could not ALTER, DROP or TRUNCATE them, and the next
+   * migration would fail. `"warn"`: rotate, and print the count, a few names and the fix
+   * (`ownerRole`, or `REASSIGN OWNED BY <user> TO <group>`); `"refuse"`: nothing changes, and
+   * the error says the same; `"ignore"`: do not look. Objects in the connected database are
+   * named, other databases' only counted. Through a connector, only this package's connector
+   * can look.
+   * @default "warn"
+   * @example "refuse"
+   */
+  readonly ownership?: pulumi.Input<OwnershipPolicy>;
+  /**
+   * How long, in seconds, a session of the user about to change must have been idle (state
+   * `idle` in `pg_stat_activity`, not in a transaction, measured from its last state change) to
+   * be taken for a pooler's parked server connection rather than an app still using the
+   * password: such sessions are reported in a warning and do not stop the rotation, while a
+   * session that is active, idle in a transaction or idle for less than this still does (under
+   * `liveSessions: "refuse"`). PgBouncer and RDS Proxy keep server connections of a user for a
+   * while after the apps moved away (PgBouncer: `server_idle_timeout`, 600 s by default, or for
+   * good with `min_pool_size`). The default, one hour, is the refresh interval the README's
+   * advice assumes: apps that refresh hourly and a rotation at most every two hours leave the
+   * previous user's connections idle for at least an hour by the next rotation, while app-side
+   * pools close idle connections much sooner (node-postgres after 10 s, HikariCP after 10 min).
+   * Set it to your apps' refresh interval. Telling idle sessions needs `pg_read_all_stats` for
+   * the managing user; a session whose state it may not see counts as in use.
+   * @default 3600
+   * @example 900
+   */
+  readonly liveSessionsIdleSeconds?: pulumi.Input<number>;
 }
 
 /** Outputs that hold a password: encrypted in the state whatever the program does. */
 export const SECRET_OUTPUTS = ["current", "previous", "state"];
 
 /**
- * Rotates the password of one of two PostgreSQL roles whenever `rotationTrigger` changes. The
+ * Rotates the password of one of two PostgreSQL roles whenever `rotationTrigger` changes (or,
+ * with `rotateAfter`, once the password is that old). The
  * role that apps use now (`current`) is never touched: the other one gets a fresh password,
  * verified by logging in, and becomes `current`.
  *

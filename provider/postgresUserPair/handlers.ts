@@ -10,8 +10,9 @@ import type { UserPair } from "../core/types";
 import {
   buildUserPairOutputs,
   initialStateOf,
-  pairDrift,
+  oidsOf,
   planPairChange,
+  refreshedOutputs,
   resolveUserPairInputs,
   snapshotOf,
   userPairInputProblems,
@@ -61,8 +62,8 @@ function freshPasswords(inputs: ResolvedUserPairInputs): Record<string, string> 
   );
 }
 
-function pick(passwords: Readonly<Record<string, string>>, users: readonly string[]) {
-  return Object.fromEntries(Object.entries(passwords).filter(([u]) => users.includes(u)));
+function pick<T>(byUser: Readonly<Record<string, T>>, users: readonly string[]) {
+  return Object.fromEntries(Object.entries(byUser).filter(([u]) => users.includes(u)));
 }
 
 export async function check(
@@ -115,6 +116,7 @@ export async function create(inputs: UserPairInputs): Promise<pulumi.dynamic.Cre
       created,
       passwords: kept,
       ...(initialState ? { initialState } : {}),
+      oids: oidsOf(observation, resolved.rotateUsers),
       observed: snapshotOf(observation, resolved.rotateUsers),
     }),
   };
@@ -143,44 +145,69 @@ export async function update(
       ...(resolved.settings !== undefined ? { settings: resolved.settings } : {}),
       resetSettings,
       revokeOtherMembershipsOf: managed,
+      expectedOids: pick(olds.oids ?? {}, managed),
     },
     passwords,
   );
   // A user that left the pair is released: kept in the database, no longer dropped by us.
   const ours = [...new Set([...olds.created.filter((u) => pair.includes(u)), ...created])];
   const kept = { ...pick(olds.passwords, pair), ...pick(passwords, created) };
-  const initial = olds.initialState;
-  const stillPair =
-    initial && pair.includes(initial.current.username) && pair.includes(initial.previous.username);
+  const initialState = initialStateAfter(olds, resolved.rotateUsers, created, kept);
   return {
     outs: buildUserPairOutputs(resolved, {
       created: ours,
       passwords: kept,
-      ...(stillPair ? { initialState: initial } : {}),
+      ...(initialState ? { initialState } : {}),
+      oids: oidsOf(observation, resolved.rotateUsers),
       observed: snapshotOf(observation, resolved.rotateUsers),
     }),
   };
 }
 
 /**
+ * The initial state after an update: when it created a user (again), the one made of the
+ * passwords it now knows (both users', or none), so it never holds a password that no longer
+ * logs in; otherwise the old one while both its users are still the pair.
+ */
+function initialStateAfter(
+  olds: UserPairOutputs,
+  users: UserPair,
+  created: readonly string[],
+  passwords: Readonly<Record<string, string>>,
+) {
+  if (created.length > 0) return initialStateOf(users, passwords);
+  const initial = olds.initialState;
+  const pair = names(users);
+  const stillPair =
+    initial && pair.includes(initial.current.username) && pair.includes(initial.previous.username);
+  return stillPair ? initial : undefined;
+}
+
+/**
  * Refresh: the pair as it is now, against the pair as last applied. Changes made outside Pulumi
- * are listed in `drift` (and the outputs stay as applied), so the next `up` repairs them.
+ * are listed in `drift` (the outputs stay as applied, so the next `up` repairs them), but a
+ * password that no longer logs in is withdrawn at once (see `refreshedOutputs`).
  */
 export async function read(id: string, props: UserPairOutputs): Promise<pulumi.dynamic.ReadResult> {
   const target = targetOf(props);
   const shell = shellFor(target, Object.values(props.passwords));
   const observation = await shell.observe(props.rotateUsers, props.memberOf);
-  const now = snapshotOf(observation, props.rotateUsers);
-  return { id, props: { ...props, drift: pairDrift(props.observed, now) } };
+  return { id, props: refreshedOutputs(props, observation) };
 }
 
 /**
  * Delete keeps both users unless `deleteUsersOnDestroy`; then it drops the users this resource
- * created (never one it adopted), refusing while either has sessions or owns objects.
+ * created (never one it adopted), and only while each still has the OID it recorded: a role
+ * dropped and created again outside under the same name is someone else's and is kept, and so
+ * is a user of outputs from before OIDs were recorded (a refresh or update records them).
+ * Refuses while a user to drop has sessions or owns objects.
  */
 export async function remove(_id: string, props: UserPairOutputs): Promise<void> {
   if (!props.deleteUsersOnDestroy) return;
-  const ours = props.created.filter((u) => names(props.rotateUsers).includes(u));
+  const oids = props.oids ?? {};
+  const ours = props.created.filter(
+    (u) => names(props.rotateUsers).includes(u) && oids[u] !== undefined,
+  );
   if (ours.length === 0) return;
-  await shellFor(targetOf(props), Object.values(props.passwords)).drop(ours);
+  await shellFor(targetOf(props), Object.values(props.passwords)).drop(ours, pick(oids, ours));
 }

@@ -89,7 +89,10 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
   declare readonly username2: pulumi.Output<string>;
   /** The group roles both users belong to, as applied (sorted). */
   declare readonly memberOf: pulumi.Output<string[]>;
-  /** The users this resource created (the only ones `deleteUsersOnDestroy` drops). */
+  /**
+   * The users this resource created (the only ones `deleteUsersOnDestroy` drops, and only while
+   * each holds the OID in `oids`).
+   */
   declare readonly created: pulumi.Output<string[]>;
   /** The initial password of each user it created, by name (secret). */
   declare readonly passwords: pulumi.Output<Record<string, string>>;
@@ -101,6 +104,12 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
   declare readonly initialState: pulumi.Output<
     { current: Credential; previous: PreviousCredential } | undefined
   >;
+  /**
+   * The OID of each user as it created or adopted it, by name: which role it manages. A role
+   * dropped and created again outside under the same name has another OID: a refresh reports
+   * it, an update refuses it, and a delete never drops it.
+   */
+  declare readonly oids: pulumi.Output<Record<string, number>>;
   /** Both users as last applied. */
   declare readonly observed: pulumi.Output<Record<string, RoleSnapshot>>;
   /** Changes made outside Pulumi that the last `pulumi refresh` found; the next `up` repairs them. */
@@ -120,6 +129,7 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
         passwords: undefined,
         initialState: undefined,
         managingPassword: undefined,
+        oids: undefined,
         observed: undefined,
         drift: undefined,
       },

@@ -3,8 +3,10 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import {
+  ESC_SUBJECT_ATTRIBUTES,
   LambdaConnector,
   lambdaBundlePath,
+  type EscSubjectAttribute,
   type LambdaConnectorArgs,
 } from "../../components/lambdaConnector";
 import type { LambdaConnectorCreateArgs } from "../../index";
@@ -229,78 +231,6 @@ describe("LambdaConnector (Pulumi mocks)", function () {
       );
     });
 
-    it("with several subjectAttributes: one pair each, in the order listed", async () => {
-      expect(
-        await trustPolicy({
-          escSubjectAttributes: [
-            "rootEnvironment.name",
-            "pulumi.organization.login",
-            "currentEnvironment.name",
-          ],
-          escCredentialsEnvironment: "db-credentials",
-        }),
-      ).to.deep.equal(
-        trusting({
-          StringEquals: {
-            "api.pulumi.com/oidc:aud": "aws:acme",
-            "api.pulumi.com/oidc:sub":
-              "pulumi:environments:pulumi.organization.login:acme" +
-              ":rootEnvironment.name:payments/db-rotator" +
-              ":pulumi.organization.login:acme" +
-              ":currentEnvironment.name:payments/db-credentials",
-          },
-        }),
-      );
-    });
-
-    it("with the README's [rootEnvironment.name, pulumi.organization.login]", async () => {
-      expect(
-        await trustPolicy({
-          escSubjectAttributes: ["rootEnvironment.name", "pulumi.organization.login"],
-        }),
-      ).to.deep.equal(
-        trusting({
-          StringEquals: {
-            "api.pulumi.com/oidc:aud": "aws:acme",
-            "api.pulumi.com/oidc:sub":
-              "pulumi:environments:pulumi.organization.login:acme" +
-              ":rootEnvironment.name:payments/db-rotator:pulumi.organization.login:acme",
-          },
-        }),
-      );
-    });
-
-    it("with subjectAttributes [rootEnvironment.name]: exactly the rotator environment", async () => {
-      expect(await trustPolicy({ escSubjectAttributes: ["rootEnvironment.name"] })).to.deep.equal(
-        trusting({
-          StringEquals: {
-            "api.pulumi.com/oidc:aud": "aws:acme",
-            "api.pulumi.com/oidc:sub":
-              "pulumi:environments:pulumi.organization.login:acme:rootEnvironment.name:payments/db-rotator",
-          },
-        }),
-      );
-    });
-
-    it("with subjectAttributes in the legacy default project: names without the project", async () => {
-      expect(
-        await trustPolicy({
-          escProject: "default",
-          escSubjectAttributes: ["currentEnvironment.name", "rootEnvironment.name"],
-          escCredentialsEnvironment: "db-credentials",
-        }),
-      ).to.deep.equal(
-        trusting({
-          StringEquals: {
-            "api.pulumi.com/oidc:aud": "acme",
-            "api.pulumi.com/oidc:sub":
-              "pulumi:environments:pulumi.organization.login:acme" +
-              ":currentEnvironment.name:db-credentials:rootEnvironment.name:db-rotator",
-          },
-        }),
-      );
-    });
-
     it("takes the ESC names as Outputs", async () => {
       expect(
         await trustPolicy({
@@ -391,6 +321,77 @@ describe("LambdaConnector (Pulumi mocks)", function () {
         expect(created.map((c) => c.name)).to.not.include.members(["conn-oidc"]);
       }
     });
+  });
+
+  describe("escSubjectAttributes: the subject always names the environment", () => {
+    /** Every list ESC_SUBJECT_ATTRIBUTES allows: each non-empty ordering of distinct ones. */
+    function orderings(items: readonly EscSubjectAttribute[]): EscSubjectAttribute[][] {
+      return items.flatMap((first) => {
+        const rest = items.filter((item) => item !== first);
+        return [[first], ...orderings(rest).map((tail) => [first, ...tail])];
+      });
+    }
+    const LISTS = orderings(ESC_SUBJECT_ATTRIBUTES);
+    /** A list names an environment when it lists rootEnvironment.name or currentEnvironment.name. */
+    const namesEnvironment = (list: readonly EscSubjectAttribute[]) =>
+      list.includes("rootEnvironment.name") || list.includes("currentEnvironment.name");
+
+    it("refuses [pulumi.organization.login]: a subject every environment of the org can have", () => {
+      expectRefused(
+        {
+          ...base,
+          escSubjectAttributes: ["pulumi.organization.login"],
+          escCredentialsEnvironment: "db-credentials",
+        },
+        /^escSubjectAttributes \["pulumi.organization.login"\] names no environment: list rootEnvironment.name .* or currentEnvironment.name/,
+      );
+    });
+
+    for (const project of ["payments", "default"]) {
+      it(`trusts, for each of the ${LISTS.length} allowed lists, exactly a subject naming the environment (${project})`, async () => {
+        const named = (env: string) => (project === "default" ? env : `${project}/${env}`);
+        const values: Record<EscSubjectAttribute, string> = {
+          "rootEnvironment.name": named("db-rotator"),
+          "currentEnvironment.name": named("db-credentials"),
+          "pulumi.organization.login": "acme",
+        };
+        const accepted: string[] = [];
+        for (const list of LISTS) {
+          created = [];
+          const args = {
+            ...base,
+            escProject: project,
+            escSubjectAttributes: list,
+            escCredentialsEnvironment: "db-credentials",
+          };
+          if (!namesEnvironment(list)) {
+            expectRefused(args, /names no environment/);
+            continue;
+          }
+          const trust = (await build(args)).trust();
+          const subject = trust.Statement[0].Condition.StringEquals["api.pulumi.com/oidc:sub"];
+          expect(subject, list.join()).to.equal(
+            "pulumi:environments:pulumi.organization.login:acme" +
+              list.map((attribute) => `:${attribute}:${values[attribute]}`).join(""),
+          );
+          expect(trust.Statement[0].Condition).to.have.all.keys("StringEquals");
+          // Read back: the pairs after the prefix, one of which names the environment exactly.
+          const parts = subject.split(":").slice(4);
+          const pairs = parts.flatMap((part: string, i: number) =>
+            i % 2 === 0 ? [[part, parts[i + 1]]] : [],
+          );
+          expect(pairs).to.deep.equal(list.map((attribute) => [attribute, values[attribute]]));
+          const environments = pairs
+            .filter(([attribute]: string[]) => attribute !== "pulumi.organization.login")
+            .map(([, name]: string[]) => name);
+          expect(environments, list.join()).to.have.length.greaterThan(0);
+          expect([named("db-rotator"), named("db-credentials")]).to.include.members(environments);
+          accepted.push(list.join());
+        }
+        expect(LISTS).to.have.length(15);
+        expect(accepted).to.have.length(14);
+      });
+    }
   });
 
   describe("the OIDC provider", () => {

@@ -118,6 +118,28 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(await value(component.lambdaArn)).to.equal(undefined);
   });
 
+  it("passes the guards' policies to the rotation only when given", async () => {
+    const { byName } = await build("guarded", {
+      ...base,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    expect(byName("guarded-rotation").object).to.deep.include({
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
+    const { byName: plain } = await build("unguarded", base);
+    expect(plain("unguarded-rotation").object).to.not.have.property("ownership");
+  });
+
+  it("rotateAfter goes to the rotation as given; absent, the rotation has no such input", async () => {
+    const { byName } = await build("aged", { ...base, rotateAfter: "30d" });
+    expect(byName("aged-rotation").object.rotateAfter).to.equal("30d");
+    expect(byName("aged-rotation").object.rotationTrigger).to.equal("1");
+    const plain = await build("unaged", base);
+    expect(plain.byName("unaged-rotation").object).to.not.have.property("rotateAfter");
+  });
+
   it("a given state wins over the pair's initial passwords", async () => {
     const state = { current: { username: "app_user_2", password: "adopted-secret" } };
     const { byName } = await build("adopt", { ...base, state });
@@ -207,6 +229,20 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(await value(component.credentialsEnvironment)).to.equal(
       "payments/stack-pay-credentials",
     );
+  });
+
+  it("reads a rotationSchedule key given as undefined as absent: { once, cron: undefined } is once", async () => {
+    const once = "2031-01-01T03:00:00Z";
+    const { byName } = await build("later", {
+      ...base,
+      esc: {
+        organization: "acme",
+        project: "payments",
+        accessToken: TOKEN,
+        rotationSchedule: { once, cron: undefined } as never,
+      },
+    });
+    expect(byName("later-schedule").object.schedule).to.deep.equal({ once });
   });
 
   it("with connector.create: a LambdaConnector trusting exactly the rotator, wired everywhere", async () => {
@@ -303,6 +339,60 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(db.connector).to.deep.equal({ awsLambda: { lambdaArn } });
   });
 
+  describe("bad ESC organization or project names fail before any child exists", () => {
+    const connector = {
+      create: {
+        vpcId: "vpc-1",
+        subnetIds: ["subnet-a", "subnet-b"],
+        databaseSecurityGroupId: "sg-0123abcd",
+        oidcProvider: { arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc` },
+      },
+    };
+    /** Builds, expects a ResourceError matching `message`, and nothing registered but "bad". */
+    async function refused(args: RotatedPostgresCredentialsArgs, message: RegExp) {
+      let error: unknown;
+      try {
+        new RotatedPostgresCredentials("bad", args);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(pulumi.ResourceError);
+      expect((error as Error).message).to.match(message);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(registrations.filter((r) => r.name !== "bad")).to.deep.equal([]);
+    }
+
+    for (const field of ["organization", "project"] as const) {
+      for (const bad of ["acme*", "p:x", "*"]) {
+        for (const withConnector of [false, true]) {
+          it(`esc.${field} ${JSON.stringify(bad)}${withConnector ? " with connector.create" : ""}`, async () => {
+            await refused(
+              {
+                ...base,
+                esc: { organization: "acme", project: "payments", [field]: bad },
+                ...(withConnector ? { connector } : {}),
+              },
+              new RegExp(`^bad: esc\\.${field} must be 1-100 letters, digits, '\\.', '_' or '-'$`),
+            );
+          });
+        }
+      }
+    }
+
+    it("connector.create.escSubjectAttributes naming no environment, no LambdaConnector registered", async () => {
+      await refused(
+        {
+          ...base,
+          esc: { organization: "acme", project: "payments" },
+          connector: {
+            create: { ...connector.create, escSubjectAttributes: ["pulumi.organization.login"] },
+          },
+        },
+        /^bad: connector\.create\.escSubjectAttributes \["pulumi.organization.login"\] names no environment/,
+      );
+    });
+  });
+
   describe("impossible combinations fail before any child exists", () => {
     const cases: [string, RotatedPostgresCredentialsArgs, string][] = [
       [
@@ -357,6 +447,16 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
           },
         },
         "exactly one",
+      ],
+      [
+        "a rotateAfter shorter than an hour",
+        { ...base, rotateAfter: "30m" },
+        "bad: rotateAfter must be at least 1h (60m)",
+      ],
+      [
+        "a rotateAfter in an unknown unit",
+        { ...base, rotateAfter: "2w" },
+        "rotateAfter must be a whole number followed by m (minutes), h (hours) or d (days)",
       ],
       [
         "a schedule more often than ESC's daily minimum",

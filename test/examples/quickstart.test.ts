@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { expect } from "chai";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localProgramStack, type LocalProgramStack } from "../../scripts/pulumiStack";
+import { Client as PgClient } from "pg";
+import { quoteIdentifier } from "../../provider/postgres/sql";
 import { cluster, SUPPORTED_MAJORS, uniqueName, type TestCluster } from "../support/servers";
 import { findProviderSources } from "../support/pulumiState";
 import { expectNoSecrets, rejection } from "../support/secrets";
@@ -36,6 +38,8 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
   const printed: string[] = [];
   const onOutput = (text: string) => printed.push(text);
   let trigger = 1;
+  /** The table a "migration" creates as the current user. */
+  let table = "";
 
   const outputs = async () => {
     const all = await stack.outputs();
@@ -125,6 +129,67 @@ describe("examples/quickstart with the real Pulumi CLI", function () {
     const result = await stack.up({ onOutput });
     expect(result.summary.resourceChanges).to.deep.equal({ same: 4 });
     expect(await outputs()).to.deep.equal(before);
+  });
+
+  it("a migration run as the current user: the next up warns, naming its table, and switches", async () => {
+    const before = await outputs();
+    table = uniqueName("migrated_orders");
+    // The apps' privileges go to the group (README); the migration logs in as `current`.
+    await pg.asSuperuser((c) =>
+      c.query(`GRANT CREATE ON SCHEMA public TO ${quoteIdentifier(group)}`),
+    );
+    const migration = new PgClient({
+      host: pg.server.host,
+      port: pg.server.port,
+      database: pg.database.database,
+      user: before.current.username,
+      password: before.current.password,
+    });
+    await migration.connect();
+    try {
+      await migration.query(`CREATE TABLE public.${quoteIdentifier(table)} (id int)`);
+      await migration.query(`CREATE SEQUENCE public.${quoteIdentifier(`${table}_seq`)}`);
+    } finally {
+      await migration.end();
+    }
+    await bump();
+    const shown: string[] = [];
+    await stack.up({ onOutput: (text) => (onOutput(text), shown.push(text)) });
+    const output = shown.join("");
+    expect(output).to.include(
+      `changing the password of "${before.previous.username}" anyway (ownership: "warn")`,
+    );
+    expect(output).to.include(`"${before.current.username}" owns 2`);
+    expect(output).to.include(`table "public.${table}", sequence "public.${table}_seq"`);
+    expect(output).to.include(`REASSIGN OWNED BY "${before.current.username}" TO <group>;`);
+    const after = await outputs();
+    expect(after.current.username).to.equal(before.previous.username);
+    expect(await pg.canLogin(after.current.username, after.current.password)).to.equal(true);
+  });
+
+  it('with ownership "refuse" the up fails and changes nothing; REASSIGN OWNED clears it', async () => {
+    const before = await outputs();
+    await stack.setConfig("ownership", { value: "refuse" });
+    await bump();
+    const error = await rejection(stack.up({ onOutput }));
+    expect(error.message).to.include(
+      `refusing to change the password of "${before.previous.username}"`,
+    );
+    expect(error.message).to.include(`table "public.${table}"`);
+    expect(await outputs()).to.deep.equal(before);
+    expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
+    expect(await pg.canLogin(before.previous.username, before.previous.password)).to.equal(true);
+
+    // The fix: the group owns what the migration made; the same up then goes through.
+    await pg.asSuperuser((c) =>
+      c.query(
+        `REASSIGN OWNED BY ${quoteIdentifier(before.previous.username)} TO ${quoteIdentifier(group)}`,
+      ),
+    );
+    await stack.up({ onOutput });
+    const after = await outputs();
+    expect(after.current.username).to.equal(before.previous.username);
+    await stack.removeConfig("ownership");
   });
 
   it("refresh after an out-of-band password change says current no longer logs in", async () => {

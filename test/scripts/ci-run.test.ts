@@ -1,6 +1,6 @@
 /**
- * .ci/run's flow, with a fake `npm` and fake pinned Node.js binaries: one install and lint on
- * Node.js 24, `npm test` under each Node.js with the right PostgreSQL majors, a summary line per
+ * .ci/run's flow, with a fake `npm`, a fake scripts/ensure-test-tools.sh and fake pinned Node.js
+ * binaries: one install and lint on Node.js 24, the test tools once, `npm test` under each Node.js with the right PostgreSQL majors, a summary line per
  * Node.js, the summed closing line, and a non-zero exit when any run fails.
  */
 import { spawnSync } from "node:child_process";
@@ -54,6 +54,11 @@ describe(".ci/run", () => {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, "node"), `#!/bin/sh\necho v${version}\n`, { mode: 0o755 });
     }
+    // The test tools' installer, recorded in the same list as npm's calls.
+    fs.writeFileSync(
+      path.join(repo, "scripts", "ensure-test-tools.sh"),
+      'echo "ensure-test-tools" >>"$FAKE_NPM_CALLS"\necho PSQL=/usr/bin/psql\n',
+    );
     const fakeBin = path.join(scratch, "fake-bin");
     fs.mkdirSync(fakeBin);
     fs.writeFileSync(path.join(fakeBin, "npm"), FAKE_NPM, { mode: 0o755 });
@@ -81,12 +86,13 @@ describe(".ci/run", () => {
   };
   const [v20, v22, v24] = PINNED;
 
-  it("installs and lints once on Node.js 24, then runs npm test under 24, 22 and 20", () => {
+  it("installs and lints once on Node.js 24, the test tools once, then npm test under 24, 22 and 20", () => {
     const { status, lines, stderr } = run({ 24: "470 0 3 0", 22: "243 0 0 0", 20: "240 0 0 0" });
     expect(status, stderr).to.equal(0);
     expect(fs.readFileSync(calls, "utf8").trimEnd().split("\n")).to.deep.equal([
       `ci --no-audit --no-fund node=v${v24} PG_MAJORS=unset`,
       `run lint node=v${v24} PG_MAJORS=unset`,
+      "ensure-test-tools",
       `test node=v${v24} PG_MAJORS=`,
       `test node=v${v22} PG_MAJORS=${NEWEST_PG}`,
       `test node=v${v20} PG_MAJORS=${NEWEST_PG}`,

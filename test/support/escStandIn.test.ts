@@ -117,6 +117,33 @@ describe("ESC stand-in: the service's wire behaviour", () => {
     expect((await call("GET", env(name))).text).to.equal("values:\n  a: 2\n");
   });
 
+  it("echoRequest answers before authorization with an error quoting the request as sent", async () => {
+    const name = await created("values:\n  a: 1\n");
+    api.echoRequest = (method) => (method === "PATCH" ? 401 : undefined);
+    try {
+      const refused = await call("PATCH", env(name), "values:\n  b: 2\n", { "x-probe": "p1" });
+      expect(refused.status).to.equal(401);
+      expect(refused.body.code).to.equal(401);
+      const message = String(refused.body.message);
+      expect(message).to.include(`PATCH ${env(name)}`);
+      expect(message).to.include(`"authorization","token ${ESC_TOKEN}"`);
+      expect(message).to.include(`"x-probe","p1"`);
+      expect(message).to.match(/values:\n {2}b: 2\n$/);
+      const wrongToken = await fetch(`${api.url}${env(name)}`, {
+        method: "PATCH",
+        headers: { authorization: "token pul-other-0000" },
+        body: "values: {}\n",
+      });
+      expect(((await wrongToken.json()) as { message: string }).message).to.include(
+        "token pul-other-0000",
+      );
+      expect((await call("GET", env(name))).status).to.equal(200);
+    } finally {
+      api.echoRequest = undefined;
+    }
+    expect((await call("GET", env(name))).text).to.equal("values:\n  a: 1\n");
+  });
+
   it("create and delete answer 204 without a body; a second create is 409", async () => {
     const create = () =>
       call("POST", "/api/esc/environments/acme", JSON.stringify({ project: "wire", name: "x" }));

@@ -139,6 +139,13 @@ export interface EscStandIn {
     method: string,
     path: string,
   ) => { readonly status: number; readonly message: string } | undefined;
+  /**
+   * Called for every request before anything else, authorization included: a status returned
+   * here is answered as a `{code, message}` error whose message quotes the request as it arrived
+   * (method, path, every header as sent, body), as a proxy or gateway that echoes what it refused
+   * may do. Makes every secret a request carries reach the client's error.
+   */
+  echoRequest?: (method: string, path: string) => number | undefined;
   /** Runs a PATCH's concurrent rival: called after the request arrives, before the ETag check. */
   beforePatch?: (name: string) => void | Promise<void>;
   /** Runs right after a PATCH saved its revision, before the reply is sent. */
@@ -586,6 +593,14 @@ export async function startEscStandIn(): Promise<EscStandIn> {
   }
 
   async function handle(req: http.IncomingMessage, body: string): Promise<Reply> {
+    const echo = standIn.echoRequest?.(
+      req.method ?? "GET",
+      new URL(req.url ?? "/", "http://local").pathname,
+    );
+    if (echo !== undefined) {
+      const headers = JSON.stringify(req.rawHeaders);
+      throw new Refusal(echo, `refused ${req.method} ${req.url} with headers ${headers}: ${body}`);
+    }
     if (req.headers.authorization !== `token ${ESC_TOKEN}`) {
       return json(401, {
         code: 401,

@@ -294,6 +294,8 @@ describe("connector event: hostile input", () => {
       /expectedRotationId/,
     ],
     ["liveSessions in capitals", rotate({ liveSessions: "IGNORE" }), /rotateUser\.liveSessions/],
+    ["ownership in capitals", rotate({ ownership: "WARN" }), /rotateUser\.ownership/],
+    ["otherUsername a number", rotate({ otherUsername: 7 }), /rotateUser\.otherUsername/],
     ["both rotateUser and loginUser", { ...EVENT, loginUser: LOGIN.loginUser }, /give one of/],
     [
       "a user-pair action in capitals",
@@ -302,12 +304,12 @@ describe("connector event: hostile input", () => {
     ],
     [
       "a NUL in a user-pair drop list",
-      pair({ action: "drop", usernames: ["a\0"] }),
+      pair({ action: "drop", usernames: ["a\0"], oids: {} }),
       /userPair\.usernames\[0\]/,
     ],
     [
       "a user-pair drop list that is a string",
-      pair({ action: "drop", usernames: "a,b" }),
+      pair({ action: "drop", usernames: "a,b", oids: {} }),
       /userPair\.usernames must be a list/,
     ],
     [
@@ -369,6 +371,9 @@ describe("connector event: which events get the reply's extension fields", () =>
       { expectedRotationId: "0123abcd-0123" },
       { rotationHolder: "0123abcd-0123" },
       { liveSessions: "ignore" },
+      { liveSessionsIdleSeconds: 60 },
+      { ownership: "refuse" },
+      { otherUsername: "app_user_1" },
     ]) {
       const event = { ...EVENT, rotateUser: { ...EVENT.rotateUser, ...extra } };
       expect(carriesExtensions(event), JSON.stringify(extra)).to.equal(true);
@@ -458,6 +463,42 @@ describe("connector event: every extension and reply field, exactly", () => {
     expect(
       problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, liveSessions: "sometimes" } }),
     ).to.deep.equal(["rotateUser.liveSessions must be one of refuse, warn, ignore"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, ownership: "always" } }),
+    ).to.deep.equal(["rotateUser.ownership must be one of warn, refuse, ignore"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, otherUsername: "" } }),
+    ).to.deep.equal(["rotateUser.otherUsername must be a non-empty string"]);
+    expect(
+      problems({ ...EVENT, rotateUser: { ...EVENT.rotateUser, otherUsername: "x".repeat(64) } }),
+    ).to.deep.equal([
+      "rotateUser.otherUsername is 64 bytes long; PostgreSQL names are at most 63 bytes",
+    ]);
+    expect(() =>
+      parseConnectorEvent({
+        ...EVENT,
+        rotateUser: { ...EVENT.rotateUser, ownership: "refuse", otherUsername: "app_user_2" },
+      }),
+    ).to.not.throw();
+    for (const seconds of [-1, 0.5, "60", 2_592_001]) {
+      expect(
+        problems({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, liveSessionsIdleSeconds: seconds },
+        }),
+        JSON.stringify(seconds),
+      ).to.deep.equal([
+        "rotateUser.liveSessionsIdleSeconds must be a whole number from 0 to 2592000",
+      ]);
+    }
+    for (const seconds of [0, 60, 2_592_000]) {
+      expect(() =>
+        parseConnectorEvent({
+          ...EVENT,
+          rotateUser: { ...EVENT.rotateUser, liveSessionsIdleSeconds: seconds },
+        }),
+      ).to.not.throw();
+    }
   });
 
   it("checks userPair observe, apply and drop field by field", () => {
@@ -503,11 +544,18 @@ describe("connector event: every extension and reply field, exactly", () => {
       ).to.not.throw();
     }
     expect(() =>
-      parseConnectorEvent(pair({ action: "drop", usernames: ["a", "b"] })),
+      parseConnectorEvent(pair({ action: "drop", usernames: ["a", "b"], oids: { a: 16384 } })),
     ).to.not.throw();
-    expect(problems(pair({ action: "drop", usernames: [""] }))).to.deep.equal([
+    expect(problems(pair({ action: "drop", usernames: [""], oids: {} }))).to.deep.equal([
       "userPair.usernames[0] must be a non-empty string",
     ]);
+    // Which role to drop is named by OID too: without one (or with a bad one), nothing is.
+    for (const oids of [undefined, { a: 0 }, { a: 2 ** 32 }, { a: 1.5 }, { a: "16384" }, []]) {
+      expect(
+        problems(pair({ action: "drop", usernames: ["a"], oids })),
+        String(oids),
+      ).to.deep.equal(["userPair.oids must be an object of role names to OIDs"]);
+    }
   });
 
   it("reads replies with each extension field checked", () => {

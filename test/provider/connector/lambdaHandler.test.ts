@@ -10,6 +10,7 @@ import { expect } from "chai";
 import type { ConnectorReply } from "../../../provider/connector/event";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import { generatePassword } from "../../../provider/core/password";
+import { IDLE_MS } from "../../../provider/postgres/pool";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import { startPgProxy } from "../../support/pgProxy";
 import { expectNoSecrets } from "../../support/secrets";
@@ -67,6 +68,21 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     expect(JSON.stringify(reply)).to.equal('{"code":200,"message":"ok"}');
     expect(await pg.canLogin(username1, newPassword)).to.equal(true);
     expect(pg.server.readLog()).to.not.include(newPassword);
+  });
+
+  it("rotates in the next invocation after the server restarted (a failover) between two", async () => {
+    const [first, second] = [await pg.createPair(), await pg.createPair()];
+    expect(await invoke(escEvent(pg, first.username1, generatePassword()))).to.include({
+      code: 200,
+    });
+    const restarted = Date.now();
+    await pg.server.restart();
+    // Else the pool's idle timer closed the kept session first, and nothing would be tested.
+    expect(Date.now() - restarted, "restart time").to.be.below(IDLE_MS);
+    const newPassword = generatePassword();
+    const reply = await invoke(escEvent(pg, second.username1, newPassword));
+    expect(reply).to.include({ code: 200, message: "ok" });
+    expect(await pg.canLogin(second.username1, newPassword)).to.equal(true);
   });
 
   it("accepts the event as a JSON string, with the old password given", async () => {
@@ -249,11 +265,17 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
     });
     expect(observed.userPair!.observation!.users[users.username2]!.memberOf).to.deep.equal([group]);
 
-    const dropped = await invoke({
-      ...rest,
-      userPair: { action: "drop", usernames: [users.username1, users.username2] },
-    });
-    expect(dropped.userPair!.dropped).to.deep.equal([users.username1, users.username2]);
+    const oids = Object.fromEntries(
+      Object.entries(observed.userPair!.observation!.users).map(([u, seen]) => [u, seen!.oid]),
+    );
+    const usernames = [users.username1, users.username2];
+    // A role holding a name under another OID than the one given is someone else's: kept.
+    const other = { ...oids, [users.username1]: oids[users.username1] + 1 };
+    const kept = await invoke({ ...rest, userPair: { action: "drop", usernames, oids: other } });
+    expect(kept.userPair!.dropped).to.deep.equal([users.username2]);
+    expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(true);
+    const dropped = await invoke({ ...rest, userPair: { action: "drop", usernames, oids } });
+    expect(dropped.userPair!.dropped).to.deep.equal([users.username1]);
     expect(await pg.canLogin(users.username1, passwords[users.username1])).to.equal(false);
 
     const bad = await invoke({ ...rest, userPair: { action: "apply", request: {}, passwords: 1 } });
@@ -323,6 +345,63 @@ describe("connector Lambda handler (bundled) on real PostgreSQL", function () {
       expect(viaEnv).to.deep.equal(OFFICIAL_OK);
     } finally {
       await app.end();
+    }
+  });
+
+  it("counts what the pair's users own: warns by default, refuses when asked, via the env too", async () => {
+    const { username1, username2 } = await pg.createPair();
+    const old = generatePassword();
+    await pg.setPassword(username1, old);
+    const table = uniqueName("migrated");
+    // A migration ran as username2 (current): it owns the table.
+    await pg.asSuperuser(async (c) => {
+      await c.query(`GRANT CREATE ON SCHEMA public TO ${quoteIdentifier(username2)}`);
+      await c.query(`SET ROLE ${quoteIdentifier(username2)}`);
+      await c.query(`CREATE TABLE public.${quoteIdentifier(table)} (id int)`);
+    });
+    try {
+      const paired = (newPassword: string, password: string, extra: object = {}) => {
+        const event = escEvent(pg, username1, newPassword, password);
+        return {
+          ...event,
+          rotateUser: { ...event.rotateUser, otherUsername: username2, ...extra },
+        };
+      };
+      logs.length = 0;
+      const refused = await invoke(paired(generatePassword(), old, { ownership: "refuse" }));
+      expect(refused).to.include({ code: 400, error: "OwnedObjectsError" });
+      expect(refused.message).to.include(`table ${JSON.stringify(`public.${table}`)}`);
+      expect(await pg.canLogin(username1, old)).to.equal(true);
+      expect(logs.at(-1)).to.match(/^failed: refusing to change the password of /);
+
+      const next = generatePassword();
+      const warned = await invoke(paired(next, old));
+      expect(warned).to.include({ code: 200 });
+      expect(warned.warnings).to.have.length(1);
+      expect(warned.warnings![0]).to.include(`"${username2}" owns 1`);
+      expect(warned.warnings![0]).to.include('anyway (ownership: "warn")');
+      expect(logs.some((line) => line.includes(`"${username2}" owns 1`))).to.equal(true);
+      expect(await pg.canLogin(username1, next)).to.equal(true);
+
+      // ESC's event names only the user it rotates: the partner's table is not counted then.
+      const third = generatePassword();
+      const fromEsc = await invoke(escEvent(pg, username1, third, next));
+      expect(fromEsc).to.include({ code: 200 });
+      expect(fromEsc).to.not.have.property("warnings");
+      const viaEnv = await invoke(paired(generatePassword(), third), {
+        ...PLAIN,
+        ROTATOR_OWNERSHIP: "refuse",
+      });
+      expect(viaEnv).to.include({ code: 400, error: "OwnedObjectsError" });
+      const badEnv = await invoke(paired(generatePassword(), third), {
+        ...PLAIN,
+        ROTATOR_OWNERSHIP: "sometimes",
+      });
+      expect(badEnv).to.include({ code: 400, error: "ValidationError" });
+      expect(badEnv.message).to.include("ROTATOR_OWNERSHIP must be one of warn, refuse, ignore");
+      expect(await pg.canLogin(username1, third)).to.equal(true);
+    } finally {
+      await pg.asSuperuser((c) => c.query(`DROP TABLE public.${quoteIdentifier(table)}`));
     }
   });
 

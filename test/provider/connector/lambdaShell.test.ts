@@ -17,6 +17,7 @@ import {
   ConnectorError,
   CurrentCredentialsError,
   LambdaInvocationError,
+  OwnedObjectsError,
   RoleNotFoundError,
   ValidationError,
 } from "../../../provider/errors";
@@ -153,6 +154,39 @@ describe("rotation through connector.awsLambda (local Invoke stand-in)", functio
     });
     expect((event.rotateUser as Record<string, unknown>).username).to.equal(pair.username1);
     expect((event.rotateUser as Record<string, unknown>).password).to.equal("");
+  });
+
+  it("sends the ownership policy and the pair's other user; a refusal is the direct path's", async () => {
+    const pair = await pg.createPair();
+    const life = new Lifecycle(handlers);
+    await life.create(inputs(pair, "1"));
+    await life.apply(inputs(pair, "2"));
+    const table = uniqueName("migrated");
+    // username2 (current) owns a table: only the other user's name lets the connector see it.
+    await pg.asSuperuser(async (c) => {
+      await c.query(`GRANT CREATE ON SCHEMA public TO ${quoteIdentifier(pair.username2)}`);
+      await c.query(`SET ROLE ${quoteIdentifier(pair.username2)}`);
+      await c.query(`CREATE TABLE public.${quoteIdentifier(table)} (id int)`);
+    });
+    try {
+      aws.requests.length = 0;
+      const before = life.outputs!;
+      const error = await rejection(
+        life.apply({ ...inputs(pair, "3"), ownership: "refuse" } as RotationInputs),
+      );
+      expect(error).to.be.instanceOf(OwnedObjectsError);
+      expect(error.message).to.include(`table ${JSON.stringify(`public.${table}`)}`);
+      expect(life.outputs).to.equal(before);
+      expect(await pg.canLogin(before.previous.username, before.previous.password)).to.equal(true);
+      const event = JSON.parse(aws.requests[0].body) as { rotateUser: Record<string, unknown> };
+      expect(event.rotateUser).to.deep.include({
+        username: pair.username1,
+        ownership: "refuse",
+        otherUsername: pair.username2,
+      });
+    } finally {
+      await pg.asSuperuser((c) => c.query(`DROP TABLE public.${quoteIdentifier(table)}`));
+    }
   });
 
   it("refreshes through the Lambda without sending the managing password", async () => {
@@ -456,6 +490,14 @@ describe("rotation through Pulumi's official connector (a stand-in answering as 
     expect(warnings.join("\n")).to.include(
       "without checking for open sessions or a concurrent rotation",
     );
+    expect(warnings.join("\n")).to.include(
+      `rotated "${pair.username2}" without counting the database objects the pair's users own ` +
+        `themselves (ownership: "warn"; Pulumi's official connector cannot)`,
+    );
+    // Told not to look, it does not say it could not.
+    warnings.length = 0;
+    await life.apply({ ...inputs(pair, "3"), liveSessions: "ignore", ownership: "ignore" });
+    expect(warnings).to.deep.equal([]);
   });
 
   it("refresh and adoption skip the login check, with a one-line hint", async () => {

@@ -100,6 +100,8 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse",
+      ownership: "warn",
+      liveSessionsIdleSeconds: 3600,
     });
     const full = publicSettings({
       database: {
@@ -116,6 +118,7 @@ describe("publicSettings on partial and hostile input", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 },
       liveSessions: "warn",
+      ownership: "refuse",
     });
     expect(full.database).to.deep.equal({
       host: "h",
@@ -136,7 +139,11 @@ describe("publicSettings on partial and hostile input", () => {
       environment: "e",
       key: "dbRotator",
     });
-    expect(full).to.deep.include({ scramIterations: 8192, liveSessions: "warn" });
+    expect(full).to.deep.include({
+      scramIterations: 8192,
+      liveSessions: "warn",
+      ownership: "refuse",
+    });
     expect(full.timeouts).to.deep.equal({ connectSeconds: 1, statementSeconds: 2, lockSeconds: 3 });
     expect(JSON.stringify(full)).to.not.include(MANAGER_PASSWORD).and.not.include("tok-secret");
   });
@@ -190,7 +197,14 @@ describe("buildOutputs: what it keeps of the inputs", () => {
 
   it("leaves out the settings left at their defaults, and diffs as unchanged without them", () => {
     const built = buildOutputs(resolveInputs(inputs), credentials, undefined);
-    for (const setting of ["passwordPolicy", "scramIterations", "timeouts", "liveSessions"]) {
+    for (const setting of [
+      "passwordPolicy",
+      "scramIterations",
+      "timeouts",
+      "liveSessions",
+      "ownership",
+      "liveSessionsIdleSeconds",
+    ]) {
       expect(built).to.not.have.property(setting);
     }
     expect(built.database).to.deep.equal({
@@ -206,6 +220,8 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 4096,
       timeouts: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 },
       liveSessions: "refuse" as const,
+      ownership: "warn" as const,
+      liveSessionsIdleSeconds: 3600,
     };
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(spelledOut)).kind).to.equal(
       "none",
@@ -220,6 +236,8 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       scramIterations: 8192,
       timeouts: { connectSeconds: 5 },
       liveSessions: "warn" as const,
+      ownership: "ignore" as const,
+      liveSessionsIdleSeconds: 60,
     };
     const built = buildOutputs(resolveInputs(own), credentials, undefined);
     expect(built.passwordPolicy?.length).to.equal(40);
@@ -230,12 +248,16 @@ describe("buildOutputs: what it keeps of the inputs", () => {
       lockSeconds: 60,
     });
     expect(built.liveSessions).to.equal("warn");
+    expect(built.ownership).to.equal("ignore");
+    expect(built.liveSessionsIdleSeconds).to.equal(60);
     expect(planChange(changeViewOfOutputs(built), changeViewOfInputs(own)).kind).to.equal("none");
     for (const back of [
       { passwordPolicy: undefined },
       { scramIterations: undefined },
       { timeouts: undefined },
       { liveSessions: undefined },
+      { ownership: undefined },
+      { liveSessionsIdleSeconds: undefined },
     ]) {
       expect(
         planChange(changeViewOfOutputs(built), changeViewOfInputs({ ...own, ...back })),

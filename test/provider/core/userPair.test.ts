@@ -2,10 +2,13 @@ import { expect } from "chai";
 import {
   buildUserPairOutputs,
   initialStateOf,
+  isOidMap,
+  oidsOf,
   pairDrift,
   pairRequestProblems,
   planPairChange,
   planUserPair,
+  refreshedOutputs,
   resolveUserPairInputs,
   snapshotOf,
   userPairInputProblems,
@@ -46,6 +49,7 @@ function outputsWith(memberOf: string[]): UserPairOutputs {
 }
 
 const adoptable: RoleObservation = {
+  oid: 16384,
   canLogin: true,
   superuser: false,
   connectionLimit: -1,
@@ -750,6 +754,7 @@ describe("core/userPair: the outputs it records", () => {
       created,
       passwords,
       initialState,
+      oids: { app_user_1: 16390, app_user_2: 16391 },
       observed: {},
     });
     expect(outputs).to.deep.include({
@@ -761,6 +766,7 @@ describe("core/userPair: the outputs it records", () => {
       created,
       passwords,
       initialState,
+      oids: { app_user_1: 16390, app_user_2: 16391 },
       drift: [],
     });
     expect(outputs.created).to.not.equal(created);
@@ -770,6 +776,7 @@ describe("core/userPair: the outputs it records", () => {
       {
         created: [],
         passwords: {},
+        oids: {},
         observed: {},
       },
     );
@@ -869,3 +876,91 @@ function inputProblemsOf(database: unknown): string[] {
     p.startsWith("database"),
   );
 }
+
+describe("core/userPair: which role holds each name (OIDs)", () => {
+  const theirs: RoleObservation = { ...adoptable, oid: 20000 };
+  const snapshot = (seen: RoleObservation): RoleSnapshot =>
+    snapshotOf(observation({ users: { [USERS.username1]: seen } }), USERS)[USERS.username1];
+  /** Outputs of a pair that created both users, with OIDs 16384 and 16385. */
+  function createdPair(oids?: Record<string, number>): UserPairOutputs {
+    const base = outputsWith(["app_users"]);
+    const passwords = { app_user_1: "p1", app_user_2: "p2" };
+    return {
+      ...base,
+      created: [USERS.username1, USERS.username2],
+      passwords,
+      initialState: initialStateOf(USERS, passwords)!,
+      ...(oids ? { oids } : {}),
+      observed: {
+        [USERS.username1]: snapshot(adoptable),
+        [USERS.username2]: snapshot({ ...adoptable, oid: 16385 }),
+      },
+    };
+  }
+  const both = (first: RoleObservation | null, second: RoleObservation | null) =>
+    observation({ users: { [USERS.username1]: first, [USERS.username2]: second } });
+
+  it("refuses a user holding its name under another OID than recorded, and plans no step", () => {
+    const plan = planUserPair(
+      both(theirs, { ...adoptable, oid: 16385, memberOf: [] }),
+      request({ expectedOids: { [USERS.username1]: 16384, [USERS.username2]: 16385 } }),
+    );
+    expect(plan.refusals).to.deep.equal([
+      { kind: "user-recreated", username: USERS.username1, oid: 20000, expected: 16384 },
+    ]);
+    expect(plan.steps).to.deep.equal([]);
+    // The recorded OID, or none recorded: the user is planned as before.
+    for (const expectedOids of [{ [USERS.username1]: 20000 }, {}]) {
+      expect(planUserPair(both(theirs, null), request({ expectedOids })).refusals).to.deep.equal(
+        [],
+      );
+    }
+  });
+
+  it("records the OID of each user that exists", () => {
+    expect(oidsOf(both(adoptable, null), USERS)).to.deep.equal({ [USERS.username1]: 16384 });
+  });
+
+  it("on refresh, withdraws the password and initial state of a re-created user, and its place in created", () => {
+    const props = createdPair({ [USERS.username1]: 16384, [USERS.username2]: 16385 });
+    const read = refreshedOutputs(props, both(theirs, { ...adoptable, oid: 16385 }));
+    expect(read.drift).to.deep.equal([
+      `"${USERS.username1}" was dropped and created again outside Pulumi: it is not the role ` +
+        `this resource created or adopted`,
+    ]);
+    expect(read.passwords).to.deep.equal({ [USERS.username2]: "p2" });
+    expect(read).to.not.have.property("initialState");
+    expect(read.created).to.deep.equal([USERS.username2]);
+    expect(read.oids).to.deep.equal(props.oids);
+    // Its own user still as applied: nothing changes but drift.
+    expect(refreshedOutputs(props, both(adoptable, { ...adoptable, oid: 16385 }))).to.deep.equal(
+      props,
+    );
+  });
+
+  it("on refresh, withdraws the password and initial state of a user that no longer exists", () => {
+    const props = createdPair({ [USERS.username1]: 16384, [USERS.username2]: 16385 });
+    const read = refreshedOutputs(props, both(adoptable, null));
+    expect(read.drift).to.deep.equal([`"${USERS.username2}" no longer exists`]);
+    expect(read.passwords).to.deep.equal({ [USERS.username1]: "p1" });
+    expect(read).to.not.have.property("initialState");
+    expect(read.created).to.deep.equal(props.created);
+  });
+
+  it("on refresh of outputs without OIDs, records those of users exactly as applied only", () => {
+    const changed = { ...adoptable, oid: 16399, memberOf: ["app_users", "other"] };
+    const read = refreshedOutputs(createdPair(), both(changed, { ...adoptable, oid: 16385 }));
+    expect(read.oids).to.deep.equal({ [USERS.username2]: 16385 });
+    expect(read.passwords).to.deep.equal({ app_user_1: "p1", app_user_2: "p2" });
+  });
+
+  it("takes as OIDs only whole numbers from 1 to 2^32 - 1 by role name", () => {
+    expect(isOidMap({ a: 1, b: 0xffffffff })).to.equal(true);
+    for (const bad of [{ a: 0 }, { a: 2 ** 32 }, { a: 1.5 }, { a: "1" }, { "": 1 }, [], null]) {
+      expect(isOidMap(bad), JSON.stringify(bad)).to.equal(false);
+    }
+    expect(pairRequestProblems({ ...request(), expectedOids: { a: -1 } }, "req")).to.deep.equal([
+      "req.expectedOids must be an object of role names to OIDs",
+    ]);
+  });
+});

@@ -42,6 +42,8 @@ describe("resolveInputs", () => {
       statementSeconds: 30,
       lockSeconds: 60,
     });
+    expect(resolved.liveSessions).to.equal("refuse");
+    expect(resolved.ownership).to.equal("warn");
   });
 
   it("keeps given values", () => {
@@ -371,6 +373,11 @@ describe("inputProblems on hostile input, every problem exact", () => {
     ],
     ["esc token empty", esc({ accessToken: "" }), ["esc.accessToken must be a non-empty string"]],
     ["esc token number", esc({ accessToken: 5 }), ["esc.accessToken must be a non-empty string"]],
+    [
+      "esc token of whitespace",
+      esc({ accessToken: " \n" }),
+      ["esc.accessToken must be a non-empty string"],
+    ],
     ["esc apiUrl ftp", esc({ apiUrl: "ftp://x" }), ["esc.apiUrl must be an http(s) URL"]],
     ["esc apiUrl number", esc({ apiUrl: 5 }), ["esc.apiUrl must be an http(s) URL"]],
     [
@@ -465,6 +472,21 @@ describe("inputProblems on hostile input, every problem exact", () => {
       { ...hostileBase(), liveSessions: "always" },
       ["liveSessions must be one of refuse, warn, ignore"],
     ],
+    ...[-1, 1.5, "600", 2_592_001, null, NaN].map((bad): [string, unknown, string[]] => [
+      `live-session idle window ${String(bad)}`,
+      { ...hostileBase(), liveSessionsIdleSeconds: bad },
+      ["liveSessionsIdleSeconds must be a whole number from 0 to 2592000"],
+    ]),
+    [
+      "ownership bad",
+      { ...hostileBase(), ownership: "refuses" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
+    [
+      "ownership in capitals",
+      { ...hostileBase(), ownership: "WARN" },
+      ["ownership must be one of warn, refuse, ignore"],
+    ],
     [
       "timeouts array",
       { ...hostileBase(), timeouts: [] },
@@ -556,6 +578,7 @@ describe("inputProblems on hostile input, every problem exact", () => {
       scramIterations: UNKNOWN,
       timeouts: { connectSeconds: UNKNOWN },
       liveSessions: UNKNOWN,
+      ownership: UNKNOWN,
     };
     expect(inputProblems(unknown)).to.deep.equal([]);
     expect(
@@ -786,11 +809,20 @@ describe("the patterns behind the connector, ESC and name checks, at their edges
       esc,
       rotationTrigger: 0,
       liveSessions: "warn",
+      ownership: "refuse",
+      liveSessionsIdleSeconds: 0,
     });
+    expect(resolved.liveSessionsIdleSeconds).to.equal(0);
+    const minimal = {
+      database: { host: "h", database: "d", managingUser: { username: "m", password: "p" } },
+      rotateUsers: { username1: "a", username2: "b" },
+    };
+    expect(resolveInputs(minimal).liveSessionsIdleSeconds).to.equal(3600);
     expect(resolved.state).to.deep.equal(state);
     expect(resolved.esc).to.deep.equal(esc);
     expect(resolved.rotationTrigger).to.equal(0);
     expect(resolved.liveSessions).to.equal("warn");
+    expect(resolved.ownership).to.equal("refuse");
     expect(resolved.database.connector).to.deep.equal({
       awsLambda: {
         lambdaArn: ARN,

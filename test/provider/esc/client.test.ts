@@ -56,6 +56,36 @@ describe("escClient (local ESC stand-in, real esc-sdk)", () => {
     expect(await client.readRevision(9)).to.equal(undefined);
   });
 
+  it("reads a document that is also JSON as the text it is, not as a parsed object", async () => {
+    const at = location();
+    const client = escClient(at);
+    await client.create();
+    expect((await client.read())!.yaml).to.equal("{}\n");
+    await client.update('{"values": {"a": 1}}\n', (await client.read())!.etag);
+    const stored = api.stored(`acme/payments/${at.environment}`);
+    expect(stored).to.match(/^\{ "values": \{ "a": 1 \} \}\n$/);
+    expect((await client.read())!.yaml).to.equal(stored);
+    expect((await client.readRevision(2))!.yaml).to.equal(stored);
+  });
+
+  it("a failed read of a document (a body read as text) reports the service's message", async () => {
+    const at = location();
+    const client = escClient(at);
+    await client.create();
+    api.beforeRequest = (method) =>
+      method === "GET" ? { status: 500, message: "Internal Server Error" } : undefined;
+    try {
+      const error = await rejection(client.read());
+      expect(error).to.be.instanceOf(EscError);
+      expect(error.message).to.equal(
+        `reading ESC environment acme/payments/${at.environment} failed (HTTP 500): ` +
+          "Internal Server Error",
+      );
+    } finally {
+      api.beforeRequest = undefined;
+    }
+  });
+
   it("a write naming a revision that is no longer the newest fails with EscConflictError", async () => {
     const at = location();
     const client = escClient(at);

@@ -12,7 +12,7 @@ import {
   rotatorStateNode,
 } from "../../../provider/esc/documents";
 import { escClient } from "../../../provider/esc/client";
-import { EscConflictError, EscError } from "../../../provider/errors";
+import { EscConflictError, EscError, ValidationError } from "../../../provider/errors";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import { SEED_CREDENTIALS, SEED_ROTATOR, seedYaml } from "../../fixtures/seed";
@@ -236,6 +236,114 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     );
     expect(error).to.be.instanceOf(EscError);
     expectNoSecrets(renderings(error), ["leaky-password-123"]);
+  });
+
+  /** A document whose `values.list` holds `count` aliases of one anchored scalar. */
+  const aliases = (count: number) =>
+    `values:\n  base: &b shared\n  list: [${Array(count).fill("*b").join(", ")}]\n`;
+
+  it("check refuses a document create could not read (100 aliases and more): nothing is written", async () => {
+    const tooMany =
+      "yaml has too many aliases (*anchor references) to read: the YAML parser stops at 100 " +
+      "expansions, its guard against alias bombs; write some of the values out in full";
+    for (const count of [100, 101]) await refused(inputs(aliases(count)), tooMany);
+    await refused(
+      inputs("values:\n  a: *x\n  b: &x 1\n"),
+      "yaml has an alias (*name) before the anchor (&name) it refers to",
+    );
+  });
+  async function refused(i: EscEnvironmentInputs, problem: string) {
+    const checked = await esc.check({}, i as unknown as Record<string, unknown>);
+    expect(checked.failures!.map((f) => f.reason)).to.deep.equal([problem]);
+    const start = api.requests.length;
+    const error = await rejection(esc.create(i));
+    expect(error).to.be.instanceOf(ValidationError);
+    expect(error.message).to.equal(`invalid input: ${problem}`);
+    expect(api.requests.length, "requests by the refused create").to.equal(start);
+    expect(api.stored(key(i))).to.equal(undefined);
+  }
+
+  it("takes a document of 99 aliases through check, create, update and refresh", async () => {
+    const i = inputs(aliases(99));
+    expect((await esc.check({}, i as unknown as Record<string, unknown>)).failures).to.deep.equal(
+      [],
+    );
+    const { outs } = await esc.create(i);
+    expect(parse(api.stored(key(i))!).values.list).to.have.length(99);
+    const { outs: next } = await esc.update(key(i), outs as EscEnvironmentOutputs, {
+      ...i,
+      yaml: aliases(98),
+    });
+    const refreshed = await esc.read(key(i), next as EscEnvironmentOutputs);
+    expect(refreshed.props).to.deep.equal(next);
+  });
+
+  it("a create that failed after ESC made the environment: the next create adopts it", async () => {
+    const i = inputs(credentials);
+    // The write fails: ESC holds the empty environment the create made.
+    api.beforeRequest = (method, path) =>
+      method === "PATCH" && path.endsWith(`/${i.name}`)
+        ? { status: 500, message: "injected" }
+        : undefined;
+    const failed = await rejection(esc.create(i)).finally(() => (api.beforeRequest = undefined));
+    expect(failed).to.be.instanceOf(EscError);
+    expect(failed.message).to.include("HTTP 500");
+    expect(api.revisions(key(i))).to.have.length(1);
+
+    const { id, outs } = await esc.create(i);
+    expect(id).to.equal(key(i));
+    expect(await escClient({ ...i, environment: i.name }).openValue("managingUser")).to.deep.equal({
+      username: "rotation_manager",
+      password: "manager-secret-1234",
+    });
+    expect((outs as EscEnvironmentOutputs).etag).to.equal(api.revisions(key(i)).at(-1)!.etag);
+  });
+
+  it("a create that failed after its write: the next create adopts the environment it wrote", async () => {
+    const i = inputs(credentials);
+    let reads = 0;
+    // The read-back after the write fails: ESC holds our document, Pulumi records nothing.
+    api.beforeRequest = (method, path) =>
+      method === "GET" && path.endsWith(`/${i.name}`) && (reads += 1) === 2
+        ? { status: 500, message: "injected" }
+        : undefined;
+    const failed = await rejection(esc.create(i)).finally(() => (api.beforeRequest = undefined));
+    expect(failed.message).to.include("HTTP 500");
+    expect(api.revisions(key(i))).to.have.length(2);
+
+    const { outs } = await esc.create(i);
+    expect((outs as EscEnvironmentOutputs).etag).to.equal(api.revisions(key(i)).at(-1)!.etag);
+    const { outs: next } = await esc.update(key(i), outs as EscEnvironmentOutputs, {
+      ...i,
+      yaml: credentials.replace("rotation_manager", "other_manager"),
+    });
+    expect(parse(api.stored(key(i))!).values.managingUser.username).to.equal("other_manager");
+    expect((next as EscEnvironmentOutputs).etag).to.equal(api.revisions(key(i)).at(-1)!.etag);
+  });
+
+  it("create never takes over an environment someone else made: says so and how to go on", async () => {
+    const theirs: [string, string[]][] = [
+      ["another document, written once", ["{}\n", "values:\n  theirs: 1\n"]],
+      // The same document, but not as a create writes it: edited a second time.
+      ["this document, written twice", ["{}\n", "values: {}\n", credentials]],
+      ["this document, with other secrets, made at once", [credentials.replace("-1234", "-5678")]],
+    ];
+    for (const [what, revisions] of theirs) {
+      const i = inputs(credentials);
+      for (const yaml of revisions) api.write(key(i), yaml);
+      const before = api.revisions(key(i)).length;
+      const error = await rejection(esc.create(i));
+      expect(error, what).to.be.instanceOf(EscError);
+      expect(error).to.not.be.instanceOf(EscConflictError);
+      expect((error as EscError).status).to.equal(409);
+      expect(error.message).to.equal(
+        `ESC environment ${key(i)} already exists, and not as an earlier create of this ` +
+          `resource left it; nothing was changed. Delete it (\`pulumi env rm ${key(i)}\`) if ` +
+          `nothing in it is needed, or choose another environment name`,
+      );
+      expect(api.revisions(key(i))).to.have.length(before);
+      expectNoSecrets(renderings(error), ["manager-secret-1234", "manager-secret-5678", ESC_TOKEN]);
+    }
   });
 
   it("deletes the environment, and a second delete is fine", async () => {

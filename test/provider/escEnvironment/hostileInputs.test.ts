@@ -59,6 +59,9 @@ describe("EscEnvironment hostile inputs (local ESC stand-in)", () => {
     ["a javascript: apiUrl", { apiUrl: "javascript:alert(1)" }, /^apiUrl must be an http/],
     ["a file: apiUrl", { apiUrl: "file:///etc/passwd" }, /^apiUrl must be an http/],
     ["an apiUrl with a space", { apiUrl: "http://a b" }, /^apiUrl must be an http/],
+    ["an empty token", { accessToken: "" }, /^accessToken must be a non-empty string/],
+    ["a token of whitespace only", { accessToken: "\r\n" }, /^accessToken must be a non-empty/],
+    ["a token that is not text", { accessToken: 12345 }, /^accessToken must be/],
   ];
 
   for (const [label, patch, message] of REFUSED) {

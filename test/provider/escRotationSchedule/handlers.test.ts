@@ -179,6 +179,39 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
     expect(api.requests.length).to.equal(start);
   });
 
+  it("reads a schedule key given as undefined as absent: check, create, diff, update", async () => {
+    const once = inFuture(2);
+    const onceWithCron = { once, cron: undefined } as never;
+    const cronWithOnce = { cron: "0 3 * * *", once: undefined } as never;
+    for (const given of [onceWithCron, cronWithOnce]) {
+      const checked = await schedule.check({}, { ...inputs(), schedule: given });
+      expect(checked.failures).to.deep.equal([]);
+    }
+    const i = inputs({ schedule: onceWithCron });
+    const start = api.requests.length;
+    const { id, outs } = await schedule.create(i);
+    expect(JSON.parse(api.requests.at(-1)!.body)).to.deep.equal({
+      scheduleOnce: new Date(once).toISOString(),
+      secretRotationRequest: { environmentPath: "" },
+    });
+    expect(requestsSince(start)).to.deep.equal(["GET …", "POST …"]);
+    const o = outs as EscRotationScheduleOutputs;
+    expect(o.nextExecution).to.equal(new Date(once).toISOString());
+    // The same schedule spelled without the undefined key is no change; a cron is one.
+    expect((await schedule.diff(id, o, { ...i, schedule: { once } })).changes).to.equal(false);
+    const toCron = { ...i, schedule: cronWithOnce };
+    expect((await schedule.diff(id, o, toCron)).changes).to.equal(true);
+    const { outs: next } = await schedule.update(id, o, toCron);
+    expect(JSON.parse(api.requests.at(-1)!.body)).to.deep.equal({
+      scheduleCron: "0 3 * * *",
+      secretRotationRequest: { environmentPath: "" },
+    });
+    expect(api.schedules(nameOf(i))[0].scheduleCron).to.equal("0 3 * * *");
+    expect((next as EscRotationScheduleOutputs).nextExecution).to.match(/T03:00:00\.000Z$/);
+    const refreshed = await schedule.read(id, next as EscRotationScheduleOutputs);
+    expect(refreshed.props.schedule).to.deep.equal(cronWithOnce);
+  });
+
   it("an update moving a one-time schedule into the past is refused before any request", async () => {
     const i = inputs({ schedule: { once: inFuture(1) } });
     const { id, outs } = await schedule.create(i);

@@ -78,6 +78,7 @@ describe("EscRotationSchedule hostile inputs (local ESC stand-in)", () => {
     ["a project with a colon", { project: "p:q" }, /^project must be/],
     ["an empty token", { accessToken: "" }, /^accessToken must be a non-empty string/],
     ["a token that is not text", { accessToken: 12345 }, /^accessToken must be/],
+    ["a token of whitespace only", { accessToken: " \n" }, /^accessToken must be a non-empty/],
     ["a javascript: apiUrl", { apiUrl: "javascript:alert(1)" }, /^apiUrl must be an http/],
   ];
 

@@ -7,6 +7,7 @@ import * as postgresRotationProvider from "../../../provider/postgresRotation/po
 import {
   clientConfig,
   connect,
+  sessionLost,
   tlsOptions,
   translateError,
 } from "../../../provider/postgres/connection";
@@ -86,6 +87,41 @@ describe("clientConfig", () => {
         "1,000,000): set scramIterations to 100000 or less and rotate; each rotation gives the " +
         "user it changes a new verifier, so two renew both users",
     );
+  });
+});
+
+describe("translateError on a session that is over", () => {
+  const context = {
+    action: "locking",
+    username: "m",
+    database: { host: "h", port: 5432, database: "d", ssl: { mode: "disable" as const } },
+    secrets: [],
+  };
+
+  it("is a ConnectionError, never a bare RotationError, when pg says the client is not queryable", () => {
+    const error = translateError(
+      new Error("Client has encountered a connection error and is not queryable"),
+      context,
+    );
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.include("the connection was lost");
+    expect(sessionLost(error)).to.equal(true);
+  });
+
+  it("tells a session that is over from one that only failed a statement", () => {
+    const coded = (code: string) => Object.assign(new Error("x"), { code });
+    for (const over of [
+      coded("57P01"),
+      coded("57P02"),
+      coded("08006"),
+      coded("ECONNRESET"),
+      new Error("Connection terminated unexpectedly"),
+    ]) {
+      expect(sessionLost(translateError(over, context)), String(over)).to.equal(true);
+    }
+    for (const alive of [coded("42501"), coded("55P03"), coded("57014"), coded("53100")]) {
+      expect(sessionLost(translateError(alive, context)), String(alive)).to.equal(false);
+    }
   });
 });
 

@@ -2,12 +2,18 @@
  * provider/postgres/pool.ts on a real server: a bounded number of connections per server from
  * one process, and the managing user's session reused by the next rotation.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { expect } from "chai";
+import type { Credential } from "../../../provider/core/types";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
+import { connect } from "../../../provider/postgres/connection";
 import {
   DEFAULT_MAX_CONNECTIONS,
+  IDLE_MS,
   MAX_CONNECTIONS_VARIABLE,
+  leaseSession,
   maxConnections,
 } from "../../../provider/postgres/pool";
 import { postgresShell } from "../../../provider/postgres/shell";
@@ -96,4 +102,135 @@ describe("postgres/pool", function () {
     await shell.changePassword(pair.username1, generatePassword());
     expect(logins()).to.equal(before);
   });
+
+  describe("sessions that die while kept", () => {
+    const shellFor = (pair: { username1: string; username2: string }) =>
+      postgresShell(resolveInputs({ database: pg.database, rotateUsers: pair }));
+    const managerLogins = () =>
+      (pg.server.readLog().match(/connection authorized: user=rotation_manager/g) ?? []).length;
+    /** The rotator's sessions on the server now. */
+    const sessions = () =>
+      pg.asSuperuser(async (c) => {
+        const { rows } = await c.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pulumi-postgres-rotator'",
+        );
+        return rows[0].n;
+      });
+    /** Waits (at most `ms`) until the rotator has no session left on the server. */
+    const noSessionsWithin = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while ((await sessions()) > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return sessions();
+    };
+
+    it("closes a kept session after IDLE_MS: none of the rotator's is left on the server", async () => {
+      expect(await noSessionsWithin(IDLE_MS * 3), "sessions of earlier tests").to.equal(0);
+      const pair = await pg.createPair();
+      await shellFor(pair).changePassword(pair.username1, generatePassword());
+      expect(await sessions(), "the kept session").to.equal(1);
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      expect(await noSessionsWithin(1000)).to.equal(0);
+    });
+
+    it("a rotation at once after the server restarted (a failover) succeeds on a fresh login", async () => {
+      const [first, second] = [await pg.createPair(), await pg.createPair()];
+      await shellFor(first).changePassword(first.username1, generatePassword());
+      const restarted = Date.now();
+      await pg.server.restart();
+      // Else the pool's idle timer closed the kept session first, and nothing would be tested.
+      expect(Date.now() - restarted, "restart time").to.be.below(IDLE_MS);
+      const password = generatePassword();
+      await shellFor(second).changePassword(second.username1, password);
+      expect(await pg.canLogin(second.username1, password)).to.equal(true);
+    });
+
+    it("a rotation after the kept session was terminated (pg_terminate_backend) succeeds", async () => {
+      const [first, second] = [await pg.createPair(), await pg.createPair()];
+      await shellFor(first).changePassword(first.username1, generatePassword());
+      await pg.asSuperuser((c) =>
+        c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotation_manager'",
+        ),
+      );
+      const password = generatePassword();
+      await shellFor(second).changePassword(second.username1, password);
+      expect(await pg.canLogin(second.username1, password)).to.equal(true);
+    });
+
+    it("drops a kept session as soon as its connection ends while idle, and gives its place back", async () => {
+      const server = `${pg.server.host}:${pg.server.port}`;
+      const identity = ["pool.test", generatePassword()];
+      const manager = pg.manager;
+      const open = () =>
+        connect(
+          { host: pg.server.host, port: pg.server.port, database: "app", ssl: { mode: "disable" } },
+          manager,
+          { connectSeconds: 10, statementSeconds: 10, lockSeconds: 10 },
+          {
+            secrets: [manager.password],
+          },
+        );
+      const first = await leaseSession(server, identity, open);
+      const ended = new Promise((resolve) => first.client.once("end", resolve));
+      first.release(true);
+      await pg.asSuperuser((c) =>
+        c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotation_manager'",
+        ),
+      );
+      await ended;
+      // All three places are free again: three new sessions, none of them the dead one.
+      const leases = await Promise.all([1, 2, 3].map(() => leaseSession(server, identity, open)));
+      for (const lease of leases) lease.release(false);
+      expect(leases.map((lease) => lease.client)).to.not.include(first.client);
+      expect(leases.map((lease) => lease.reused)).to.deep.equal([false, false, false]);
+    });
+
+    it("replaces a kept session found dead at its first use by a fresh login, once", async () => {
+      const [first, second] = [await pg.createPair(), await pg.createPair()];
+      await shellFor(first).changePassword(first.username1, generatePassword());
+      const logins = managerLogins();
+      // Blocks this process while the server ends the kept session (as a Lambda frozen through
+      // a failover): the pool learns of it only when the rotation's first statement fails.
+      terminateManagerSessionsBlocking(pg.server, pg.server.superuser);
+      const password = generatePassword();
+      await shellFor(second).changePassword(second.username1, password);
+      expect(await pg.canLogin(second.username1, password)).to.equal(true);
+      expect(managerLogins() - logins, "fresh logins").to.equal(1);
+    });
+  });
 });
+
+/**
+ * Terminates every session of rotation_manager from a child process this one waits for, so
+ * that this process sees none of it happen until it next reads its sockets.
+ */
+function terminateManagerSessionsBlocking(
+  server: { host: string; port: number },
+  superuser: Credential,
+): void {
+  const script = `
+    const { Client } = require("pg");
+    const count = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'rotation_manager'";
+    (async () => {
+      const c = new Client(JSON.parse(process.env.TARGET));
+      await c.connect();
+      await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotation_manager'");
+      while ((await c.query(count)).rows[0].n > 0) await new Promise((r) => setTimeout(r, 10));
+      await c.end();
+    })().catch((e) => { console.error(e.message); process.exit(1); });`;
+  const target = {
+    ...server,
+    user: superuser.username,
+    password: superuser.password,
+    database: "postgres",
+  };
+  const result = spawnSync(process.execPath, ["-e", script], {
+    cwd: path.join(__dirname, "..", "..", ".."),
+    env: { ...process.env, TARGET: JSON.stringify(target) },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`terminating failed: ${result.stderr}`);
+}

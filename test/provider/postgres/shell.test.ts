@@ -14,7 +14,7 @@ import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
 import type { UserPair } from "../../../provider/core/types";
 import { WHOAMI_SQL, lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
-import { postgresShell } from "../../../provider/postgres/shell";
+import { ownedObjectsMessage, postgresShell } from "../../../provider/postgres/shell";
 import { startPgProxy, type PgProxy } from "../../support/pgProxy";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import {
@@ -480,4 +480,74 @@ describe("pg_stat_statements never sees a plaintext password", function () {
       expectNoSecrets(statements, passwords);
     });
   }
+});
+
+describe("ownedObjectsMessage (pure)", () => {
+  const owned = {
+    byOwner: { app_user_2: 6, app_user_1: 1 },
+    elsewhere: {},
+    examples: [
+      ["schema", "billing"],
+      ["table", "billing.orders"],
+      ["sequence", "billing.orders_id_seq"],
+      ["database", "reports"],
+      ["view", "billing.v"],
+    ] as [string, string][],
+  };
+
+  it("warns with the count by owner, three names, the rest counted, and the fix", () => {
+    expect(ownedObjectsMessage("app_user_1", owned, "warn", "app")).to.equal(
+      'changing the password of "app_user_1" anyway (ownership: "warn"): the pair\'s users own ' +
+        '7 database object(s) themselves ("app_user_1" owns 1, "app_user_2" owns 6), in "app": ' +
+        'schema "billing", table "billing.orders", sequence "billing.orders_id_seq", and 4 more. ' +
+        "Other databases hold none. After the switch the other user cannot ALTER, DROP or " +
+        "TRUNCATE what its partner owns, so the next migration fails. Have a group own them: " +
+        "set ownerRole (both users' sessions then create objects as that group), and hand over " +
+        'what exists with REASSIGN OWNED BY "app_user_1" TO <group>; REASSIGN OWNED BY ' +
+        '"app_user_2" TO <group>; in "app"',
+    );
+  });
+
+  it("refuses with the way to rotate regardless; counts other databases without names", () => {
+    const message = ownedObjectsMessage(
+      "app_user_1",
+      { byOwner: { app_user_2: 3 }, elsewhere: { reports: 2 }, examples: [["table", "t"]] },
+      "refuse",
+      "app",
+    );
+    expect(message).to.match(/^refusing to change the password of "app_user_1": /);
+    expect(message).to.include('("app_user_2" owns 3), in "app": table "t". In other databases');
+    expect(message).to.include('(counted, not named: run the fix in each): "reports" 2.');
+    expect(message).to.include('in "app" and in each other database named');
+    expect(message).to.match(/; or set ownership to "warn" or "ignore" to rotate regardless$/);
+    // Nothing here, all elsewhere: no list of names.
+    expect(
+      ownedObjectsMessage(
+        "u",
+        { byOwner: { u: 2 }, elsewhere: { other: 2 }, examples: [] },
+        "warn",
+        "app",
+      ),
+    ).to.include('("u" owns 2). In other databases');
+  });
+
+  it("writes every name from the server as an escaped JSON string, one line", () => {
+    const forged = 'x"\n\u2028warning: all good';
+    const message = ownedObjectsMessage(
+      forged,
+      {
+        byOwner: { [forged]: 2 },
+        elsewhere: { [forged]: 1 },
+        examples: [["table", `public.${forged}`]],
+      },
+      "refuse",
+      forged,
+    );
+    expect(message).to.not.match(/[\n\u2028]/);
+    expect(message).to.include('table "public.x\\"\\n\\u2028warning: all good"');
+    // In SQL, the owner is a quoted identifier.
+    expect(message).to.include(
+      'REASSIGN OWNED BY "x""\\u000a\\u2028warning: all good" TO <group>;',
+    );
+  });
 });

@@ -9,6 +9,7 @@ import {
   grantRoleSql,
   lockKeyText,
   lockRoleSql,
+  OWNED_OBJECTS_SQL,
   quoteIdentifier,
   quoteLiteral,
   resetSettingSql,
@@ -83,14 +84,51 @@ describe("sql builders", () => {
       expect(sql).to.match(/FROM pg_catalog\.pg_roles r\b.*WHERE r\.rolname = \$1$/);
     }
     expect(withSessions).to.include(
-      "s.sessions, s.addresses, s.oldest FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
-        "count(*)::int AS sessions, coalesce(array_agg(DISTINCT host(a.client_addr)) " +
-        "FILTER (WHERE a.client_addr IS NOT NULL), '{}') AS addresses, " +
-        "min(a.backend_start) AS oldest FROM pg_catalog.pg_stat_get_activity(NULL) a " +
-        "WHERE a.usesysid = r.oid AND a.application_name IS DISTINCT FROM $2) s",
+      "s.sessions, s.addresses, s.oldest, s.idle_sessions, s.idle_addresses " +
+        "FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
+        "count(*) FILTER (WHERE NOT a.parked)::int AS sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND NOT a.parked), '{}') AS addresses, " +
+        "min(a.backend_start) FILTER (WHERE NOT a.parked) AS oldest, " +
+        "count(*) FILTER (WHERE a.parked)::int AS idle_sessions, " +
+        "coalesce(array_agg(DISTINCT host(a.client_addr)) " +
+        "FILTER (WHERE a.client_addr IS NOT NULL AND a.parked), '{}') AS idle_addresses " +
+        "FROM (SELECT g.client_addr, g.backend_start, " +
+        "coalesce(g.state = 'idle' AND g.state_change < " +
+        "clock_timestamp() - make_interval(secs => $3::int), false) AS parked " +
+        "FROM pg_catalog.pg_stat_get_activity(NULL) g " +
+        "WHERE g.usesysid = r.oid AND g.application_name IS DISTINCT FROM $2) a) s",
     );
     expect(without).to.not.include("pg_stat_get_activity");
     expect(without).to.not.include("$2");
+    expect(without).to.not.include("$3");
+    // The ownership column only when asked, beside the others: the same row, no round trip.
+    for (const sql of [withSessions, without]) expect(sql).to.not.include("pg_shdepend");
+  });
+
+  it("reads how many objects the pair's users own as one more column of the same statement", () => {
+    const compact = (sql: string) => sql.replace(/\s+/g, " ").trim();
+    for (const withSessions of [true, false]) {
+      const sql = compact(roleUnderLockSql(withSessions, true));
+      const plain = compact(roleUnderLockSql(withSessions));
+      // Everything else as without it, the column added after the comment.
+      expect(sql.replace(/, \(SELECT coalesce\(jsonb_object_agg.* AS owned/, "")).to.equal(plain);
+      expect(sql).to.include(
+        "AS comment, (SELECT coalesce(jsonb_object_agg(c.owner, c.n), '{}') FROM " +
+          "(SELECT u.rolname::text AS owner, count(*) AS n FROM pg_catalog.pg_roles u " +
+          "JOIN pg_catalog.pg_shdepend d ON d.refclassid = 'pg_catalog.pg_authid'::regclass " +
+          "AND d.refobjid = u.oid AND d.deptype = 'o' WHERE u.rolname IN ($1, $4) AND " +
+          "d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass, " +
+          "'pg_catalog.pg_user_mapping'::regclass) GROUP BY u.rolname) c) AS owned",
+      );
+      expect(sql).to.match(/WHERE r\.rolname = \$1$/);
+    }
+    // Names and places only in the statement read when a count is not 0.
+    const details = compact(OWNED_OBJECTS_SQL);
+    expect(details).to.include("WHERE u.rolname IN ($1, $2)");
+    expect(details).to.include("d.dbid IN (0, (SELECT oid FROM pg_catalog.pg_database");
+    expect(details).to.include("pg_catalog.pg_identify_object(f.classid, f.objid, 0)");
+    expect(details).to.match(/ORDER BY objid LIMIT 5\b/);
   });
 
   it("creates a role only with a verifier, with an optional whole-number connection limit", () => {

@@ -17,7 +17,7 @@ import {
   stateFromOpenedValue,
   withRotatorState,
 } from "../../../provider/esc/documents";
-import { EscConflictError, StateMismatchError } from "../../../provider/errors";
+import { EscConflictError, EscError, StateMismatchError } from "../../../provider/errors";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { Lifecycle } from "../../support/provider";
 import { rejection } from "../../support/secrets";
@@ -117,6 +117,89 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
     expect(await escState()).to.deep.equal(stateOf(outputs));
     // ESC saw Pulumi's write as one more revision, its password encrypted at rest.
     expect(api.stored(name)).to.not.include(outputs.current.password);
+  });
+
+  describe("rotateAfter measured from ESC's rotation history", () => {
+    const HOUR = 3_600_000;
+    const historyCalls = () =>
+      api.requests.filter((r) => r.method === "GET" && r.path.endsWith("/rotate/history")).length;
+    /** The diff as the engine asks for it, with outputs claiming the last rotation was `age` ago. */
+    async function diffAged(
+      life: Lifecycle,
+      news: RotationInputs,
+      age: number,
+    ): Promise<{ changes?: boolean; warned: string[] }> {
+      const warned: string[] = [];
+      const savedWarn = console.warn;
+      console.warn = (line: string) => warned.push(line);
+      try {
+        const olds = { ...life.outputs!, rotatedAt: new Date(Date.now() - age).toISOString() };
+        return { ...(await handlers.diff(life.id, olds, news)), warned };
+      } finally {
+        console.warn = savedWarn;
+      }
+    }
+
+    it("an ESC rotation since the outputs' old one makes the password young: no update", async () => {
+      const { name, inputs, life } = await setUp();
+      const aged = { ...inputs("1"), rotateAfter: "1h" };
+      await life.create(aged);
+      const before = historyCalls();
+      expect((await diffAged(life, aged, 3 * HOUR)).changes).to.equal(true);
+      expect(historyCalls()).to.equal(before + 1);
+
+      await api.rotate(name); // ESC rotates now: its history records the time
+      const after = await diffAged(life, aged, 3 * HOUR);
+      expect(after.changes).to.equal(false);
+      expect(after.warned).to.deep.equal([]);
+    });
+
+    it("ESC is not asked while the outputs alone say the password is young", async () => {
+      const { inputs, life } = await setUp();
+      const aged = { ...inputs("1"), rotateAfter: "1h" };
+      await life.create(aged);
+      const before = historyCalls();
+      expect((await diffAged(life, aged, 10 * 60_000)).changes).to.equal(false);
+      expect(historyCalls()).to.equal(before);
+    });
+
+    it("an old ESC rotation counts as the last one: the reason names ESC's time", async () => {
+      const { name, inputs, life } = await setUp();
+      const aged = { ...inputs("1"), rotateAfter: "1h" };
+      await life.create(aged);
+      await api.rotate(name);
+      const saved = process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD;
+      process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD = "2h";
+      try {
+        const due = await diffAged(life, aged, 5 * HOUR);
+        expect(due.changes).to.equal(true);
+        expect(due.warned.at(-1)).to.match(
+          /the password is 2h old .*; ESC last rotated values\.dbRotator at /,
+        );
+      } finally {
+        if (saved === undefined) delete process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD;
+        else process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD = saved;
+      }
+    });
+
+    it("a history ESC will not give fails the diff with an EscError without the token", async () => {
+      const { inputs, life } = await setUp();
+      const aged = { ...inputs("1"), rotateAfter: "1h" };
+      await life.create(aged);
+      api.beforeRequest = (_method, path) =>
+        path.endsWith("/rotate/history")
+          ? { status: 500, message: `boom ${ESC_TOKEN}` }
+          : undefined;
+      try {
+        const error = await rejection(diffAged(life, aged, 3 * HOUR));
+        expect(error).to.be.instanceOf(EscError);
+        expect(error.message).to.include("reading the rotation history of ESC environment");
+        expect(error.message).to.include("HTTP 500");
+        expect(error.message).to.not.include(ESC_TOKEN);
+      } finally {
+        api.beforeRequest = undefined;
+      }
+    });
   });
 
   it("refresh takes ESC's newer state once it logs in", async () => {

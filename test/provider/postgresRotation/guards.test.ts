@@ -192,6 +192,7 @@ for (const major of TEST_MAJORS) {
       for (const bad of [
         { scramIterations: 1_000_001 },
         { liveSessions: "sometimes" },
+        { liveSessionsIdleSeconds: -1 },
         { timeouts: { connectSeconds: 0 } },
       ]) {
         cases.push(await inputs(bad as never));
@@ -237,6 +238,132 @@ for (const major of TEST_MAJORS) {
         }),
       );
       expect(error).to.be.instanceOf(ConnectionError);
+    });
+  });
+}
+
+// The oldest and the newest major: pg_stat_activity's columns the guard reads are alike on all.
+const EDGE_MAJORS = TEST_MAJORS.filter((_, i) => i === 0 || i === TEST_MAJORS.length - 1);
+
+for (const major of EDGE_MAJORS) {
+  describe(`PostgresRotation's live-session guard and idle sessions on PostgreSQL ${major}`, function () {
+    let pg: TestCluster;
+    before(async () => {
+      pg = await cluster(major);
+    });
+
+    const sessionAs = async (username: string, password: string) => {
+      const client = new PgClient({
+        host: pg.server.host,
+        port: pg.server.port,
+        database: "app",
+        user: username,
+        password,
+      });
+      client.on("error", () => undefined);
+      await client.connect();
+      return client;
+    };
+    const statsForManager = (grant: boolean) =>
+      pg.asSuperuser((c) =>
+        c.query(
+          `${grant ? "GRANT" : "REVOKE"} pg_read_all_stats ${grant ? "TO" : "FROM"} ` +
+            quoteIdentifier(pg.manager.username),
+        ),
+      );
+    const rotated = async () => {
+      const base: RotationInputs = {
+        database: pg.database,
+        rotateUsers: await pg.createPair(),
+        rotationTrigger: "1",
+      };
+      const life = new Lifecycle(handlers);
+      await life.create(base);
+      await life.apply({ ...base, rotationTrigger: "2" });
+      return { base, life, previous: life.outputs!.previous };
+    };
+    const capturingWarnings = async (work: () => Promise<unknown>) => {
+      const warnings: string[] = [];
+      const original = console.warn;
+      console.warn = (line: string) => warnings.push(line);
+      try {
+        await work();
+      } finally {
+        console.warn = original;
+      }
+      return warnings.join("\n");
+    };
+
+    it("rotates past sessions idle longer than liveSessionsIdleSeconds, not past those in use", async () => {
+      await statsForManager(true);
+      const { base, life, previous } = await rotated();
+      const idle = await sessionAs(previous.username, previous.password!);
+      const other = await sessionAs(previous.username, previous.password!);
+      const zero = { ...base, rotationTrigger: "3", liveSessionsIdleSeconds: 0 };
+      try {
+        // Idle in a transaction: in use, however long.
+        await other.query("BEGIN");
+        await other.query("SELECT 1");
+        const inTransaction = await rejection(life.apply(zero));
+        expect(inTransaction).to.be.instanceOf(LiveSessionsError);
+        expect(inTransaction.message).to.include(
+          `"${previous.username}": it has 1 open session(s) in use`,
+        );
+        expect(inTransaction.message).to.include(
+          "and 1 session(s) from 127.0.0.1 idle for over 0 s",
+        );
+        await other.query("ROLLBACK");
+        // Active: in use.
+        const pid = (await other.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]
+          .pid;
+        const sleeping = other.query("SELECT pg_sleep(60)").catch(() => undefined);
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await pg.asSuperuser((c) =>
+            c.query("SELECT state FROM pg_stat_activity WHERE pid = $1", [pid]),
+          );
+          if (rows[0]?.state === "active") break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const active = await rejection(life.apply(zero));
+        expect(active).to.be.instanceOf(LiveSessionsError);
+        expect(active.message).to.include("it has 1 open session(s) in use");
+        await pg.asSuperuser((c) => c.query("SELECT pg_cancel_backend($1)", [pid]));
+        await sleeping;
+        // Idle, but for less than the window: in use.
+        const recent = await rejection(life.apply({ ...zero, liveSessionsIdleSeconds: 3600 }));
+        expect(recent).to.be.instanceOf(LiveSessionsError);
+        expect(recent.message).to.include("it has 2 open session(s) in use");
+        expect(life.outputs!.current.username).to.not.equal(previous.username);
+        expect(await pg.canLogin(previous.username, previous.password)).to.equal(true);
+        // Idle past the window: reported, and the rotation goes ahead.
+        const warnings = await capturingWarnings(() => life.apply(zero));
+        expect(warnings).to.include(
+          `changing the password of "${previous.username}": it has 2 session(s) from ` +
+            `127.0.0.1 idle for over 0 s (liveSessionsIdleSeconds), taken for a pooler's parked`,
+        );
+        expect(life.outputs!.current.username).to.equal(previous.username);
+      } finally {
+        await Promise.all([idle.end(), other.end()]);
+        await statsForManager(false);
+      }
+    });
+
+    it("counts as in use an idle session whose state the managing user may not see", async () => {
+      const { base, life, previous } = await rotated();
+      const idle = await sessionAs(previous.username, previous.password!);
+      try {
+        const error = await rejection(
+          life.apply({ ...base, rotationTrigger: "3", liveSessionsIdleSeconds: 0 }),
+        );
+        expect(error).to.be.instanceOf(LiveSessionsError);
+        expect(error.message).to.include("it has 1 open session(s) in use");
+        expect(error.message).to.include(
+          "grant pg_read_all_stats to the managing user to see them, and to let the guard " +
+            "tell idle sessions",
+        );
+      } finally {
+        await idle.end();
+      }
     });
   });
 }

@@ -15,7 +15,7 @@ import {
   PermissionDeniedError,
   ValidationError,
 } from "../../../provider/errors";
-import { rejection } from "../../support/secrets";
+import { expectNoSecrets, rejection } from "../../support/secrets";
 import { TEST_MAJORS, cluster, uniqueName, type TestCluster } from "../../support/servers";
 
 /** A resource's life as the engine drives it. */
@@ -305,6 +305,126 @@ for (const major of TEST_MAJORS) {
       await pg.asSuperuser((c) => c.query(`DROP TABLE ${table}`));
       await life.delete();
       expect(await exists(users.username1)).to.equal(false);
+      expect(await exists(users.username2)).to.equal(false);
+    });
+
+    /** An administrator drops `username` and creates a role of that name by hand (README SQL). */
+    const recreateByHand = async (username: string) => {
+      await pg.asSuperuser((c) => c.query(`DROP ROLE ${quoteIdentifier(username)}`));
+      await pg.createPair(username, uniqueName("other"));
+      const password = generatePassword();
+      await pg.setPassword(username, password);
+      return { password, groups: await membershipsOf(username) };
+    };
+
+    it("never drops a role created again by hand under the name of one it created", async () => {
+      const users = names();
+      const life = new PairLife();
+      await life.create(inputs(users, [await pg.createGroup()], { deleteUsersOnDestroy: true }));
+      const theirs = await recreateByHand(users.username1);
+      await life.delete();
+      expect(await pg.canLogin(users.username1, theirs.password)).to.equal(true);
+      expect(await exists(users.username2)).to.equal(false);
+    });
+
+    it("reports a role created again by hand, withdraws its password, neither adopts nor drops it", async () => {
+      const group = await pg.createGroup();
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [group], { deleteUsersOnDestroy: true }));
+      expect(Object.keys(out.oids!).sort()).to.deep.equal(
+        [users.username1, users.username2].sort(),
+      );
+      const theirs = await recreateByHand(users.username1);
+      const refreshed = await life.refresh();
+      expect(refreshed.drift).to.include(
+        `"${users.username1}" was dropped and created again outside Pulumi: it is not the role ` +
+          `this resource created or adopted`,
+      );
+      expect(Object.keys(refreshed.passwords)).to.deep.equal([users.username2]);
+      expect(refreshed.initialState).to.equal(undefined);
+      expect(refreshed.created).to.deep.equal([users.username2]);
+      // The next up refuses it, changing nothing: its memberships and password stay the admin's.
+      const error = await rejection(
+        life.apply(inputs(users, [group], { deleteUsersOnDestroy: true })),
+      );
+      expect(error).to.be.instanceOf(ForbiddenRoleError);
+      expect(error.message).to.include(`DROP ROLE "${users.username1}";`);
+      expect(error.message).to.include("nothing was changed");
+      expect(await membershipsOf(users.username1)).to.deep.equal(theirs.groups);
+      expect(await pg.canLogin(users.username1, theirs.password)).to.equal(true);
+      expectNoSecrets(error.message, [theirs.password, ...Object.values(out.passwords)]);
+      // Once the admin drops it, the next up creates it anew, with a password that logs in.
+      await pg.asSuperuser((c) => c.query(`DROP ROLE ${quoteIdentifier(users.username1)}`));
+      expect(await life.apply(inputs(users, [group], { deleteUsersOnDestroy: true }))).to.equal(
+        "update",
+      );
+      const again = life.outputs!;
+      expect(again.created).to.have.members([users.username1, users.username2]);
+      expect(await pg.canLogin(users.username1, again.passwords[users.username1])).to.equal(true);
+      expect(again.oids![users.username1]).to.not.equal(out.oids![users.username1]);
+      await life.delete();
+      expect(await exists(users.username1)).to.equal(false);
+      expect(await exists(users.username2)).to.equal(false);
+    });
+
+    it("hands over an initial state that logs in after a dropped user is created again", async () => {
+      const group = await pg.createGroup();
+      const users = names();
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [group]));
+      await pg.asSuperuser((c) => c.query(`DROP ROLE ${quoteIdentifier(users.username1)}`));
+      const refreshed = await life.refresh();
+      // A password that no longer logs in is withdrawn at once.
+      expect(Object.keys(refreshed.passwords)).to.deep.equal([users.username2]);
+      expect(refreshed.initialState).to.equal(undefined);
+      expect(await life.apply(inputs(users, [group]))).to.equal("update");
+      const { passwords, initialState } = life.outputs!;
+      expect(passwords[users.username1]).to.not.equal(out.passwords[users.username1]);
+      expect(initialState).to.deep.equal({
+        current: { username: users.username1, password: passwords[users.username1] },
+        previous: { username: users.username2, password: passwords[users.username2] },
+      });
+      expect(await pg.canLogin(users.username1, initialState!.current.password)).to.equal(true);
+      expect(await pg.canLogin(users.username2, initialState!.previous.password!)).to.equal(true);
+    });
+
+    it("with deleteUsersOnDestroy drops the user it created and keeps the one it adopted", async () => {
+      const existing = await pg.createPair();
+      const group = (await membershipsOf(existing.username1))[0];
+      if (major >= 16) {
+        const sql = `GRANT ${quoteIdentifier(group)} TO ${quoteIdentifier(pg.manager.username)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`;
+        await pg.asSuperuser((c) => c.query(sql));
+      }
+      const p1 = generatePassword();
+      await pg.setPassword(existing.username1, p1);
+      const users = { username1: existing.username1, username2: uniqueName("pair_new") };
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [group], { deleteUsersOnDestroy: true }));
+      expect(out.created).to.deep.equal([users.username2]);
+      expect(Object.keys(out.oids!).sort()).to.deep.equal(
+        [users.username1, users.username2].sort(),
+      );
+      await life.delete();
+      expect(await pg.canLogin(users.username1, p1)).to.equal(true);
+      expect(await exists(users.username2)).to.equal(false);
+    });
+
+    it("outputs of the previous version (no OIDs): delete keeps the users until a refresh records them", async () => {
+      const users = names();
+      const life = new PairLife();
+      await life.create(inputs(users, [await pg.createGroup()], { deleteUsersOnDestroy: true }));
+      const { oids: _oids, ...legacy } = life.outputs!;
+      void _oids;
+      life.outputs = legacy as UserPairOutputs;
+      const theirs = await recreateByHand(users.username1);
+      await life.delete();
+      expect(await exists(users.username2)).to.equal(true);
+      // A refresh records the OID of the user still as applied, never of the one changed by hand.
+      const refreshed = await life.refresh();
+      expect(Object.keys(refreshed.oids!)).to.deep.equal([users.username2]);
+      await life.delete();
+      expect(await pg.canLogin(users.username1, theirs.password)).to.equal(true);
       expect(await exists(users.username2)).to.equal(false);
     });
 
