@@ -87,7 +87,11 @@ describe(`connector handler: hostile events on PostgreSQL ${newest}`, function (
     ["type mysql", (e) => ({ ...e, type: "mysql" }), /mysql/],
     [
       "a user-pair drop of a list that is not one",
-      (e) => ({ ...e, rotateUser: undefined, userPair: { action: "drop", usernames: "x" } }),
+      (e) => ({
+        ...e,
+        rotateUser: undefined,
+        userPair: { action: "drop", usernames: "x", oids: {} },
+      }),
       /userPair\.usernames/,
     ],
     ["JSON text cut short", (e) => JSON.stringify(e).slice(0, -1), /not JSON/],
