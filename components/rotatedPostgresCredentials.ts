@@ -21,6 +21,7 @@ import {
   UNKNOWN,
   escLocationProblems,
   liveSessionsIdleSecondsProblems,
+  scramIterationsProblems,
 } from "../provider/core/validate";
 import { scheduleProblems } from "../provider/core/schedule";
 import { rotateAfterProblems } from "../provider/core/rotateAfter";
@@ -176,7 +177,11 @@ export interface RotatedPostgresCredentialsArgs {
   readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
   /** How passwords are generated. @default { length: 32, characters: URL-safe } */
   readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
-  /** PBKDF2 iterations of the SCRAM-SHA-256 verifiers. @default 4096 */
+  /**
+   * PBKDF2 iterations of the SCRAM-SHA-256 verifiers, from 4096 to 100,000: node-postgres
+   * refuses, with its default `scramMaxIterations`, to log in with a verifier of more.
+   * @default 4096
+   */
   readonly scramIterations?: pulumi.Input<number>;
   /** @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
   readonly timeouts?: pulumi.Input<Timeouts>;
@@ -336,6 +341,11 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         `${name}: database.ssl has no effect with a connector: TLS is the Lambda's setting ` +
           `(connector.create.sslMode, verify-full by default); remove database.ssl`,
       );
+    }
+    // A plain count is checked now, before any child; an Output by the children's providers.
+    if (typeof args.scramIterations === "number") {
+      const issues = scramIterationsProblems(args.scramIterations, "scramIterations");
+      if (issues.length > 0) throw fail(`${name}: ${issues.join("; ")}`);
     }
     // A plain value is checked now; an Output or a Promise by the rotation's check, before
     // anything changes.

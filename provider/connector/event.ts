@@ -16,15 +16,19 @@
  * - `userPair: {action: "observe" | "apply" | "drop", …}` instead of `rotateUser` asks it to
  *   look at, set up or drop the two users of `PostgresUserPair`; the reply carries the result
  *   in `userPair`.
- * Replies may carry `error`, the name of this package's error class, so a failure through the
- * Lambda is the same error as a direct one.
+ * - `rotateUser.expectedRotationId`, `rotateUser.rotationHolder`, `rotateUser.liveSessions`:
+ *   the rotation's identity and its policy for open sessions (what `PostgresRotation` sends).
+ * Replies to events with an extension may carry `error`, the name of this package's error class,
+ * so a failure through the Lambda is the same error as a direct one, and `rotationId`,
+ * `warnings`, `userPair`. An event without any (the ESC service's own) gets exactly the official
+ * connector's reply: `{code, message}` and nothing else.
  */
 import {
   hostProblems,
   identifierProblems,
   liveSessionsIdleSecondsProblems,
+  scramIterationsProblems,
 } from "../core/validate";
-import { MAX_SCRAM_ITERATIONS, MIN_SCRAM_ITERATIONS } from "../core/scram";
 import {
   isOidMap,
   pairRequestProblems,
@@ -57,12 +61,13 @@ export interface RotateEvent extends EventBase {
   readonly managingUser: ConnectorUser;
   /**
    * `password`: the user's old one, if known (kept out of every message; with a rotation mark
-   * but no expected id, it must still log in, or the state is stale). Extensions ESC never
-   * sends: `expectedRotationId`, the mark the role should carry (see `core/mark.ts`),
-   * `liveSessions`, the policy for open sessions of the user, `liveSessionsIdleSeconds`, after
-   * which an idle session is a pooler's parked connection to that policy (reported, not
-   * refused), `ownership`, the policy for objects the pair's users own themselves, and
-   * `otherUsername`, the pair's other user (whose objects count too).
+   * but no expected id, it must still log in, or the state is stale, for this package's events;
+   * ESC's own, which name no rotation, rotate anyway with a warning, as the official connector
+   * does). Extensions ESC never sends: `expectedRotationId`, the mark the role should carry
+   * (see `core/mark.ts`), `rotationHolder`, `liveSessions`, the policy for open sessions of the
+   * user, `liveSessionsIdleSeconds`, after which an idle session is a pooler's parked connection
+   * to that policy (reported, not refused), `ownership`, the policy for objects the pair's users
+   * own themselves, and `otherUsername`, the pair's other user (whose objects count too).
    */
   readonly rotateUser: {
     readonly username: string;
@@ -137,6 +142,40 @@ export function isLoginEvent(event: ConnectorEvent): event is LoginEvent {
 
 export function isUserPairEvent(event: ConnectorEvent): event is UserPairEvent {
   return "userPair" in event;
+}
+
+/** The fields of `rotateUser` that only this package's rotations send. */
+const ROTATE_USER_EXTENSIONS = [
+  "expectedRotationId",
+  "rotationHolder",
+  "liveSessions",
+  "liveSessionsIdleSeconds",
+  "ownership",
+  "otherUsername",
+] as const;
+
+/**
+ * True when `value` (an event, parsed or as JSON text, valid or not) uses one of this package's
+ * extensions: `loginUser`, `userPair`, or an extension field of `rotateUser`. Only such events
+ * get the reply's extension fields.
+ */
+export function carriesExtensions(value: unknown): boolean {
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return false;
+    }
+  }
+  if (!isObject(value)) return false;
+  if (value.loginUser !== undefined || value.userPair !== undefined) return true;
+  const rotate = value.rotateUser;
+  return isObject(rotate) && ROTATE_USER_EXTENSIONS.some((key) => rotate[key] !== undefined);
+}
+
+/** `reply` as the official connector would word it: `{code, message}`, no extension field. */
+export function officialReply(reply: ConnectorReply): ConnectorReply {
+  return { code: reply.code, message: reply.message };
 }
 
 const MAX_FIELD_LENGTH = 1024;
@@ -265,17 +304,10 @@ function userPairProblems(value: unknown): string[] {
         }
       }
       const iterations = value.scramIterations;
-      if (
-        iterations !== undefined &&
-        !(
-          Number.isInteger(iterations) &&
-          (iterations as number) >= MIN_SCRAM_ITERATIONS &&
-          (iterations as number) <= MAX_SCRAM_ITERATIONS
-        )
-      ) {
-        problems.push(
-          `userPair.scramIterations must be a whole number from ${MIN_SCRAM_ITERATIONS} to ${MAX_SCRAM_ITERATIONS}`,
-        );
+      if (iterations !== undefined) {
+        // A number only: the engine's "unknown" text, which inputs may hold, is no count here.
+        const count = typeof iterations === "number" ? iterations : NaN;
+        problems.push(...scramIterationsProblems(count, "userPair.scramIterations"));
       }
       break;
     }

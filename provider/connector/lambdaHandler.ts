@@ -44,8 +44,10 @@ import { postgresShell } from "../postgres/shell";
 import { postgresUserPairShell } from "../postgres/userPairShell";
 import {
   OK_REPLY,
+  carriesExtensions,
   isLoginEvent,
   isUserPairEvent,
+  officialReply,
   parseConnectorEvent,
   type ConnectorEvent,
   type ConnectorReply,
@@ -77,6 +79,8 @@ export async function handleEvent(
   let secrets: (string | undefined | null)[] = [];
   // Every line redacted too: a secret pasted into a name (the database, say) is logged as one.
   const log = (line: string) => write(redact(line, secrets));
+  // The ESC service's own events get exactly the official connector's replies.
+  const extended = carriesExtensions(event);
   try {
     const parsed = parseConnectorEvent(event);
     secrets = eventSecrets(parsed);
@@ -110,8 +114,12 @@ export async function handleEvent(
       ...(rotate.expectedRotationId ? { expectedId: rotate.expectedRotationId } : {}),
       ...(rotate.password ? { knownPassword: rotate.password } : {}),
       ...(rotate.rotationHolder ? { holder: rotate.rotationHolder } : {}),
+      // ESC's event names no rotation: an outside change and a rival look alike; rotate, as
+      // the official connector does. This package's events can tell, and keep the refusal.
+      ...(extended ? {} : { staleState: "rotate" as const }),
     });
     log("ok");
+    if (!extended) return OK_REPLY;
     return {
       ...OK_REPLY,
       ...(rotationId ? { rotationId } : {}),
@@ -120,7 +128,7 @@ export async function handleEvent(
   } catch (error) {
     const reply = failure(error, secrets);
     log(`failed: ${controlsEscaped(reply.message)}`);
-    return reply;
+    return extended ? reply : officialReply(reply);
   }
 }
 

@@ -408,15 +408,23 @@ export function passwordSettingsProblems(inputs: Record<string, unknown>): Probl
     if (!isObject(policy)) problems.push("passwordPolicy must be an object {length?, characters?}");
     else problems.push(...passwordPolicyProblems(policy));
   }
-  problems.push(
-    ...integerProblems(
-      inputs.scramIterations,
-      "scramIterations",
-      MIN_SCRAM_ITERATIONS,
-      MAX_SCRAM_ITERATIONS,
-    ),
-  );
+  problems.push(...scramIterationsProblems(inputs.scramIterations, "scramIterations"));
   return problems;
+}
+
+/**
+ * Problems with a count of SCRAM iterations at `path`: a whole number from
+ * `MIN_SCRAM_ITERATIONS` to `MAX_SCRAM_ITERATIONS`; above that, why and what to set.
+ */
+export function scramIterationsProblems(value: unknown, path: string): Problems {
+  if (Number.isInteger(value) && (value as number) > MAX_SCRAM_ITERATIONS) {
+    return [
+      `${path} must be at most ${MAX_SCRAM_ITERATIONS}: node-postgres refuses, with its default ` +
+        `scramMaxIterations (100,000), to log in with a verifier of more iterations, so apps ` +
+        `on it could not use the password; set ${path} to ${MAX_SCRAM_ITERATIONS} or less`,
+    ];
+  }
+  return integerProblems(value, path, MIN_SCRAM_ITERATIONS, MAX_SCRAM_ITERATIONS);
 }
 
 /** Validates fully known inputs and fills in every default; throws `ValidationError`. */

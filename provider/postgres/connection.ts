@@ -82,9 +82,8 @@ export function clientConfig(
     // A client-side bound too, in case the server never answers; it covers the lock wait, whose
     // statement may run for lockSeconds plus statementSeconds.
     query_timeout: millis(timeouts.statementSeconds * 2 + timeouts.lockSeconds + 5),
-    // pg refuses a server verifier with more PBKDF2 iterations than this (100,000 by default),
-    // which would make every login test of a verifier we wrote with more iterations fail.
-    scramMaxIterations: MAX_SCRAM_ITERATIONS,
+    // No scramMaxIterations: pg's default (MAX_SCRAM_ITERATIONS, 100,000) is what apps on pg
+    // have, so a login test fails on a verifier those apps could not use either.
   } as ClientConfig;
 }
 
@@ -147,6 +146,19 @@ export function translateError(error: unknown, context: ErrorContext): RotationE
   );
   if (code === "28P01" || code === "28000") {
     return new AuthenticationError(username, `${prefix} failed: ${detail}`, { cause });
+  }
+  const iterations = /iteration count (\d+) exceeds scramMaxIterations/.exec(raw);
+  if (iterations) {
+    return new AuthenticationError(
+      username,
+      `${prefix} failed: the server's verifier for this role has ${iterations[1]} PBKDF2 ` +
+        `iterations, more than node-postgres accepts with its default scramMaxIterations ` +
+        `(${MAX_SCRAM_ITERATIONS}), so apps on it cannot log in with this password either. It ` +
+        `was set with more iterations (an earlier version of this package allowed up to ` +
+        `1,000,000): set scramIterations to ${MAX_SCRAM_ITERATIONS} or less and rotate; each ` +
+        `rotation gives the user it changes a new verifier, so two renew both users`,
+      { cause },
+    );
   }
   if (code === "42501") {
     return new PermissionDeniedError(`${prefix} failed: ${detail}`, { cause });

@@ -62,6 +62,14 @@ export interface RotationGuard {
   readonly knownPassword?: string;
   /** Who rotates (the `PostgresRotation` resource's id): named in the mark it writes. */
   readonly holder?: string;
+  /**
+   * What to do when `knownPassword` no longer logs in and the mark cannot say the change was
+   * this caller's: "refuse" (`ConcurrentRotationError`, nothing changed), or "rotate" anyway
+   * with a warning, as Pulumi's official connector does. "rotate" is for callers that carry no
+   * rotation identity (the ESC service's own events), to whom a rival rotation and an outside
+   * change (an operator's reset) look alike. @default "refuse"
+   */
+  readonly staleState?: "refuse" | "rotate";
 }
 
 /** What a password change reports. */
@@ -346,6 +354,14 @@ export function postgresShell(
         return;
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        if (guard.staleState === "rotate") {
+          warn(
+            `warning: the password the caller's state holds for "${target}" no longer logs in: ` +
+              `it was changed outside the caller's rotations (by hand, or by an attempt whose ` +
+              `result was not kept). Rotating anyway, as Pulumi's official connector does`,
+          );
+          return;
+        }
       }
     }
     const by = found ? ` (rotation ${found.id} at ${found.at})` : "";

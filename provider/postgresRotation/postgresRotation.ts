@@ -89,8 +89,10 @@ export interface PostgresRotationArgs {
   /** How new passwords are generated. @default { length: 32, characters: URL-safe } */
   readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
   /**
-   * PBKDF2 iterations of the SCRAM-SHA-256 verifier sent instead of the password; at least
-   * 4096. Raise it as PostgreSQL 16's `scram_iterations` would. @default 4096
+   * PBKDF2 iterations of the SCRAM-SHA-256 verifier sent instead of the password, from 4096 to
+   * 100,000 (`MAX_SCRAM_ITERATIONS`): node-postgres refuses, with its default
+   * `scramMaxIterations`, to log in with a verifier of more, so more is refused before anything
+   * changes. Raise it as PostgreSQL 16's `scram_iterations` would. @default 4096
    */
   readonly scramIterations?: pulumi.Input<number>;
   /**

@@ -57,7 +57,11 @@ export interface PostgresUserPairArgs {
   readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
   /** How initial passwords are generated. @default { length: 32, characters: URL-safe } */
   readonly passwordPolicy?: pulumi.Input<PasswordPolicy>;
-  /** PBKDF2 iterations of the SCRAM-SHA-256 verifiers. @default 4096 */
+  /**
+   * PBKDF2 iterations of the SCRAM-SHA-256 verifiers, from 4096 to 100,000: node-postgres
+   * refuses, with its default `scramMaxIterations`, to log in with a verifier of more.
+   * @default 4096
+   */
   readonly scramIterations?: pulumi.Input<number>;
   /** @default { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 } */
   readonly timeouts?: pulumi.Input<Timeouts>;

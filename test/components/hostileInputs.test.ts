@@ -245,6 +245,11 @@ describe("components: hostile inputs (Pulumi mocks)", () => {
         /needs esc/,
       ],
       [
+        "more SCRAM iterations than node-postgres logs in with by default",
+        { ...base, scramIterations: 100_001 },
+        /scramIterations must be at most 100000: node-postgres refuses, with its default scramMaxIterations \(100,000\)/,
+      ],
+      [
         "ssl with a connector",
         {
           ...base,

@@ -1,9 +1,11 @@
 import { expect } from "chai";
 import {
   OK_REPLY,
+  carriesExtensions,
   isLoginEvent,
   isUserPairEvent,
   parseConnectorEvent,
+  officialReply,
   parseConnectorReply,
 } from "../../../provider/connector/event";
 import { ValidationError } from "../../../provider/errors";
@@ -151,9 +153,10 @@ describe("connector event: hosts and iterations a rotation could not use", () =>
         scramIterations,
       });
     expect(problems(apply(1e12))).to.deep.equal([
-      "userPair.scramIterations must be a whole number from 4096 to 1000000",
+      "userPair.scramIterations must be at most 100000: node-postgres refuses, with its default scramMaxIterations (100,000), to log in with a verifier of more iterations, so apps on it could not use the password; set userPair.scramIterations to 100000 or less",
     ]);
-    expect(() => parseConnectorEvent(apply(1_000_000))).to.not.throw();
+    expect(problems(apply(100_001))).to.deep.equal(problems(apply(1e12)));
+    expect(() => parseConnectorEvent(apply(100_000))).to.not.throw();
   });
 });
 
@@ -352,6 +355,46 @@ describe("connector event: hostile input", () => {
   }
 });
 
+describe("connector event: which events get the reply's extension fields", () => {
+  it("the ESC service's own event, parsed or as text, valid or not, carries none", () => {
+    expect(carriesExtensions(EVENT)).to.equal(false);
+    expect(carriesExtensions(JSON.stringify(EVENT))).to.equal(false);
+    const unknownPassword = { ...EVENT.rotateUser, password: "" };
+    expect(carriesExtensions({ ...EVENT, rotateUser: unknownPassword })).to.equal(false);
+    for (const junk of [null, 42, "not json", [], {}, { ...EVENT, rotateUser: "x" }]) {
+      expect(carriesExtensions(junk), JSON.stringify(junk)).to.equal(false);
+    }
+  });
+
+  it("every extension makes an event this package's", () => {
+    for (const extra of [
+      { expectedRotationId: "0123abcd-0123" },
+      { rotationHolder: "0123abcd-0123" },
+      { liveSessions: "ignore" },
+      { liveSessionsIdleSeconds: 60 },
+      { ownership: "refuse" },
+      { otherUsername: "app_user_1" },
+    ]) {
+      const event = { ...EVENT, rotateUser: { ...EVENT.rotateUser, ...extra } };
+      expect(carriesExtensions(event), JSON.stringify(extra)).to.equal(true);
+      expect(carriesExtensions(JSON.stringify(event))).to.equal(true);
+    }
+    const { rotateUser: _r, ...rest } = EVENT;
+    void _r;
+    expect(carriesExtensions({ ...rest, loginUser: { username: "u", password: "p" } })).to.equal(
+      true,
+    );
+    expect(carriesExtensions({ ...rest, userPair: { action: "drop" } })).to.equal(true);
+  });
+
+  it("words a reply as the official connector does: code and message only", () => {
+    expect(
+      officialReply({ code: 400, message: "no", error: "RoleNotFoundError", warnings: ["w"] }),
+    ).to.deep.equal({ code: 400, message: "no" });
+    expect(officialReply({ ...OK_REPLY, rotationId: "0123abcd-0123" })).to.deep.equal(OK_REPLY);
+  });
+});
+
 describe("connector event: every extension and reply field, exactly", () => {
   const { rotateUser: _rotate, ...withoutUser } = EVENT;
   void _rotate;
@@ -487,11 +530,11 @@ describe("connector event: every extension and reply field, exactly", () => {
       "userPair.passwords (a user name) is 64 bytes long; PostgreSQL names are at most 63 bytes",
       "userPair.passwords (a password) must be a non-empty string",
     ]);
-    for (const scramIterations of [4095, 4096.5, "4096", 1_000_001]) {
+    for (const scramIterations of [4095, 4096.5, "4096", "04da6b54-80e4-46f7-96ec-b56ff0331ba9"]) {
       expect(
         problems(pair({ action: "apply", request, passwords: {}, scramIterations })),
         String(scramIterations),
-      ).to.deep.equal(["userPair.scramIterations must be a whole number from 4096 to 1000000"]);
+      ).to.deep.equal(["userPair.scramIterations must be a whole number from 4096 to 100000"]);
     }
     for (const scramIterations of [4096, undefined]) {
       expect(() =>

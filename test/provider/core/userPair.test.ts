@@ -482,6 +482,14 @@ describe("userPairInputProblems and pairRequestProblems on hostile input, every 
       ["connectionLimit 0 would keep both users from logging in; use -1 or at least 1"],
     ],
     ["limit -1 ok", { ...upBase(), connectionLimit: -1 }, []],
+    ["iterations 100000 ok", { ...upBase(), scramIterations: 100_000 }, []],
+    [
+      "iterations 100001",
+      { ...upBase(), scramIterations: 100_001 },
+      [
+        "scramIterations must be at most 100000: node-postgres refuses, with its default scramMaxIterations (100,000), to log in with a verifier of more iterations, so apps on it could not use the password; set scramIterations to 100000 or less",
+      ],
+    ],
     [
       "limit -2",
       { ...upBase(), connectionLimit: -2 },

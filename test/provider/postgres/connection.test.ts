@@ -61,6 +61,32 @@ describe("clientConfig", () => {
       lock_timeout: 60_000,
     });
     expect(config).to.not.have.property("connectionString");
+    // pg's default limit, as an app with default settings has it: the login test fails where
+    // such an app would.
+    expect(config).to.not.have.property("scramMaxIterations");
+  });
+
+  it("says why pg refuses a verifier of more iterations than its default limit, and what to do", () => {
+    const error = translateError(
+      new Error(
+        "SASL: SCRAM-SERVER-FIRST-MESSAGE: iteration count 200000 exceeds scramMaxIterations of 100000",
+      ),
+      {
+        action: "logging in",
+        username: "app_user_1",
+        database: { host: "h", port: 1, database: "d", ssl: { mode: "disable" } },
+        secrets: [],
+      },
+    );
+    expect(error).to.be.instanceOf(AuthenticationError);
+    expect(error.message).to.equal(
+      'logging in as "app_user_1" on h:1/d failed: the server\'s verifier for this role has ' +
+        "200000 PBKDF2 iterations, more than node-postgres accepts with its default " +
+        "scramMaxIterations (100000), so apps on it cannot log in with this password either. It " +
+        "was set with more iterations (an earlier version of this package allowed up to " +
+        "1,000,000): set scramIterations to 100000 or less and rotate; each rotation gives the " +
+        "user it changes a new verifier, so two renew both users",
+    );
   });
 });
 
@@ -319,7 +345,8 @@ describe(`PostgreSQL ${newest} quoting a secret back`, function () {
       { PGSSLMODE: "disable" },
       (line) => lines.push(line),
     );
-    expect(reply).to.include({ code: 400, error: "ConnectionError" });
+    // The ESC service's own event: the official connector's {code, message}, nothing else.
+    expect(reply).to.deep.equal({ code: 400, message: reply.message });
     expect(reply.message).to.match(/does not exist/);
     expectNoSecrets(`${JSON.stringify(reply)}\n${lines.join("\n")}`, [pg.manager.password]);
   });

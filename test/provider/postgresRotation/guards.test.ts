@@ -7,12 +7,13 @@ import { expect } from "chai";
 import { Client as PgClient } from "pg";
 import * as handlers from "../../../provider/postgresRotation/handlers";
 import type { RotationInputs } from "../../../provider/core/types";
-import { scramSha256Verifier } from "../../../provider/core/scram";
+import { MAX_SCRAM_ITERATIONS, scramSha256Verifier } from "../../../provider/core/scram";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
-import { randomUUID } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID } from "node:crypto";
 import {
   ConcurrentRotationError,
   ConnectionError,
+  CurrentCredentialsError,
   LiveSessionsError,
   ValidationError,
   VerificationError,
@@ -145,11 +146,45 @@ for (const major of TEST_MAJORS) {
       expect(life.outputs!.current.username).to.equal(base.rotateUsers.username2);
     });
 
-    it("writes verifiers with more iterations than pg's default limit and logs in with them", async () => {
-      const base = await inputs({ scramIterations: 200_000 });
+    it("writes verifiers of the most iterations accepted, which a default pg client logs in with", async () => {
+      const base = await inputs({ scramIterations: MAX_SCRAM_ITERATIONS });
       const life = new Lifecycle(handlers);
-      const out = await life.create(base);
-      expect(await pg.canLogin(out.current.username, out.current.password)).to.equal(true);
+      await life.create(base);
+      await life.apply({ ...base, rotationTrigger: "2" });
+      const out = life.outputs!;
+      for (const { username, password } of [out.current, out.previous]) {
+        const verifier = await pg.asSuperuser(async (c) => {
+          const { rows } = await c.query<{ rolpassword: string }>(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            [username],
+          );
+          return rows[0].rolpassword;
+        });
+        expect(verifier).to.match(new RegExp(`^SCRAM-SHA-256\\$${MAX_SCRAM_ITERATIONS}:`));
+        // An app on pg with default settings.
+        const app = new PgClient({
+          host: pg.server.host,
+          port: pg.server.port,
+          database: "app",
+          user: username,
+          password,
+        });
+        await app.connect();
+        await app.end();
+      }
+    });
+
+    it("refuses 100,001 iterations before any SQL, saying why", async () => {
+      const bad = await inputs({ scramIterations: MAX_SCRAM_ITERATIONS + 1 });
+      const before = pg.server.readLog().length;
+      const error = await rejection(handlers.create(bad));
+      expect(error).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).problems).to.deep.equal([
+        "scramIterations must be at most 100000: node-postgres refuses, with its default " +
+          "scramMaxIterations (100,000), to log in with a verifier of more iterations, so apps " +
+          "on it could not use the password; set scramIterations to 100000 or less",
+      ]);
+      expect(pg.server.readLog().slice(before)).to.not.include("connection authorized");
     });
 
     it("refuses before any change iterations above what a login can do, and other bad limits", async () => {
@@ -378,5 +413,72 @@ describe("PostgresRotation when the server crashes and restarts during the lock 
     expect(out, `a rotation after the restart (last error: ${last})`).to.not.equal(undefined);
     const current = (out!.outs as { current: { username: string; password: string } }).current;
     expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+  });
+});
+
+describe("PostgresRotation after an earlier version wrote more than 100,000 iterations", function () {
+  let pg: TestCluster;
+  before(async () => {
+    pg = await cluster(TEST_MAJORS[TEST_MAJORS.length - 1]);
+  });
+
+  /** A verifier as PostgreSQL stores it, with more iterations than this package now writes. */
+  function verifierOf(password: string, iterations: number): string {
+    const salt = randomBytes(16);
+    const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
+    const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(text).digest();
+    const stored = createHash("sha256").update(hmac(salted, "Client Key")).digest();
+    return (
+      `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}` +
+      `$${stored.toString("base64")}:${hmac(salted, "Server Key").toString("base64")}`
+    );
+  }
+
+  it("refuses the old setting at check, says why a login fails, and converges by rotating twice", async () => {
+    const base: RotationInputs = {
+      database: pg.database,
+      rotateUsers: await pg.createPair(),
+      rotationTrigger: "1",
+    };
+    const life = new Lifecycle(handlers);
+    await life.create(base);
+    await life.apply({ ...base, rotationTrigger: "2" });
+    // What an earlier version left: 200,000 in the outputs and in both users' verifiers.
+    const old = { ...base, rotationTrigger: "2", scramIterations: 200_000 };
+    life.outputs = { ...life.outputs!, scramIterations: 200_000 };
+    for (const { username, password } of [life.outputs.current, life.outputs.previous]) {
+      await pg.asSuperuser((c) =>
+        c.query(
+          `ALTER ROLE ${quoteIdentifier(username)} PASSWORD '${verifierOf(password!, 200_000)}'`,
+        ),
+      );
+      const refused = await rejection(pg.canLogin(username, password));
+      expect(refused.message, "pg's default refuses it").to.match(/exceeds scramMaxIterations/);
+    }
+
+    // The program unchanged: refused before anything changes, saying what to set.
+    const checked = await handlers.check(old, old);
+    expect(checked.failures!.map((f) => f.reason)).to.deep.equal([
+      "scramIterations must be at most 100000: node-postgres refuses, with its default " +
+        "scramMaxIterations (100,000), to log in with a verifier of more iterations, so apps " +
+        "on it could not use the password; set scramIterations to 100000 or less",
+    ]);
+
+    // A refresh says why the current user cannot log in, and what to do.
+    const refreshed = await rejection(handlers.read(life.id, life.outputs));
+    expect(refreshed).to.be.instanceOf(CurrentCredentialsError);
+    expect(refreshed.message).to.include(
+      "has 200000 PBKDF2 iterations, more than node-postgres accepts with its default " +
+        "scramMaxIterations (100000)",
+    );
+    expect(refreshed.message).to.include("set scramIterations to 100000 or less and rotate");
+
+    // The setting removed: an update; two rotations renew both users' verifiers.
+    expect((await handlers.diff(life.id, life.outputs, base)).changes).to.equal(true);
+    for (const trigger of ["3", "4"]) await life.apply({ ...base, rotationTrigger: trigger });
+    const out = life.outputs!;
+    expect(out).to.not.have.property("scramIterations");
+    expect(await pg.canLogin(out.current.username, out.current.password)).to.equal(true);
+    expect(await pg.canLogin(out.previous.username, out.previous.password)).to.equal(true);
   });
 });
