@@ -25,6 +25,8 @@ export interface TypeScriptApi {
    * each then optional, as in the schema's paired fields).
    */
   properties(file: string, names: readonly string[]): ApiProperty[];
+  /** A class's TSDoc text, its tags (`@example`) left out. */
+  classDescription(file: string, className: string): string;
   /** The `pulumi.Output` properties a class declares itself; optional when they may be undefined. */
   outputs(file: string, className: string): ApiProperty[];
 }
@@ -112,6 +114,10 @@ export function loadTypeScriptApi(files: readonly string[]): TypeScriptApi {
         }
       }
       return [...byName.values()];
+    },
+    classDescription(file, className) {
+      const symbol = exported(file, className);
+      return ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
     },
     outputs(file, className) {
       const symbol = exported(file, className);

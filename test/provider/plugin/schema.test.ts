@@ -39,6 +39,7 @@ interface Schema {
       string,
       {
         readonly isComponent?: boolean;
+        readonly description?: string;
         readonly inputProperties: Properties;
         readonly requiredInputs?: readonly string[];
         readonly properties: Properties;
@@ -137,6 +138,11 @@ describe("provider/plugin/schema.json against the TypeScript API", function () {
 
   for (const [token, declaration] of Object.entries(SCHEMA_RESOURCES)) {
     const resource = () => schema.resources[P + token];
+    it(`${token}'s description is the TSDoc of the class`, () => {
+      expect(resource().description).to.equal(
+        api.classDescription(declaration.file, declaration.className),
+      );
+    });
     it(`${token}'s inputs are ${declaration.args}`, () => {
       const found = differences(
         `${token} input`,
