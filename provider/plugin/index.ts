@@ -8,18 +8,22 @@
  *   `PostgresUserPair`, `EscEnvironment` and `EscRotationSchedule`: the token
  *   `RotatedPostgresCredentials` and `LambdaConnector` already register under in TypeScript.
  * - The executable is `provider/plugin/pulumi-resource-postgres-rotator`, a shell script that
- *   runs Node.js on this module built (`dist/provider/plugin/index.js`). The npm package ships
- *   it (`files`) and links it as a `bin`, so `npm install` makes it executable in
- *   `node_modules/.bin`. A program reaches it through `plugins.providers` in its `Pulumi.yaml`,
- *   `path` naming the folder that holds it (`node_modules/pulumi-postgres-rotator/provider/plugin`,
- *   or `node_modules/.bin`). No `PulumiPlugin.yaml`: with one, the engine would start the plugin
- *   through the Node.js language host instead of running the executable.
+ *   runs `node` (from PATH) on this module built (`dist/provider/plugin/index.js`). The npm
+ *   package ships it (`files`) and names it as a `bin`, so `npm install` keeps it executable. A
+ *   program reaches it through `plugins.providers` in its `Pulumi.yaml`, `path` naming the
+ *   folder that holds it: `node_modules/pulumi-postgres-rotator/provider/plugin`. No
+ *   `PulumiPlugin.yaml`: the engine runs the executable as it is, with no language host and no
+ *   `npm install` of its own.
  * - The schema is `schema.json` beside this module, written by hand and shipped as it is (the
  *   build reads it from `provider/plugin/`);
  *   `test/provider/plugin/schema.test.ts` fails when it and the TypeScript API drift apart.
  * - One implementation per resource: the plugin calls the handlers the dynamic providers call
  *   (`./customResources`); the components are their TypeScript constructors (`./components`).
  *   Secrets are unwrapped and wrapped again in one place (`./secrets`).
+ * - Inputs that are unions of object shapes in TypeScript are one object type of optional fields
+ *   in the schema (awsx's paired fields): `connector` (`lambdaArn`… or `create`),
+ *   `esc.rotationSchedule` (`cron` or `once`), `oidcProvider` (`arn` or `create`); the fields
+ *   given pick the arm, as in TypeScript, so the constructors take them unchanged.
  * - A TypeScript program importing the package never loads this module: its resources stay
  *   dynamic resources and need no plugin.
  */
