@@ -244,6 +244,12 @@ export type LambdaConnectorCreateArgs = Omit<
 type OidcChoice = { arn: pulumi.Input<string> } | { create: true } | { lookup: true };
 type Egress = { securityGroupId: pulumi.Input<string> } | { cidrBlocks: readonly string[] };
 
+/**
+ * This package's connector Lambda in a database's VPC, for databases `pulumi up` cannot reach:
+ * the function (egress to the database's port only), its security group and execution role, and
+ * the invocation role Pulumi ESC assumes through OIDC, trusted by exactly one rotator environment
+ * (README, "Databases in private subnets").
+ */
 export class LambdaConnector extends pulumi.ComponentResource {
   /**
    * Give this to `PostgresRotation`'s `database.connector.awsLambda.lambdaArn` and to ESC. It

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as escEnvironmentProvider from "./escEnvironmentProvider";
+import { asPluginResource } from "../registration";
 
 export interface EscEnvironmentArgs {
   /** Pulumi Cloud organization. */
@@ -41,19 +42,16 @@ export class EscEnvironment extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: EscEnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      escEnvironmentProvider,
-      name,
-      {
-        ...args,
-        yaml: pulumi.secret(args.yaml),
-        accessToken: args.accessToken === undefined ? undefined : pulumi.secret(args.accessToken),
-        etag: undefined,
-        contentHash: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ESC_SECRET_OUTPUTS }),
-      "postgres-rotator",
-      "EscEnvironment",
-    );
+    const props = {
+      ...args,
+      yaml: pulumi.secret(args.yaml),
+      accessToken: args.accessToken === undefined ? undefined : pulumi.secret(args.accessToken),
+      etag: undefined,
+      contentHash: undefined,
+    };
+    const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: ESC_SECRET_OUTPUTS });
+    const served = asPluginResource<EscEnvironment>("EscEnvironment", name, props, options);
+    if (served) return served;
+    super(escEnvironmentProvider, name, props, options, "postgres-rotator", "EscEnvironment");
   }
 }

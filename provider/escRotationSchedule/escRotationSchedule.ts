@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as escRotationScheduleProvider from "./escRotationScheduleProvider";
+import { asPluginResource } from "../registration";
 
 /** A recurring rotation. */
 export interface EscScheduleCronArgs {
@@ -85,17 +86,28 @@ export class EscRotationSchedule extends pulumi.dynamic.Resource {
   declare readonly environment: pulumi.Output<string>;
 
   constructor(name: string, args: EscRotationScheduleArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...args,
+      accessToken: args.accessToken === undefined ? undefined : pulumi.secret(args.accessToken),
+      scheduleId: undefined,
+      nextExecution: undefined,
+      paused: undefined,
+    };
+    const options = pulumi.mergeOptions(opts, {
+      additionalSecretOutputs: ESC_SCHEDULE_SECRET_OUTPUTS,
+    });
+    const served = asPluginResource<EscRotationSchedule>(
+      "EscRotationSchedule",
+      name,
+      props,
+      options,
+    );
+    if (served) return served;
     super(
       escRotationScheduleProvider,
       name,
-      {
-        ...args,
-        accessToken: args.accessToken === undefined ? undefined : pulumi.secret(args.accessToken),
-        scheduleId: undefined,
-        nextExecution: undefined,
-        paused: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ESC_SCHEDULE_SECRET_OUTPUTS }),
+      props,
+      options,
       "postgres-rotator",
       "EscRotationSchedule",
     );

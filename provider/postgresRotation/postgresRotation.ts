@@ -20,6 +20,7 @@ import {
   type UserPairArgs,
 } from "../args";
 import * as postgresRotationProvider from "./postgresRotationProvider";
+import { asPluginResource } from "../registration";
 
 export type {
   AwsLambdaConnectorArgs,
@@ -182,22 +183,19 @@ export class PostgresRotation extends pulumi.dynamic.Resource {
   declare readonly rotationTrigger: pulumi.Output<string | number | undefined>;
 
   constructor(name: string, args: PostgresRotationArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      postgresRotationProvider,
-      name,
-      {
-        ...givenInputs(args),
-        rotationTrigger: args.rotationTrigger,
-        current: undefined,
-        previous: undefined,
-        currentUsername: undefined,
-        previousUsername: undefined,
-        rotatedAt: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS }),
-      "postgres-rotator",
-      "PostgresRotation",
-    );
+    const props = {
+      ...givenInputs(args),
+      rotationTrigger: args.rotationTrigger,
+      current: undefined,
+      previous: undefined,
+      currentUsername: undefined,
+      previousUsername: undefined,
+      rotatedAt: undefined,
+    };
+    const options = pulumi.mergeOptions(opts, { additionalSecretOutputs: SECRET_OUTPUTS });
+    const served = asPluginResource<PostgresRotation>("PostgresRotation", name, props, options);
+    if (served) return served;
+    super(postgresRotationProvider, name, props, options, "postgres-rotator", "PostgresRotation");
   }
 }
 

@@ -8,6 +8,7 @@ import type { PasswordPolicy, PreviousCredential, Credential, Timeouts } from ".
 import type { RoleSnapshot } from "../core/userPair";
 import { withSecretPassword, type DatabaseArgs, type UserPairArgs } from "../args";
 import * as postgresUserPairProvider from "./postgresUserPairProvider";
+import { asPluginResource } from "../registration";
 
 export interface PostgresUserPairArgs {
   /**
@@ -116,26 +117,25 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
   declare readonly drift: pulumi.Output<string[]>;
 
   constructor(name: string, args: PostgresUserPairArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      postgresUserPairProvider,
-      name,
-      {
-        ...args,
-        database: withSecretPassword(args.database),
-        username1: undefined,
-        username2: undefined,
-        memberOf: args.memberOf,
-        created: undefined,
-        passwords: undefined,
-        initialState: undefined,
-        managingPassword: undefined,
-        oids: undefined,
-        observed: undefined,
-        drift: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: USER_PAIR_SECRET_OUTPUTS }),
-      "postgres-rotator",
-      "PostgresUserPair",
-    );
+    const props = {
+      ...args,
+      database: withSecretPassword(args.database),
+      username1: undefined,
+      username2: undefined,
+      memberOf: args.memberOf,
+      created: undefined,
+      passwords: undefined,
+      initialState: undefined,
+      managingPassword: undefined,
+      oids: undefined,
+      observed: undefined,
+      drift: undefined,
+    };
+    const options = pulumi.mergeOptions(opts, {
+      additionalSecretOutputs: USER_PAIR_SECRET_OUTPUTS,
+    });
+    const served = asPluginResource<PostgresUserPair>("PostgresUserPair", name, props, options);
+    if (served) return served;
+    super(postgresUserPairProvider, name, props, options, "postgres-rotator", "PostgresUserPair");
   }
 }

@@ -1,0 +1,182 @@
+/**
+ * End to end: examples/yaml (one `RotatedPostgresCredentials`, direct mode, in a Pulumi YAML
+ * program) deployed by the real Pulumi CLI through this package's provider plugin
+ * (`provider/plugin/`, reached by the program's `plugins.providers` path) against a real
+ * PostgreSQL server where only the managing user and the group role exist. The steps build on
+ * each other, in order, on one stack.
+ *
+ * The YAML language host `pulumi-language-yaml` must be next to the CLI (the directory
+ * scripts/ensure-pulumi.sh prints, node_modules/.pulumi/bin) or on PATH. When it is in neither,
+ * the test asks scripts/ensure-pulumi.sh for it (`--languages yaml`) if the script knows that
+ * option, and fails naming where it looked if it is still missing; only a script that cannot
+ * build it skips the suite, saying so.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import type { Stack } from "@pulumi/pulumi/automation";
+import {
+  ensurePulumiCli,
+  localProgramStack,
+  type LocalProgramStack,
+} from "../../scripts/pulumiStack";
+import { cluster, SUPPORTED_MAJORS, uniqueName, type TestCluster } from "../support/servers";
+import { expectNoSecrets } from "../support/secrets";
+
+const ROOT = path.join(__dirname, "..", "..");
+const EXAMPLE = path.join(ROOT, "examples", "yaml");
+const NEWEST = SUPPORTED_MAJORS[SUPPORTED_MAJORS.length - 1];
+const YAML_HOST = "pulumi-language-yaml";
+
+interface Credential {
+  username: string;
+  password?: string;
+}
+
+/** The directory holding `pulumi-language-yaml`: next to the CLI, or on PATH; else undefined. */
+function findYamlHost(binDir: string): string | undefined {
+  const dirs = [binDir, ...(process.env.PATH ?? "").split(path.delimiter)].filter(Boolean);
+  return dirs.find((dir) => {
+    try {
+      fs.accessSync(path.join(dir, YAML_HOST), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** scripts/ensure-pulumi.sh's `--languages yaml`, when the script has it. */
+function ensureYamlHost(): boolean {
+  const script = path.join(ROOT, "scripts", "ensure-pulumi.sh");
+  if (!fs.readFileSync(script, "utf8").includes("--languages")) return false;
+  execFileSync("bash", [script, "--languages", "yaml"], { stdio: ["ignore", "ignore", "inherit"] });
+  return true;
+}
+
+describe("examples/yaml with the real Pulumi CLI and the provider plugin", function () {
+  this.timeout(5 * 60_000);
+
+  let pg: TestCluster;
+  let program: LocalProgramStack;
+  let stack: Stack;
+  let pair: { username1: string; username2: string };
+  /** Every password this test learned or set, and everything the CLI printed. */
+  const secrets = new Set<string>();
+  const printed: string[] = [];
+  const onOutput = (text: string) => printed.push(text);
+  let trigger = 1;
+
+  const outputs = async () => {
+    const all = await stack.outputs();
+    const current = all.current.value as Credential;
+    const previous = all.previous.value as Credential;
+    for (const c of [current, previous]) if (c.password) secrets.add(c.password);
+    return { current, previous, secret: all.current.secret && all.previous.secret };
+  };
+  const bump = () => stack.setConfig("rotationTrigger", { value: String(++trigger) });
+
+  before(async function () {
+    this.timeout(40 * 60_000); // the first run on a machine may build the CLI and the host
+    const binDir = ensurePulumiCli();
+    let hostDir = findYamlHost(binDir);
+    if (!hostDir && ensureYamlHost()) hostDir = findYamlHost(binDir);
+    if (!hostDir) {
+      const built = fs.readFileSync(path.join(ROOT, "scripts", "ensure-pulumi.sh"), "utf8");
+      if (!built.includes("--languages")) {
+        console.warn(
+          `    skipped: ${YAML_HOST} is not in ${binDir} nor on PATH, and ` +
+            `scripts/ensure-pulumi.sh cannot build it (no --languages)`,
+        );
+        this.skip();
+      }
+      throw new Error(`${YAML_HOST} is not in ${binDir} nor on PATH`);
+    }
+    pg = await cluster(NEWEST);
+    pair = { username1: uniqueName("yaml_user_1"), username2: uniqueName("yaml_user_2") };
+    const group = await pg.createGroup();
+    secrets.add(pg.manager.password);
+    program = await localProgramStack({
+      programDir: EXAMPLE,
+      stackName: "e2e",
+      env: {
+        PATH: [binDir, hostDir, process.env.PATH ?? ""].join(path.delimiter),
+        PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
+      },
+    });
+    stack = program.stack;
+    await stack.setAllConfig({
+      host: { value: pg.server.host },
+      port: { value: String(pg.server.port) },
+      database: { value: pg.database.database },
+      managingUser: { value: pg.manager.username },
+      managingPassword: { value: pg.manager.password, secret: true },
+      username1: { value: pair.username1 },
+      username2: { value: pair.username2 },
+      group: { value: group },
+      sslMode: { value: "disable" },
+      rotationTrigger: { value: String(trigger) },
+    });
+  });
+
+  after(() => program?.remove());
+
+  it("first up creates both users through the plugin, username1 current; outputs secret", async () => {
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ create: 4 });
+    const { current, previous, secret } = await outputs();
+    expect(secret).to.equal(true);
+    expect(current.username).to.equal(pair.username1);
+    expect(previous.username).to.equal(pair.username2);
+    expect(await pg.canLogin(pair.username1, current.password)).to.equal(true);
+    expect(await pg.canLogin(pair.username2, previous.password)).to.equal(true);
+    const types = (program.exportState() as { resources: { type: string }[] }).resources.map(
+      (r) => r.type,
+    );
+    expect(types).to.include.members([
+      "postgres-rotator:index:RotatedPostgresCredentials",
+      "postgres-rotator:index:PostgresUserPair",
+      "postgres-rotator:index:PostgresRotation",
+    ]);
+    expect(types.filter((t) => t.startsWith("pulumi-nodejs:dynamic"))).to.deep.equal([]);
+  });
+
+  it("each config bump rotates the other user; both known passwords log in", async () => {
+    for (const expected of [pair.username2, pair.username1]) {
+      const before = await outputs();
+      await bump();
+      const result = await stack.up({ onOutput });
+      expect(result.summary.resourceChanges).to.deep.equal({ same: 3, update: 1 });
+      const { current, previous } = await outputs();
+      expect(current.username).to.equal(expected);
+      expect(previous).to.deep.equal(before.current);
+      expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+      expect(await pg.canLogin(previous.username, previous.password)).to.equal(true);
+    }
+  });
+
+  it("an up with no change does nothing", async () => {
+    const before = await outputs();
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 4 });
+    expect(await outputs()).to.deep.equal(before);
+  });
+
+  it("the exported state, the backend's files and the CLI's output hold no plaintext password", async () => {
+    const state = JSON.stringify(program.exportState());
+    // The manager's password, both initial ones and the two rotated ones.
+    expect(secrets.size).to.be.at.least(5);
+    expectNoSecrets(state, [...secrets]);
+    expect(state).to.include("ciphertext");
+    expectNoSecrets(program.backendText(), [...secrets]);
+    expectNoSecrets(printed.join(""), [...secrets]);
+  });
+
+  it("destroy succeeds and leaves both users, and current's password, in place", async () => {
+    const { current } = await outputs();
+    const result = await stack.destroy({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ delete: 4 });
+    expect(await pg.canLogin(current.username, current.password)).to.equal(true);
+  });
+});
