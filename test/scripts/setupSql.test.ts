@@ -119,17 +119,23 @@ for (const major of TEST_MAJORS.filter((_, i) => i === 0 || i === TEST_MAJORS.le
           await client.end();
         }
       };
-      const table = quoteIdentifier(uniqueName("migrated"));
-      const who = await as(pair.username1, async (c) => {
-        await c.query(`CREATE TABLE ${table} (id int)`);
-        return (await c.query("SELECT session_user::text AS s, current_user::text AS c")).rows[0];
-      });
-      expect(who).to.deep.equal({ s: pair.username1, c: group });
-      await as(pair.username2, async (c) => {
-        await c.query(`ALTER TABLE ${table} ADD COLUMN note text`);
-        await c.query(`TRUNCATE ${table}`);
-        await c.query(`DROP TABLE ${table}`);
-      });
+      // Each user creates a table (both run as the group), the other alters, truncates, drops it.
+      for (const [creator, other] of [
+        [pair.username1, pair.username2],
+        [pair.username2, pair.username1],
+      ]) {
+        const table = quoteIdentifier(uniqueName("migrated"));
+        const who = await as(creator, async (c) => {
+          await c.query(`CREATE TABLE ${table} (id int)`);
+          return (await c.query("SELECT session_user::text AS s, current_user::text AS c")).rows[0];
+        });
+        expect(who).to.deep.equal({ s: creator, c: group });
+        await as(other, async (c) => {
+          await c.query(`ALTER TABLE ${table} ADD COLUMN note text`);
+          await c.query(`TRUNCATE ${table}`);
+          await c.query(`DROP TABLE ${table}`);
+        });
+      }
     });
   });
 }

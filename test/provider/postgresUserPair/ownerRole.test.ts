@@ -96,6 +96,9 @@ for (const major of EDGE_MAJORS) {
         await c.query(`ALTER TABLE ${table} ADD COLUMN note text`);
         await c.query(`TRUNCATE ${table}`);
         await c.query(`DROP TABLE ${table}`);
+        // The other user's sessions run as the owner role too.
+        const { rows } = await c.query("SELECT current_user::text AS c");
+        expect(rows[0].c).to.equal(group);
       });
       if (major >= 16) {
         expect(await setOptions([users.username1, users.username2], group)).to.deep.equal(
