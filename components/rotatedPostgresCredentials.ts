@@ -163,6 +163,13 @@ export interface RotatedPostgresCredentialsArgs {
    * @example ["app_users"]
    */
   readonly memberOf?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * One of `memberOf` that both users' sessions run as (`ALTER ROLE … SET role`): what either
+   * creates (a migration's tables) is owned by it and stays usable by both after any rotation.
+   * @default none (each user's sessions run as itself)
+   * @example "app_users"
+   */
+  readonly ownerRole?: pulumi.Input<string>;
   /** `CONNECTION LIMIT` of both users. @default unchanged (-1 for users it creates) */
   readonly connectionLimit?: pulumi.Input<number>;
   /**
@@ -488,6 +495,7 @@ export class RotatedPostgresCredentials extends pulumi.ComponentResource {
         rotateUsers: args.rotateUsers,
         ...defined({
           memberOf: args.memberOf,
+          ownerRole: args.ownerRole,
           connectionLimit: args.connectionLimit,
           settings: args.roleSettings,
           deleteUsersOnDestroy: args.deleteUsersOnDestroy,

@@ -34,6 +34,11 @@ export interface UserPairInputs {
    * list setting (`search_path`) takes a list of values.
    */
   readonly settings?: Readonly<Record<string, SettingValue>>;
+  /**
+   * One of `memberOf`: both users' sessions run as this role (`ALTER ROLE … SET role`), so what
+   * either creates is owned by it and stays usable by both after any rotation.
+   */
+  readonly ownerRole?: string;
   /** Drop the users this resource created when it is deleted. @default false */
   readonly deleteUsersOnDestroy?: boolean;
   readonly passwordPolicy?: PasswordPolicy;
@@ -48,10 +53,33 @@ export interface ResolvedUserPairInputs {
   readonly memberOf: readonly string[];
   readonly connectionLimit?: number;
   readonly settings?: Readonly<Record<string, SettingValue>>;
+  readonly ownerRole?: string;
   readonly deleteUsersOnDestroy: boolean;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
   readonly timeouts: Required<Timeouts>;
+}
+
+/** The attributes that change what a session of a LOGIN role can do, besides its memberships. */
+export interface RoleAttributes {
+  readonly inherit: boolean;
+  readonly createDb: boolean;
+  readonly createRole: boolean;
+  readonly bypassRls: boolean;
+  readonly replication: boolean;
+  /** `VALID UNTIL` in UTC; `null`: none (or `infinity`). */
+  readonly validUntil: string | null;
+}
+
+/**
+ * A role's membership in one group, every grant of it taken together. `inherit` and `set`:
+ * PostgreSQL 16+ only (before, INHERIT is the member's attribute and every membership allows
+ * SET ROLE).
+ */
+export interface MembershipOptions {
+  readonly admin: boolean;
+  readonly inherit?: boolean;
+  readonly set?: boolean;
 }
 
 /** One role as the server holds it. */
@@ -71,6 +99,19 @@ export interface RoleObservation {
   readonly grantors?: Readonly<Record<string, readonly string[]>>;
   /** Its settings for every database, as stored (`pg_db_role_setting`), by name. */
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * Its attributes besides LOGIN and SUPERUSER. Absent when observed by a version before them
+   * (an older connector): then not compared.
+   */
+  readonly attributes?: RoleAttributes;
+  /** Its membership options by group (absent: as `attributes`). */
+  readonly memberships?: Readonly<Record<string, MembershipOptions>>;
+  /**
+   * Its settings for one database (`ALTER ROLE … IN DATABASE … SET`), by database name, then
+   * setting name; databases no one can connect to (`template0`, where a rotation takes its
+   * lock) left out. Absent: as `attributes`.
+   */
+  readonly databaseSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /**
    * PostgreSQL 16+: the managing user's membership in this role (ADMIN lets it change the
    * password; INHERIT or SET would let it use the role's privileges). Absent: no membership.
@@ -109,6 +150,12 @@ export interface PairRequest {
   /** Settings an earlier deployment set that are no longer asked for. */
   readonly resetSettings?: readonly string[];
   /**
+   * One of `memberOf` both users' sessions run as: their `role` setting, and on PostgreSQL 16+
+   * their membership in it WITH SET TRUE. Absent: `role` is left as it is (reset only when in
+   * `resetSettings`).
+   */
+  readonly ownerRole?: string;
+  /**
    * The users whose memberships outside `memberOf` are drift to revoke (users this resource
    * already manages); such memberships of any other user are refused (adopting a user never
    * takes its privileges away silently).
@@ -133,7 +180,47 @@ export type PairStep =
       readonly value: SettingValue;
     }
   | { readonly kind: "revoke"; readonly group: string; readonly username: string }
-  | { readonly kind: "grant"; readonly group: string; readonly username: string };
+  | {
+      readonly kind: "grant";
+      readonly group: string;
+      readonly username: string;
+      /** PostgreSQL 16+: `WITH INHERIT …, SET …`; absent: the server's defaults. */
+      readonly options?: { readonly inherit: boolean; readonly set: boolean };
+    };
+
+/** How the two users would still differ after the plan, in what a session can do. */
+export type PairDifference =
+  | {
+      readonly kind: "attribute";
+      readonly attribute: "inherit" | "createDb" | "createRole" | "bypassRls" | "replication";
+      /** The user whose value is not the default (INHERIT, and NO… for the others). */
+      readonly odd: string;
+      readonly other: string;
+    }
+  | {
+      readonly kind: "valid-until";
+      readonly users: readonly [string, string];
+      /** The users with a date. */
+      readonly dated: readonly string[];
+    }
+  | { readonly kind: "connection-limit"; readonly limits: readonly [string, number][] }
+  | {
+      readonly kind: "setting";
+      /** `null`: every database. */
+      readonly database: string | null;
+      readonly name: string;
+      /** The users that hold the setting (both: with different values). */
+      readonly holders: readonly string[];
+      readonly other?: string;
+    }
+  | {
+      readonly kind: "membership";
+      readonly group: string;
+      readonly option: "admin" | "inherit" | "set";
+      /** The user whose value is not the default (ADMIN false, INHERIT and SET true). */
+      readonly odd: string;
+      readonly other: string;
+    };
 
 /** Why a pair cannot be set up as asked; the shell words each with the SQL that fixes it. */
 export type PairRefusal =
@@ -161,7 +248,8 @@ export type PairRefusal =
       readonly kind: "other-memberships";
       readonly username: string;
       readonly groups: readonly string[];
-    };
+    }
+  | { readonly kind: "users-differ"; readonly difference: PairDifference };
 
 export interface PairPlan {
   readonly refusals: readonly PairRefusal[];
@@ -219,6 +307,21 @@ function memberOfProblems(memberOf: unknown, users: unknown, manager: unknown): 
   return problems;
 }
 
+function ownerRoleProblems(ownerRole: unknown, memberOf: unknown, path: string): string[] {
+  if (ownerRole === undefined || isUnknown(ownerRole)) return [];
+  const problems = identifierProblems(ownerRole, path);
+  if (problems.length > 0 || isUnknown(memberOf)) return problems;
+  const groups: unknown[] = Array.isArray(memberOf) ? memberOf : [];
+  if (groups.some(isUnknown)) return [];
+  if (!groups.includes(ownerRole)) {
+    problems.push(
+      `${path} "${ownerRole}" must be one of memberOf: the users' sessions can run only as a ` +
+        `role they are members of`,
+    );
+  }
+  return problems;
+}
+
 function settingsProblems(settings: unknown): string[] {
   if (settings === undefined || isUnknown(settings)) return [];
   if (!isObject(settings)) return ["settings must be an object of setting names to values"];
@@ -259,6 +362,7 @@ export function userPairInputProblems(inputs: unknown): string[] {
     ...usersProblems(inputs.rotateUsers, database?.managingUser),
     ...memberOfProblems(inputs.memberOf, inputs.rotateUsers, database?.managingUser),
     ...settingsProblems(inputs.settings),
+    ...ownerRoleProblems(inputs.ownerRole, inputs.memberOf, "ownerRole"),
     ...passwordSettingsProblems(inputs),
     ...timeoutsProblems(inputs.timeouts),
   ];
@@ -301,6 +405,7 @@ export function resolveUserPairInputs(inputs: UserPairInputs): ResolvedUserPairI
     memberOf: [...new Set(inputs.memberOf ?? [])].sort(),
     ...(inputs.connectionLimit !== undefined ? { connectionLimit: inputs.connectionLimit } : {}),
     ...(inputs.settings !== undefined ? { settings: { ...inputs.settings } } : {}),
+    ...(inputs.ownerRole !== undefined ? { ownerRole: inputs.ownerRole } : {}),
     deleteUsersOnDestroy: inputs.deleteUsersOnDestroy ?? false,
     passwordPolicy: resolvePasswordPolicy(inputs.passwordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
@@ -322,9 +427,12 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
     else if (seen.superuser) refusals.push({ kind: "group-superuser", group });
     else if (seen.canLogin) refusals.push({ kind: "group-can-login", group });
   }
+  const wanted = wantedSettings(request);
+  const owner = request.ownerRole;
 
   const steps: PairStep[] = [];
   const later: PairStep[] = [];
+  const profiles: Profile[] = [];
   for (const username of [request.users.username1, request.users.username2]) {
     const seen = observation.users[username];
     if (!seen) {
@@ -335,10 +443,13 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
           ? { connectionLimit: request.connectionLimit }
           : {}),
       });
-      for (const [name, value] of Object.entries(request.settings ?? {})) {
+      for (const [name, value] of Object.entries(wanted)) {
         later.push({ kind: "set", username, name, value });
       }
-      for (const group of request.memberOf) later.push({ kind: "grant", group, username });
+      for (const group of request.memberOf) {
+        later.push({ kind: "grant", group, username, ...ownerGrant(modern, owner, group, true) });
+      }
+      profiles.push(newProfile(username, request, wanted, modern));
       continue;
     }
     const expected = request.expectedOids?.[username];
@@ -365,11 +476,11 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
       steps.push({ kind: "connectionLimit", username, limit: request.connectionLimit });
     }
     for (const name of request.resetSettings ?? []) {
-      if (name in seen.settings && !(name in (request.settings ?? {}))) {
+      if (name in seen.settings && !(name in wanted)) {
         steps.push({ kind: "reset", username, name });
       }
     }
-    for (const [name, value] of Object.entries(request.settings ?? {})) {
+    for (const [name, value] of Object.entries(wanted)) {
       if (seen.settings[name] !== storedForm(value)) {
         steps.push({ kind: "set", username, name, value });
       }
@@ -384,7 +495,24 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
       }
     }
     for (const group of request.memberOf) {
-      if (!seen.memberOf.includes(group)) steps.push({ kind: "grant", group, username });
+      const inherit = seen.memberships?.[group]?.inherit ?? seen.attributes?.inherit ?? true;
+      if (!seen.memberOf.includes(group)) {
+        steps.push({
+          kind: "grant",
+          group,
+          username,
+          ...ownerGrant(modern, owner, group, inherit),
+        });
+      } else if (modern && group === owner && seen.memberships?.[group]?.set === false) {
+        // A member without SET cannot run as the owner role (16+): grant it SET, nothing else.
+        steps.push({ kind: "grant", group, username, options: { inherit, set: true } });
+      }
+    }
+    profiles.push(existingProfile(username, seen, request, wanted, modern));
+  }
+  if (profiles.length === 2) {
+    for (const difference of differences(profiles[0], profiles[1])) {
+      refusals.push({ kind: "users-differ", difference });
     }
   }
   const all = [...steps, ...later];
@@ -403,6 +531,177 @@ export function planUserPair(observation: PairObservation, request: PairRequest)
   return { refusals, steps: refusals.length > 0 ? [] : all };
 }
 
+/** The settings every database gets: `settings`, and `role` for `ownerRole`. */
+function wantedSettings(request: PairRequest): Record<string, SettingValue> {
+  return { ...request.settings, ...(request.ownerRole ? { role: request.ownerRole } : {}) };
+}
+
+/** PostgreSQL 16+: the owner role is granted WITH SET TRUE (stated, whatever the defaults). */
+function ownerGrant(modern: boolean, owner: string | undefined, group: string, inherit: boolean) {
+  return modern && group === owner ? { options: { inherit, set: true } } : {};
+}
+
+/** What a user's sessions can do once the plan ran: what the two users must share. */
+interface Profile {
+  readonly username: string;
+  readonly attributes?: RoleAttributes;
+  readonly connectionLimit: number;
+  readonly settings: Readonly<Record<string, string>>;
+  readonly databaseSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly memberships?: Readonly<Record<string, MembershipOptions>>;
+}
+
+const DEFAULT_ATTRIBUTES: RoleAttributes = {
+  inherit: true,
+  createDb: false,
+  createRole: false,
+  bypassRls: false,
+  replication: false,
+  validUntil: null,
+};
+
+function storedSettings(settings: Readonly<Record<string, SettingValue>>) {
+  return Object.fromEntries(Object.entries(settings).map(([n, v]) => [n, storedForm(v)]));
+}
+
+/** A user the plan creates: default attributes, the memberships `GRANT` gives, only `wanted`. */
+function newProfile(
+  username: string,
+  request: PairRequest,
+  wanted: Readonly<Record<string, SettingValue>>,
+  modern: boolean,
+): Profile {
+  const options: MembershipOptions = modern
+    ? { admin: false, inherit: true, set: true }
+    : { admin: false };
+  return {
+    username,
+    attributes: DEFAULT_ATTRIBUTES,
+    connectionLimit: request.connectionLimit ?? -1,
+    settings: storedSettings(wanted),
+    databaseSettings: {},
+    memberships: Object.fromEntries(request.memberOf.map((group) => [group, options])),
+  };
+}
+
+/** An existing user after the plan's steps: the limit, settings and grants it asks for. */
+function existingProfile(
+  username: string,
+  seen: RoleObservation,
+  request: PairRequest,
+  wanted: Readonly<Record<string, SettingValue>>,
+  modern: boolean,
+): Profile {
+  const settings: Record<string, string> = { ...seen.settings };
+  for (const name of request.resetSettings ?? []) if (!(name in wanted)) delete settings[name];
+  Object.assign(settings, storedSettings(wanted));
+  const inherit = seen.attributes?.inherit ?? true;
+  const memberships = seen.memberships
+    ? Object.fromEntries(
+        request.memberOf.map((group): [string, MembershipOptions] => {
+          const had = seen.memberships?.[group];
+          const options = had ?? (modern ? { admin: false, inherit, set: true } : { admin: false });
+          return [
+            group,
+            modern && group === request.ownerRole ? { ...options, set: true } : options,
+          ];
+        }),
+      )
+    : undefined;
+  return {
+    username,
+    ...(seen.attributes ? { attributes: seen.attributes } : {}),
+    connectionLimit: request.connectionLimit ?? seen.connectionLimit,
+    settings,
+    ...(seen.databaseSettings ? { databaseSettings: seen.databaseSettings } : {}),
+    ...(memberships ? { memberships } : {}),
+  };
+}
+
+const ATTRIBUTES = ["inherit", "createDb", "createRole", "bypassRls", "replication"] as const;
+const MEMBERSHIP_OPTIONS = ["admin", "inherit", "set"] as const;
+const MEMBERSHIP_DEFAULTS = { admin: false, inherit: true, set: true } as const;
+
+/** Every way the two profiles differ (parts one of them did not observe are not compared). */
+function differences(a: Profile, b: Profile): PairDifference[] {
+  const found: PairDifference[] = [];
+  const users = [a.username, b.username];
+  if (a.attributes && b.attributes) {
+    for (const attribute of ATTRIBUTES) {
+      if (a.attributes[attribute] === b.attributes[attribute]) continue;
+      const aOdd = a.attributes[attribute] !== DEFAULT_ATTRIBUTES[attribute];
+      const [odd, other] = aOdd ? users : [b.username, a.username];
+      found.push({ kind: "attribute", attribute, odd, other });
+    }
+    if (a.attributes.validUntil !== b.attributes.validUntil) {
+      found.push({
+        kind: "valid-until",
+        users: [a.username, b.username],
+        dated: [a, b].filter((p) => p.attributes?.validUntil !== null).map((p) => p.username),
+      });
+    }
+  }
+  if (a.connectionLimit !== b.connectionLimit) {
+    found.push({
+      kind: "connection-limit",
+      limits: [
+        [a.username, a.connectionLimit],
+        [b.username, b.connectionLimit],
+      ],
+    });
+  }
+  found.push(...settingDifferences(a, b, null, a.settings, b.settings));
+  if (a.databaseSettings && b.databaseSettings) {
+    const databases = new Set([
+      ...Object.keys(a.databaseSettings),
+      ...Object.keys(b.databaseSettings),
+    ]);
+    for (const database of [...databases].sort()) {
+      found.push(
+        ...settingDifferences(
+          a,
+          b,
+          database,
+          a.databaseSettings[database] ?? {},
+          b.databaseSettings[database] ?? {},
+        ),
+      );
+    }
+  }
+  if (a.memberships && b.memberships) {
+    for (const group of Object.keys(a.memberships).sort()) {
+      const x = a.memberships[group];
+      const y = b.memberships[group];
+      if (!x || !y) continue;
+      for (const option of MEMBERSHIP_OPTIONS) {
+        if (x[option] === undefined || y[option] === undefined || x[option] === y[option]) continue;
+        const aOdd = x[option] !== MEMBERSHIP_DEFAULTS[option];
+        const [odd, other] = aOdd ? users : [b.username, a.username];
+        found.push({ kind: "membership", group, option, odd, other });
+      }
+    }
+  }
+  return found;
+}
+
+function settingDifferences(
+  a: Profile,
+  b: Profile,
+  database: string | null,
+  x: Readonly<Record<string, string>>,
+  y: Readonly<Record<string, string>>,
+): PairDifference[] {
+  const names = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+  return names.flatMap((name): PairDifference[] => {
+    if (x[name] === y[name]) return [];
+    if (name in x && name in y) {
+      return [{ kind: "setting", database, name, holders: [a.username, b.username] }];
+    }
+    const [holder, other] = name in x ? [a.username, b.username] : [b.username, a.username];
+    return [{ kind: "setting", database, name, holders: [holder], other }];
+  });
+}
+
 /** One user as last applied or refreshed: what drift is measured against. */
 export interface RoleSnapshot {
   readonly exists: boolean;
@@ -410,6 +709,10 @@ export interface RoleSnapshot {
   readonly connectionLimit: number;
   readonly memberOf: readonly string[];
   readonly settings: Readonly<Record<string, string>>;
+  /** Absent in snapshots of versions before them (a refresh records them): not compared. */
+  readonly attributes?: RoleAttributes;
+  readonly memberships?: Readonly<Record<string, MembershipOptions>>;
+  readonly databaseSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export function snapshotOf(observation: PairObservation, users: UserPair) {
@@ -423,10 +726,75 @@ export function snapshotOf(observation: PairObservation, users: UserPair) {
           connectionLimit: seen.connectionLimit,
           memberOf: [...seen.memberOf],
           settings: { ...seen.settings },
+          ...(seen.attributes ? { attributes: { ...seen.attributes } } : {}),
+          ...(seen.memberships ? { memberships: { ...seen.memberships } } : {}),
+          ...(seen.databaseSettings ? { databaseSettings: { ...seen.databaseSettings } } : {}),
         }
       : { exists: false, canLogin: false, connectionLimit: -1, memberOf: [], settings: {} };
   }
   return snapshot;
+}
+
+const ATTRIBUTE_SQL: Record<(typeof ATTRIBUTES)[number], string> = {
+  inherit: "INHERIT",
+  createDb: "CREATEDB",
+  createRole: "CREATEROLE",
+  bypassRls: "BYPASSRLS",
+  replication: "REPLICATION",
+};
+
+/** The drift lines of what a snapshot of this version adds (attributes, options, databases). */
+function capabilityDrift(username: string, was: RoleSnapshot, is: RoleSnapshot): string[] {
+  const lines: string[] = [];
+  if (was.attributes && is.attributes) {
+    for (const attribute of ATTRIBUTES) {
+      const now = is.attributes[attribute];
+      if (was.attributes[attribute] === now) continue;
+      const word = ATTRIBUTE_SQL[attribute];
+      lines.push(
+        attribute === "inherit"
+          ? `"${username}" is now ${now ? "INHERIT" : "NOINHERIT"}`
+          : `"${username}" ${now ? "now has" : "no longer has"} ${word}`,
+      );
+    }
+    if (was.attributes.validUntil !== is.attributes.validUntil) {
+      lines.push(`"${username}" VALID UNTIL changed outside Pulumi`);
+    }
+  }
+  if (was.memberships && is.memberships) {
+    for (const group of Object.keys(is.memberships).sort()) {
+      const before = was.memberships[group];
+      const now = is.memberships[group];
+      if (!before) continue; // a new membership: reported by memberOf
+      for (const option of MEMBERSHIP_OPTIONS) {
+        if (now[option] === undefined || before[option] === now[option]) continue;
+        lines.push(
+          option === "admin"
+            ? `"${username}"'s membership in "${group}" is now ${now.admin ? "WITH" : "without"} ADMIN OPTION`
+            : `"${username}"'s membership in "${group}" is now ${option.toUpperCase()} ${String(now[option]).toUpperCase()}`,
+        );
+      }
+    }
+  }
+  if (was.databaseSettings && is.databaseSettings) {
+    const databases = new Set([
+      ...Object.keys(was.databaseSettings),
+      ...Object.keys(is.databaseSettings),
+    ]);
+    for (const database of [...databases].sort()) {
+      const before = was.databaseSettings[database] ?? {};
+      const now = is.databaseSettings[database] ?? {};
+      const names = new Set([...Object.keys(before), ...Object.keys(now)]);
+      for (const name of [...names].sort()) {
+        if (before[name] !== now[name]) {
+          lines.push(
+            `"${username}" setting ${name} in database "${database}" changed outside Pulumi`,
+          );
+        }
+      }
+    }
+  }
+  return lines;
 }
 
 /**
@@ -473,6 +841,7 @@ export function pairDrift(
         lines.push(`"${username}" setting ${name} changed outside Pulumi`);
       }
     }
+    lines.push(...capabilityDrift(username, was, is));
   }
   return lines;
 }
@@ -526,6 +895,14 @@ export function refreshedOutputs(
     const unchanged = was !== undefined && pairDrift({ [username]: was }, now).length === 0;
     if (oids[username] === undefined && unchanged) oids[username] = oid;
   }
+  // Snapshots of a version before attributes, options and per-database settings get them from
+  // a user still exactly as applied, so the next refresh compares them too.
+  const observed: Record<string, RoleSnapshot> = { ...props.observed };
+  for (const [username, was] of Object.entries(props.observed)) {
+    const is = now[username];
+    const unchanged = is?.exists && pairDrift({ [username]: was }, now, recreated).length === 0;
+    if (unchanged && was.attributes === undefined) observed[username] = { ...is, ...was };
+  }
   const { initialState, ...rest } = props;
   const stale =
     initialState !== undefined &&
@@ -538,6 +915,7 @@ export function refreshedOutputs(
     ),
     ...(initialState && !stale ? { initialState } : {}),
     oids,
+    observed,
     drift: pairDrift(props.observed, now, recreated),
   };
 }
@@ -554,6 +932,8 @@ export interface UserPairOutputs {
   readonly memberOf: readonly string[];
   readonly connectionLimit?: number;
   readonly settings?: Readonly<Record<string, SettingValue>>;
+  /** The role both users' sessions run as, as applied. */
+  readonly ownerRole?: string;
   readonly deleteUsersOnDestroy: boolean;
   readonly passwordPolicy: Required<PasswordPolicy>;
   readonly scramIterations: number;
@@ -586,6 +966,7 @@ function comparable(inputs: Record<string, unknown>) {
     memberOf: Array.isArray(inputs.memberOf) ? [...new Set(inputs.memberOf)].sort() : [],
     connectionLimit: inputs.connectionLimit,
     settings: inputs.settings,
+    ownerRole: inputs.ownerRole,
     deleteUsersOnDestroy: inputs.deleteUsersOnDestroy ?? false,
     passwordPolicy: resolvePasswordPolicy((inputs.passwordPolicy ?? {}) as PasswordPolicy),
     scramIterations: inputs.scramIterations ?? DEFAULT_SCRAM_ITERATIONS,
@@ -641,6 +1022,7 @@ export function buildUserPairOutputs(
     memberOf: inputs.memberOf,
     ...(inputs.connectionLimit !== undefined ? { connectionLimit: inputs.connectionLimit } : {}),
     ...(inputs.settings !== undefined ? { settings: inputs.settings } : {}),
+    ...(inputs.ownerRole !== undefined ? { ownerRole: inputs.ownerRole } : {}),
     deleteUsersOnDestroy: inputs.deleteUsersOnDestroy,
     passwordPolicy: inputs.passwordPolicy,
     scramIterations: inputs.scramIterations,
@@ -685,6 +1067,7 @@ export function pairRequestProblems(value: unknown, path: string): string[] {
   }
   problems.push(...memberOfProblems(value.memberOf ?? [], users, undefined));
   problems.push(...settingsProblems(value.settings));
+  problems.push(...ownerRoleProblems(value.ownerRole, value.memberOf ?? [], `${path}.ownerRole`));
   const limit = value.connectionLimit;
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) >= -1)) {
     problems.push(`${path}.connectionLimit must be a whole number from -1`);

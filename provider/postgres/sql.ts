@@ -164,8 +164,12 @@ SELECT (SELECT coalesce(jsonb_object_agg(e.datname, e.n), '{}') FROM
         FROM (SELECT classid, objid FROM o WHERE here ORDER BY objid LIMIT 5) f,
              LATERAL pg_catalog.pg_identify_object(f.classid, f.objid, 0) i) AS examples`;
 
-/** Who this session is; used to prove a login worked. */
-export const WHOAMI_SQL = "SELECT current_user::text AS username";
+/**
+ * Who logged in; used to prove a login worked. The session user, not `current_user`: a user
+ * whose sessions run as another role (`ALTER ROLE … SET role`, `ownerRole`) is still the one
+ * that logged in.
+ */
+export const WHOAMI_SQL = "SELECT session_user::text AS username";
 
 /** `value` as a SQL string literal (standard_conforming_strings; backslashes made explicit). */
 export function quoteLiteral(value: string): string {
@@ -215,8 +219,16 @@ export function resetSettingSql(role: string, name: string): string {
   return `ALTER ROLE ${quoteIdentifier(role)} RESET ${settingName(name)}`;
 }
 
-export function grantRoleSql(group: string, role: string): string {
-  return `GRANT ${quoteIdentifier(group)} TO ${quoteIdentifier(role)}`;
+/** With `options` (PostgreSQL 16+ only): `WITH INHERIT …, SET …`. */
+export function grantRoleSql(
+  group: string,
+  role: string,
+  options?: { readonly inherit: boolean; readonly set: boolean },
+): string {
+  const using = options
+    ? ` WITH INHERIT ${options.inherit ? "TRUE" : "FALSE"}, SET ${options.set ? "TRUE" : "FALSE"}`
+    : "";
+  return `GRANT ${quoteIdentifier(group)} TO ${quoteIdentifier(role)}${using}`;
 }
 
 export function revokeRoleSql(group: string, role: string): string {
@@ -242,8 +254,11 @@ export const LOCK_ROLES_SQL =
 
 /**
  * The pair, its group roles and the managing user in one round trip. $1: the two usernames,
- * $2: the group roles of `memberOf` (the groups the users already belong to come too). Membership options (PostgreSQL 16+) are read through `to_jsonb` so that
- * the same text runs on 13-15, whose `pg_auth_members` lacks them.
+ * $2: the group roles of `memberOf` (the groups the users already belong to come too). Membership
+ * options (PostgreSQL 16+) are read through `to_jsonb` so that the same text runs on 13-15, whose
+ * `pg_auth_members` lacks them (`null` there). Each user's attributes, its membership options by
+ * group (every grant taken together) and its settings per database come too; databases no one
+ * can connect to are left out (`template0`, where a rotation takes its lock).
  */
 export const OBSERVE_PAIR_SQL = `
 WITH me AS (SELECT oid, rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
@@ -267,6 +282,24 @@ SELECT current_setting('server_version_num')::int AS server_version_num,
                          WHERE m.member = r.oid GROUP BY g.rolname) x),
           'settings', coalesce((SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
                                 WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}'),
+          'attributes', jsonb_build_object(
+             'inherit', r.rolinherit, 'createDb', r.rolcreatedb, 'createRole', r.rolcreaterole,
+             'bypassRls', r.rolbypassrls, 'replication', r.rolreplication,
+             'validUntil', CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
+                                ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC',
+                                             'YYYY-MM-DD HH24:MI:SS.US') END),
+          'memberships', (SELECT coalesce(jsonb_object_agg(x.g, x.o), '{}'::jsonb) FROM (
+                            SELECT g.rolname AS g, jsonb_build_object(
+                                     'admin', bool_or(m.admin_option),
+                                     'inherit', bool_or((to_jsonb(m) ->> 'inherit_option')::bool),
+                                     'set', bool_or((to_jsonb(m) ->> 'set_option')::bool)) AS o
+                            FROM pg_catalog.pg_auth_members m
+                            JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+                            WHERE m.member = r.oid GROUP BY g.rolname) x),
+          'databaseSettings', (SELECT coalesce(jsonb_object_agg(d.datname, s.setconfig), '{}'::jsonb)
+                               FROM pg_catalog.pg_db_role_setting s
+                               JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+                               WHERE s.setrole = r.oid AND d.datallowconn),
           'managerGrant', (SELECT jsonb_build_object(
                               'admin', bool_or(m.admin_option),
                               'inherit', bool_or(coalesce((to_jsonb(m) ->> 'inherit_option')::bool, false)),
@@ -302,6 +335,20 @@ export interface PairObservationRow {
       memberOf: string[];
       grantors: Record<string, string[]>;
       settings: string[];
+      attributes?: {
+        inherit: boolean;
+        createDb: boolean;
+        createRole: boolean;
+        bypassRls: boolean;
+        replication: boolean;
+        validUntil: string | null;
+      };
+      /** `inherit` and `set` are `null` before PostgreSQL 16. */
+      memberships?: Record<
+        string,
+        { admin: boolean; inherit: boolean | null; set: boolean | null }
+      >;
+      databaseSettings?: Record<string, string[]>;
       managerGrant: { admin: boolean; inherit: boolean; set: boolean } | null;
     }
   >;

@@ -9,6 +9,7 @@ import {
   ADMIN_OPTION_VERSION,
   planUserPair,
   type PairObservation,
+  type PairDifference,
   type PairRefusal,
   type PairRequest,
   type PairStep,
@@ -250,7 +251,7 @@ export function postgresUserPairShell(
         case "grant":
           await query(
             client,
-            grantRoleSql(step.group, step.username),
+            grantRoleSql(step.group, step.username, step.options),
             `granting "${step.group}" to "${step.username}"`,
             secrets,
           );
@@ -377,6 +378,91 @@ export function postgresUserPairShell(
           refusal.groups.map((g) => revokeRoleSql(g, refusal.username)).join("; ") +
           ";"
         );
+      case "users-differ":
+        return differenceLine(refusal.difference);
+    }
+  }
+}
+
+const ATTRIBUTE_WORDS = {
+  inherit: "INHERIT",
+  createDb: "CREATEDB",
+  createRole: "CREATEROLE",
+  bypassRls: "BYPASSRLS",
+  replication: "REPLICATION",
+} as const;
+
+/** A setting's name as `ALTER ROLE … RESET` takes it: plain when it is, else quoted. */
+function settingRef(name: string): string {
+  return /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(name)
+    ? name
+    : name.split(".").map(quoteIdentifier).join(".");
+}
+
+/**
+ * How the two users differ, with the SQL that makes the odd one like a user the resource creates
+ * (values never quoted back: a setting's value is not repeated).
+ */
+function differenceLine(difference: PairDifference): string {
+  const same = "make both the same";
+  switch (difference.kind) {
+    case "attribute": {
+      const word = ATTRIBUTE_WORDS[difference.attribute];
+      const odd = quoteIdentifier(difference.odd);
+      return difference.attribute === "inherit"
+        ? `"${difference.odd}" is NOINHERIT and "${difference.other}" is INHERIT: ${same}, ` +
+            `e.g. ALTER ROLE ${odd} INHERIT;`
+        : `"${difference.odd}" has ${word} and "${difference.other}" has not: ${same}, e.g. as a ` +
+            `superuser: ALTER ROLE ${odd} NO${word};`;
+    }
+    case "valid-until": {
+      const [a, b] = difference.users;
+      const fix = difference.dated.map(
+        (u) => `ALTER ROLE ${quoteIdentifier(u)} VALID UNTIL 'infinity';`,
+      );
+      return `"${a}" and "${b}" have different VALID UNTIL dates: ${same}, e.g. ${fix.join(" ")}`;
+    }
+    case "connection-limit": {
+      const [[a, la], [b, lb]] = difference.limits;
+      return `"${a}" has CONNECTION LIMIT ${la} and "${b}" ${lb}: give connectionLimit, and both get it`;
+    }
+    case "setting": {
+      const where = difference.database === null ? "" : ` in database "${difference.database}"`;
+      const scope =
+        difference.database === null ? "" : ` IN DATABASE ${quoteIdentifier(difference.database)}`;
+      const reset = (u: string) =>
+        `ALTER ROLE ${quoteIdentifier(u)}${scope} RESET ${settingRef(difference.name)};`;
+      if (difference.holders.length === 2) {
+        return (
+          `"${difference.holders[0]}" and "${difference.holders[1]}" have different values of setting ` +
+          `${difference.name}${where}: set the same value on both, or reset it: ` +
+          difference.holders.map(reset).join(" ")
+        );
+      }
+      const [holder] = difference.holders;
+      return (
+        `"${holder}" has setting ${difference.name}${where} and "${difference.other}" has not: ` +
+        `${reset(holder)}` +
+        (difference.database === null
+          ? " (or list it in settings, and both get it)"
+          : " (or set the same on both)")
+      );
+    }
+    case "membership": {
+      const g = quoteIdentifier(difference.group);
+      const odd = quoteIdentifier(difference.odd);
+      const about = `"${difference.odd}"'s membership in "${difference.group}"`;
+      if (difference.option === "admin") {
+        return (
+          `${about} is WITH ADMIN OPTION and "${difference.other}"'s is not: as the role that ` +
+          `granted it, REVOKE ADMIN OPTION FOR ${g} FROM ${odd};`
+        );
+      }
+      const word = difference.option.toUpperCase();
+      return (
+        `${about} is ${word} FALSE and "${difference.other}"'s is ${word} TRUE (PostgreSQL 16+): ` +
+        `as the role that granted it, GRANT ${g} TO ${odd} WITH ${word} TRUE;`
+      );
     }
   }
 }
@@ -412,6 +498,16 @@ function dropBlockers(row: DropBlockersRow): string[] {
   return lines;
 }
 
+/** `pg_db_role_setting`'s `name=value` entries by name. */
+function settingsOf(entries: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const at = entry.indexOf("=");
+      return [entry.slice(0, at), entry.slice(at + 1)];
+    }),
+  );
+}
+
 /** The query's row as the core's observation. */
 export function observationOf(row: PairObservationRow): PairObservation {
   const users: Record<string, PairObservation["users"][string]> = {};
@@ -423,12 +519,29 @@ export function observationOf(row: PairObservationRow): PairObservation {
       connectionLimit: seen.connectionLimit,
       memberOf: seen.memberOf,
       grantors: seen.grantors ?? {},
-      settings: Object.fromEntries(
-        seen.settings.map((entry) => {
-          const at = entry.indexOf("=");
-          return [entry.slice(0, at), entry.slice(at + 1)];
-        }),
-      ),
+      settings: settingsOf(seen.settings),
+      ...(seen.attributes ? { attributes: seen.attributes } : {}),
+      ...(seen.memberships
+        ? {
+            memberships: Object.fromEntries(
+              Object.entries(seen.memberships).map(([group, m]) => [
+                group,
+                {
+                  admin: m.admin,
+                  ...(m.inherit !== null ? { inherit: m.inherit } : {}),
+                  ...(m.set !== null ? { set: m.set } : {}),
+                },
+              ]),
+            ),
+          }
+        : {}),
+      ...(seen.databaseSettings
+        ? {
+            databaseSettings: Object.fromEntries(
+              Object.entries(seen.databaseSettings).map(([db, list]) => [db, settingsOf(list)]),
+            ),
+          }
+        : {}),
       ...(seen.managerGrant ? { managerGrant: seen.managerGrant } : {}),
     };
   }

@@ -16,11 +16,13 @@ import {
   resolveUserPairInputs,
   snapshotOf,
   userPairInputProblems,
+  type PairObservation,
   type ResolvedUserPairInputs,
   type UserPairInputs,
   type UserPairOutputs,
 } from "../core/userPair";
 import { resolveDatabase, resolveTimeouts } from "../core/validate";
+import { ConnectorError } from "../errors";
 import { lambdaUserPairShell } from "../connector/lambdaShell";
 import {
   postgresUserPairShell,
@@ -66,6 +68,25 @@ function pick<T>(byUser: Readonly<Record<string, T>>, users: readonly string[]) 
   return Object.fromEntries(Object.entries(byUser).filter(([u]) => users.includes(u)));
 }
 
+/**
+ * After an apply, both users run as `ownerRole` when it is asked for: a connector Lambda of a
+ * version before `ownerRole` ignores it, which must not pass as done.
+ */
+function assertOwnerRole(inputs: ResolvedUserPairInputs, observation: PairObservation): void {
+  const owner = inputs.ownerRole;
+  if (owner === undefined) return;
+  const missing = names(inputs.rotateUsers).filter(
+    (u) => observation.users[u]?.settings.role !== owner,
+  );
+  if (missing.length > 0) {
+    throw new ConnectorError(
+      `ownerRole "${owner}" was not applied to ${missing.map((u) => `"${u}"`).join(", ")}: the ` +
+        `connector Lambda predates ownerRole; update it (this package's LambdaConnector) and run ` +
+        `pulumi up again`,
+    );
+  }
+}
+
 export async function check(
   _olds: Record<string, unknown>,
   news: Record<string, unknown>,
@@ -104,10 +125,12 @@ export async function create(inputs: UserPairInputs): Promise<pulumi.dynamic.Cre
         ? { connectionLimit: resolved.connectionLimit }
         : {}),
       ...(resolved.settings !== undefined ? { settings: resolved.settings } : {}),
+      ...(resolved.ownerRole !== undefined ? { ownerRole: resolved.ownerRole } : {}),
       revokeOtherMembershipsOf: [],
     },
     passwords,
   );
+  assertOwnerRole(resolved, observation);
   const kept = pick(passwords, created);
   const initialState = initialStateOf(resolved.rotateUsers, kept);
   return {
@@ -135,6 +158,8 @@ export async function update(
   const resetSettings = Object.keys(olds.settings ?? {}).filter(
     (name) => !(name in (resolved.settings ?? {})),
   );
+  // Dropping ownerRole resets the users' role: their sessions run as themselves again.
+  if (olds.ownerRole !== undefined && resolved.ownerRole === undefined) resetSettings.push("role");
   const { created, observation } = await shell.apply(
     {
       users: resolved.rotateUsers,
@@ -143,12 +168,14 @@ export async function update(
         ? { connectionLimit: resolved.connectionLimit }
         : {}),
       ...(resolved.settings !== undefined ? { settings: resolved.settings } : {}),
+      ...(resolved.ownerRole !== undefined ? { ownerRole: resolved.ownerRole } : {}),
       resetSettings,
       revokeOtherMembershipsOf: managed,
       expectedOids: pick(olds.oids ?? {}, managed),
     },
     passwords,
   );
+  assertOwnerRole(resolved, observation);
   // A user that left the pair is released: kept in the database, no longer dropped by us.
   const ours = [...new Set([...olds.created.filter((u) => pair.includes(u)), ...created])];
   const kept = { ...pick(olds.passwords, pair), ...pick(passwords, created) };

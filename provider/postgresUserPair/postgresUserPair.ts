@@ -51,6 +51,15 @@ export interface PostgresUserPairArgs {
     Record<string, pulumi.Input<string> | pulumi.Input<pulumi.Input<string>[]>>
   >;
   /**
+   * One of `memberOf` that both users' sessions run as (`ALTER ROLE … SET role`): what either
+   * user creates (a migration's tables) is owned by this role, so the other user can still
+   * `ALTER`, `DROP` or `TRUNCATE` it after any rotation. On PostgreSQL 16+ both users' membership
+   * in it is granted `WITH SET TRUE`. Removing it later resets `role` on both users.
+   * @default none (each user's sessions run as itself)
+   * @example "app_users"
+   */
+  readonly ownerRole?: pulumi.Input<string>;
+  /**
    * Drop the users this resource created when it is deleted (users it adopted are never
    * dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
    * @default false (deleting the resource keeps both users and their passwords)
@@ -90,6 +99,8 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
   declare readonly username2: pulumi.Output<string>;
   /** The group roles both users belong to, as applied (sorted). */
   declare readonly memberOf: pulumi.Output<string[]>;
+  /** The role both users' sessions run as, as applied; undefined when none. */
+  declare readonly ownerRole: pulumi.Output<string | undefined>;
   /**
    * The users this resource created (the only ones `deleteUsersOnDestroy` drops, and only while
    * each holds the OID in `oids`).
@@ -123,6 +134,7 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
       username1: undefined,
       username2: undefined,
       memberOf: args.memberOf,
+      ownerRole: args.ownerRole,
       created: undefined,
       passwords: undefined,
       initialState: undefined,

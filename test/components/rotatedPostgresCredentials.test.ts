@@ -140,6 +140,17 @@ describe("RotatedPostgresCredentials (Pulumi mocks)", function () {
     expect(plain.byName("unaged-rotation").object).to.not.have.property("rotateAfter");
   });
 
+  it("passes ownerRole to the user pair, and none when it is not given", async () => {
+    await build("owned", { ...base, ownerRole: "app_users" });
+    expect(registrations.find((r) => r.name === "owned-users")!.object.ownerRole).to.equal(
+      "app_users",
+    );
+    await build("unowned", base);
+    expect(registrations.find((r) => r.name === "unowned-users")!.object.ownerRole).to.equal(
+      undefined,
+    );
+  });
+
   it("a given state wins over the pair's initial passwords", async () => {
     const state = { current: { username: "app_user_2", password: "adopted-secret" } };
     const { byName } = await build("adopt", { ...base, state });

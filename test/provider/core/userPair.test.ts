@@ -964,3 +964,213 @@ describe("core/userPair: which role holds each name (OIDs)", () => {
     ]);
   });
 });
+
+describe("core/userPair: ownerRole", () => {
+  const inputs = { database: DATABASE, rotateUsers: USERS, memberOf: ["app_users"] };
+
+  it("must be one of memberOf, in inputs and in a request from outside", () => {
+    expect(userPairInputProblems({ ...inputs, ownerRole: "app_users" })).to.deep.equal([]);
+    const reason =
+      `"owners" must be one of memberOf: the users' sessions can run only as a role they are ` +
+      `members of`;
+    expect(userPairInputProblems({ ...inputs, ownerRole: "owners" })).to.deep.equal([
+      `ownerRole ${reason}`,
+    ]);
+    expect(
+      userPairInputProblems({ ...inputs, memberOf: undefined, ownerRole: "x" }),
+    ).to.have.length(1);
+    expect(userPairInputProblems({ ...inputs, memberOf: UNKNOWN, ownerRole: "x" })).to.deep.equal(
+      [],
+    );
+    expect(
+      pairRequestProblems({ ...request(), ownerRole: "owners" }, "userPair.request"),
+    ).to.deep.equal([`userPair.request.ownerRole ${reason}`]);
+    expect(resolveUserPairInputs({ ...inputs, ownerRole: "app_users" }).ownerRole).to.equal(
+      "app_users",
+    );
+  });
+
+  it("sets role on created users and grants the owner WITH SET TRUE on 16+, not on 13-15", () => {
+    const owned = request({ ownerRole: "app_users" });
+    const modern = planUserPair(observation(), owned);
+    expect(modern.steps).to.deep.include({
+      kind: "grant",
+      group: "app_users",
+      username: USERS.username1,
+      options: { inherit: true, set: true },
+    });
+    expect(modern.steps).to.deep.include({
+      kind: "set",
+      username: USERS.username2,
+      name: "role",
+      value: "app_users",
+    });
+    const old = planUserPair(observation({ serverVersionNum: 150000 }), owned);
+    expect(old.steps).to.deep.include({
+      kind: "grant",
+      group: "app_users",
+      username: USERS.username1,
+    });
+  });
+
+  it("aligns adopted users: role set, SET granted to a membership without it, and nothing when they fit", () => {
+    const withoutSet: RoleObservation = {
+      ...adoptable,
+      memberships: { app_users: { admin: false, inherit: true, set: false } },
+    };
+    const plan = planUserPair(
+      observation({ users: { [USERS.username1]: withoutSet, [USERS.username2]: withoutSet } }),
+      request({ ownerRole: "app_users" }),
+    );
+    expect(plan.refusals).to.deep.equal([]);
+    expect(plan.steps).to.deep.include({
+      kind: "grant",
+      group: "app_users",
+      username: USERS.username1,
+      options: { inherit: true, set: true },
+    });
+    const fits: RoleObservation = {
+      ...adoptable,
+      settings: { role: "app_users" },
+      memberships: { app_users: { admin: false, inherit: true, set: true } },
+    };
+    const none = planUserPair(
+      observation({ users: { [USERS.username1]: fits, [USERS.username2]: fits } }),
+      request({ ownerRole: "app_users" }),
+    );
+    expect(none).to.deep.equal({ refusals: [], steps: [] });
+  });
+
+  it("resets role only when it is no longer asked for", () => {
+    const fits: RoleObservation = { ...adoptable, settings: { role: "app_users" } };
+    const users = { [USERS.username1]: fits, [USERS.username2]: fits };
+    const kept = planUserPair(
+      observation({ users }),
+      request({ ownerRole: "app_users", resetSettings: ["role"] }),
+    );
+    expect(kept.steps).to.deep.equal([]);
+    const dropped = planUserPair(observation({ users }), request({ resetSettings: ["role"] }));
+    expect(dropped.steps).to.deep.equal([
+      { kind: "reset", username: USERS.username1, name: "role" },
+      { kind: "reset", username: USERS.username2, name: "role" },
+    ]);
+  });
+
+  it("is part of what an update compares", () => {
+    const olds = { ...outputsWith(["app_users"]), ownerRole: "app_users" } as UserPairOutputs;
+    const news = { database: DATABASE, rotateUsers: USERS, memberOf: ["app_users"] };
+    expect(planPairChange(olds, { ...news, ownerRole: "app_users" })).to.equal("none");
+    expect(planPairChange(olds, news)).to.equal("update");
+  });
+});
+
+describe("core/userPair: both users identical", () => {
+  const full: RoleObservation = {
+    ...adoptable,
+    attributes: {
+      inherit: true,
+      createDb: false,
+      createRole: false,
+      bypassRls: false,
+      replication: false,
+      validUntil: null,
+    },
+    memberships: { app_users: { admin: false, inherit: true, set: true } },
+    databaseSettings: {},
+  };
+  const pairOf = (second: Partial<RoleObservation>) =>
+    observation({ users: { [USERS.username1]: full, [USERS.username2]: { ...full, ...second } } });
+
+  it("refuses every difference, naming the odd user, and plans no step", () => {
+    const plan = planUserPair(
+      pairOf({
+        attributes: { ...full.attributes!, inherit: false, createDb: true, validUntil: "2999" },
+        connectionLimit: 5,
+        settings: { work_mem: "8MB" },
+        databaseSettings: { app: { search_path: "x" } },
+        memberships: { app_users: { admin: true, inherit: false, set: true } },
+      }),
+      request({ settings: { statement_timeout: "1s" } }),
+    );
+    expect(plan.steps).to.deep.equal([]);
+    const [a, b] = [USERS.username1, USERS.username2];
+    expect(plan.refusals.map((r) => (r.kind === "users-differ" ? r.difference : r))).to.deep.equal([
+      { kind: "attribute", attribute: "inherit", odd: b, other: a },
+      { kind: "attribute", attribute: "createDb", odd: b, other: a },
+      { kind: "valid-until", users: [a, b], dated: [b] },
+      {
+        kind: "connection-limit",
+        limits: [
+          [a, -1],
+          [b, 5],
+        ],
+      },
+      { kind: "setting", database: null, name: "work_mem", holders: [b], other: a },
+      { kind: "setting", database: "app", name: "search_path", holders: [b], other: a },
+      { kind: "membership", group: "app_users", option: "admin", odd: b, other: a },
+      { kind: "membership", group: "app_users", option: "inherit", odd: b, other: a },
+    ]);
+  });
+
+  it("aligns what it manages (the limit, listed settings) instead of refusing it", () => {
+    const plan = planUserPair(
+      pairOf({ connectionLimit: 5, settings: { work_mem: "8MB" } }),
+      request({ connectionLimit: 5, settings: { work_mem: "8MB" } }),
+    );
+    expect(plan.refusals).to.deep.equal([]);
+    expect(plan.steps).to.deep.equal([
+      { kind: "connectionLimit", username: USERS.username1, limit: 5 },
+      { kind: "set", username: USERS.username1, name: "work_mem", value: "8MB" },
+    ]);
+  });
+
+  it("compares an adopted user with the one it would create", () => {
+    const odd = { ...full, attributes: { ...full.attributes!, bypassRls: true } };
+    const plan = planUserPair(observation({ users: { [USERS.username1]: odd } }), request());
+    expect(plan.refusals).to.deep.equal([
+      {
+        kind: "users-differ",
+        difference: {
+          kind: "attribute",
+          attribute: "bypassRls",
+          odd: USERS.username1,
+          other: USERS.username2,
+        },
+      },
+    ]);
+  });
+
+  it("leaves parts an older connector did not observe uncompared", () => {
+    const plan = planUserPair(
+      observation({ users: { [USERS.username1]: adoptable, [USERS.username2]: full } }),
+      request(),
+    );
+    expect(plan).to.deep.equal({ refusals: [], steps: [] });
+  });
+
+  it("reports drift in attributes, options and per-database settings, only for snapshots that hold them", () => {
+    const was = snapshotOf(pairOf({}), USERS);
+    const now = snapshotOf(
+      pairOf({
+        attributes: { ...full.attributes!, replication: true, validUntil: "2999" },
+        databaseSettings: { app: { work_mem: "1MB" } },
+        memberships: { app_users: { admin: false, inherit: true, set: false } },
+      }),
+      USERS,
+    );
+    const u = USERS.username2;
+    expect(pairDrift(was, now)).to.deep.equal([
+      `"${u}" now has REPLICATION`,
+      `"${u}" VALID UNTIL changed outside Pulumi`,
+      `"${u}"'s membership in "app_users" is now SET FALSE`,
+      `"${u}" setting work_mem in database "app" changed outside Pulumi`,
+    ]);
+    const legacy = Object.fromEntries(
+      Object.entries(was).map(([k, v]) => [
+        k,
+        { ...v, attributes: undefined, memberships: undefined, databaseSettings: undefined },
+      ]),
+    );
+    expect(pairDrift(legacy, now)).to.deep.equal([]);
+  });
+});

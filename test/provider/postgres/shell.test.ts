@@ -372,8 +372,12 @@ describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}
     afterEach(() => proxy?.close());
 
     /** A rotation of a new pair's username1 through `proxy` (or directly), and the log it left. */
-    async function rotateThrough(rewrite?: (name: string, value: string) => string | null) {
+    async function rotateThrough(
+      rewrite?: (name: string, value: string) => string | null,
+      prepare?: (pair: UserPair) => Promise<unknown>,
+    ) {
       const pair = await pg.createPair();
+      await prepare?.(pair);
       const password = generatePassword();
       let database = pg.database;
       if (rewrite) {
@@ -400,6 +404,26 @@ describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}
     it("with a query when a proxy drops the server's report", async () => {
       const { pair, password, outcome, log } = await rotateThrough((name, value) =>
         name === "session_authorization" ? null : value,
+      );
+      expect(outcome).to.equal(undefined);
+      expect(log).to.include(WHOAMI_SQL);
+      expect(await pg.canLogin(pair.username1, password)).to.equal(true);
+    });
+
+    it("as the session user, when the user's sessions run as its group (ALTER ROLE … SET role)", async () => {
+      const { pair, password, outcome, log } = await rotateThrough(
+        (name, value) => (name === "session_authorization" ? null : value),
+        (pair) =>
+          pg.asSuperuser(async (c) => {
+            const { rows } = await c.query<{ g: string }>(
+              `SELECT g.rolname AS g FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+               JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1`,
+              [pair.username1],
+            );
+            await c.query(
+              `ALTER ROLE ${quoteIdentifier(pair.username1)} SET role = ${quoteIdentifier(rows[0].g)}`,
+            );
+          }),
       );
       expect(outcome).to.equal(undefined);
       expect(log).to.include(WHOAMI_SQL);
