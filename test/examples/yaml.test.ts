@@ -36,7 +36,17 @@ interface Credential {
 
 /** The directory holding `pulumi-language-yaml`: next to the CLI, or on PATH; else undefined. */
 function findYamlHost(binDir: string): string | undefined {
-  const dirs = [binDir, ...(process.env.PATH ?? "").split(path.delimiter)].filter(Boolean);
+  // scripts/ensure-pulumi.sh puts the hosts beside the CLI it installed (where the CLI looks for
+  // them), which `binDir` only links to.
+  let cliDir: string | undefined;
+  try {
+    cliDir = path.dirname(fs.realpathSync(path.join(binDir, "pulumi")));
+  } catch {
+    cliDir = undefined;
+  }
+  const dirs = [binDir, cliDir, ...(process.env.PATH ?? "").split(path.delimiter)].filter(
+    (dir): dir is string => Boolean(dir),
+  );
   return dirs.find((dir) => {
     try {
       fs.accessSync(path.join(dir, YAML_HOST), fs.constants.X_OK);
@@ -91,7 +101,7 @@ describe("examples/yaml with the real Pulumi CLI and the provider plugin", funct
         );
         this.skip();
       }
-      throw new Error(`${YAML_HOST} is not in ${binDir} nor on PATH`);
+      throw new Error(`${YAML_HOST} is not in ${binDir}, beside its pulumi, nor on PATH`);
     }
     pg = await cluster(NEWEST);
     pair = { username1: uniqueName("yaml_user_1"), username2: uniqueName("yaml_user_2") };
