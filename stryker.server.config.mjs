@@ -20,6 +20,7 @@ export const MODULES = {
     spec: [
       "test/provider/esc/client.test.ts",
       "test/provider/esc/schedules.test.ts",
+      "test/provider/esc/accessToken.test.ts",
       "test/provider/escEnvironment/handlers.test.ts",
       "test/provider/escEnvironment/hostileInputs.test.ts",
       "test/provider/escRotationSchedule/handlers.test.ts",
