@@ -3,8 +3,8 @@
  * StrykerJS on one server-side module at a time, with the narrowest tests that cover it:
  * `npm run mutation:server -- <module> [stryker options]` (scripts/mutationServer.sh sets
  * MUTATION_MODULE). Not part of `npm test` nor of CI. The PostgreSQL-backed suites start
- * PostgreSQL `PG_MAJOR` only (one server shared by every test, restarted by the root hooks after
- * each run), one Stryker worker at a time.
+ * PostgreSQL `PG_MAJORS` only (18 unless set), one Stryker worker at a time; the shared server
+ * stays up from one mutant's run to the next (test/support/mutationRootHooks.ts).
  */
 import base from "./stryker.config.json" with { type: "json" };
 
@@ -104,14 +104,15 @@ export default {
   mochaOptions: {
     ...mochaOptions,
     spec: module.spec,
-    // The root hooks stop every server after each run; the next run starts them again.
-    require: ["test/support/rootHooks.ts"],
+    // The servers a test file starts for itself stop after each run, the shared ones stay up.
+    require: ["test/support/mutationRootHooks.ts"],
   },
   // The suites share one server per major and start it in `before` hooks: one worker.
   concurrency: module.postgres ? 1 : 2,
   ignorePatterns: ["reports", ".scratch"],
-  // A run that starts PostgreSQL takes seconds more than its tests' own time.
-  timeoutMS: module.postgres ? 60_000 : base.timeoutMS,
+  // A run that starts PostgreSQL takes a few seconds more than its tests' own time (the timeout
+  // adds this to 1.5 times the initial run's time); a mutant that hangs costs this much.
+  timeoutMS: module.postgres ? 15_000 : base.timeoutMS,
   incrementalFile: `reports/mutation-server/${name}/stryker-incremental.json`,
   htmlReporter: { fileName: `reports/mutation-server/${name}/index.html` },
   jsonReporter: { fileName: `reports/mutation-server/${name}/mutation.json` },

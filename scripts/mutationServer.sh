@@ -18,18 +18,22 @@ fi
 shift
 export MUTATION_MODULE="$module"
 export PG_MAJORS="${PG_MAJORS:-18}"
-# The servers' data directories go to a directory of this run: a worker that Stryker kills (a
-# mutant that hangs) leaves its servers running, and they are stopped here at the end, by the
-# process ids in their postmaster.pid files.
+# The servers' data directories go to a directory of this run, removed at the end; a server
+# still running then (its worker ended without stopping it) is stopped by the process id in its
+# postmaster.pid file.
 TMPDIR="$(mktemp -d /tmp/mutation-server-XXXXXX)"
 chmod 755 "$TMPDIR"
 export TMPDIR
 cleanup() {
   local pidfile pid
-  for pidfile in "$TMPDIR"/*/*/postmaster.pid "$TMPDIR"/*/postmaster.pid; do
+  for pidfile in "$TMPDIR"/*/data/postmaster.pid; do
     [[ -f "$pidfile" ]] || continue
     pid="$(head -n 1 "$pidfile")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -QUIT "$pid" 2>/dev/null || true
+    # Only a postmaster of that very data directory (the file outlives a killed server).
+    if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+      grep -qF -- "-D ${pidfile%/postmaster.pid}"; then
+      kill -QUIT "$pid" 2>/dev/null || true
+    fi
   done
   sleep 1
   rm -rf "$TMPDIR"
