@@ -53,7 +53,10 @@ export const MODULES = {
   },
   "lambda-shell": {
     mutate: "provider/connector/lambdaShell.ts",
-    spec: ["test/provider/connector/lambdaShell.test.ts"],
+    spec: [
+      "test/provider/connector/lambdaShell.test.ts",
+      "test/provider/connector/lambdaShellReplies.test.ts",
+    ],
     postgres: true,
   },
   "postgres-rotation": {

@@ -30,7 +30,7 @@ cleanup() {
     [[ -f "$pidfile" ]] || continue
     pid="$(head -n 1 "$pidfile")"
     # Only a postmaster of that very data directory (the file outlives a killed server).
-    if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    if [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" |
       grep -qF -- "-D ${pidfile%/postmaster.pid}"; then
       kill -QUIT "$pid" 2>/dev/null || true
     fi
