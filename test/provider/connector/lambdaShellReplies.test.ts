@@ -189,6 +189,13 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
     const missing = await rejection(shell.changePassword("app_user", "new-password-2"));
     expect(missing).to.be.instanceOf(RoleNotFoundError);
     expect(missing.message).to.equal("no role app_user (reported by the connector Lambda)");
+    // The official connector's refusal of a rotation is its words too.
+    answer = () => ({ code: 400, message: "no password provided" });
+    const official = await rejection(shell.changePassword("app_user", "new-password-2"));
+    expect(official).to.be.instanceOf(ConnectorError);
+    expect(official.message).to.equal(
+      "the connector Lambda refused: no password provided (reported by the connector Lambda)",
+    );
     for (const error of ["SomethingElse", undefined]) {
       answer = () => ({ code: 400, error, message: `refused ${MANAGER.password}` });
       const other = await rejection(shell.changePassword("app_user", "new-password-2"));
@@ -249,6 +256,12 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
         `ResourceNotFoundException: Function not found: ${nowhere}; no such function in this ` +
         `region and account`,
     );
+    const granted = "arn:aws:iam::123456789012:role/granted";
+    aws.roles.add(granted);
+    aws.requests.length = 0;
+    await shell(ARN, { roleArn: granted }).changePassword("app_user", "new-password-2");
+    const assumed = new URLSearchParams(aws.requests.find((r) => r.service === "sts")!.body);
+    expect(assumed.get("RoleSessionName")).to.equal("pulumi-postgres-rotator");
     const role = "arn:aws:iam::123456789012:role/not-granted";
     const denied = await rejection(
       shell(ARN, { roleArn: role }).changePassword("app_user", "new-password-2"),
@@ -259,7 +272,10 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
     process.env.AWS_SECRET_ACCESS_KEY = "not-the-right-secret";
     try {
       const unsigned = await rejection(shell(ARN).changePassword("app_user", "new-password-2"));
-      expect(unsigned.message).to.match(/: InvalidSignatureException: [^;]*$/);
+      // The stand-in's words, and no hint after them.
+      expect(unsigned.message).to.match(
+        /: InvalidSignatureException: The request signature we calculated does not match$/,
+      );
       expectNoSecrets(unsigned.message, ["not-the-right-secret"]);
     } finally {
       process.env.AWS_SECRET_ACCESS_KEY = SECRET_ACCESS_KEY;
@@ -339,6 +355,11 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
         expect(empty).to.be.instanceOf(LambdaInvocationError);
         expect(empty.message).to.equal("the reply holds no observation");
       }
+      answer = () => ({ code: 400, error: "Other", message: `no ${MANAGER.password}` });
+      const refused = await rejection(shell.observe(users, []));
+      expect(refused.message).to.equal(
+        "the connector Lambda refused: no [redacted] (reported by the connector Lambda)",
+      );
       answer = () => ({ code: 400, message: "no password provided" });
       const official = await rejection(shell.drop(["app_a"], { app_a: 1 }));
       expect(official).to.be.instanceOf(ConnectorError);
