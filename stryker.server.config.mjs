@@ -66,6 +66,8 @@ export const MODULES = {
       "test/provider/postgresRotation/hostileInputs.test.ts",
       "test/provider/postgresRotation/rotateAfter.test.ts",
       "test/provider/postgresRotation/escRotation.test.ts",
+      "test/provider/postgresRotation/postgresRotationProvider.test.ts",
+      "test/provider/connector/lambdaShell.test.ts",
     ],
     postgres: true,
   },
