@@ -1,6 +1,6 @@
 /**
- * Preloaded by `npm run mutation` only. Mocha 12 ships its CLI helpers as `lib/cli/*.cjs`;
- * `@stryker-mutator/mocha-runner` 10.0.0 requires them without an extension
+ * Preloaded by `npm run mutation` and `npm run mutation:server` only. Mocha 12 ships its CLI
+ * helpers as `lib/cli/*.cjs`; `@stryker-mutator/mocha-runner` 10.0.0 requires them without an extension
  * (`mocha/lib/cli/run-helpers`), which Node does not complete with `.cjs`. This adds exactly that.
  */
 const Module = require("node:module");

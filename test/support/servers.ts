@@ -48,6 +48,8 @@ export interface TestCluster {
 
 const clusters = new Map<string, Promise<TestCluster>>();
 const servers: EmbeddedPostgres[] = [];
+/** The servers of `privateCluster`, a subset of `servers`. */
+const privateServers = new Set<EmbeddedPostgres>();
 let counter = 0;
 
 /** A unique role name with a readable prefix. */
@@ -72,12 +74,13 @@ export function cluster(
 
 /** A server of its own for a test that changes server settings; stopped with the others. */
 export function privateCluster(options: StartOptions): Promise<TestCluster> {
-  return startCluster(options);
+  return startCluster(options, true);
 }
 
-async function startCluster(options: StartOptions): Promise<TestCluster> {
+async function startCluster(options: StartOptions, isPrivate = false): Promise<TestCluster> {
   const server = await startPostgres(options);
   servers.push(server);
+  if (isPrivate) privateServers.add(server);
   const asSuperuser = async <T>(work: (client: Client) => Promise<T>, database = DATABASE) => {
     const client = await server.connectAsSuperuser(database);
     try {
@@ -167,4 +170,16 @@ async function startCluster(options: StartOptions): Promise<TestCluster> {
 export async function stopAllClusters(): Promise<void> {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   clusters.clear();
+  privateServers.clear();
+}
+
+/**
+ * Stops the servers of `privateCluster` only; the shared ones stay up for the next run of the
+ * same tests in this process (`npm run mutation:server` runs them once per mutant).
+ */
+export async function stopPrivateClusters(): Promise<void> {
+  const stopping = servers.filter((s) => privateServers.has(s));
+  servers.splice(0, servers.length, ...servers.filter((s) => !privateServers.has(s)));
+  privateServers.clear();
+  await Promise.all(stopping.map((s) => s.stop()));
 }

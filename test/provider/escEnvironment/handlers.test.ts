@@ -13,6 +13,7 @@ import {
 } from "../../../provider/esc/documents";
 import { escClient } from "../../../provider/esc/client";
 import { EscConflictError, EscError, ValidationError } from "../../../provider/errors";
+import { UNKNOWN } from "../../../provider/core/validate";
 import { ESC_TOKEN, startEscStandIn, type EscStandIn } from "../../support/escStandIn";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import { SEED_CREDENTIALS, SEED_ROTATOR, seedYaml } from "../../fixtures/seed";
@@ -125,7 +126,11 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
       esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) }),
     );
     expect(error).to.be.instanceOf(EscConflictError);
-    expect(error.message).to.include("pulumi refresh");
+    expect((error as EscConflictError).status).to.equal(409);
+    expect(error.message).to.equal(
+      `ESC environment ${key(i)} was changed outside Pulumi since the last deployment; nothing ` +
+        `was overwritten. Run \`pulumi refresh\` to accept its current revision, then \`pulumi up\``,
+    );
     expect(
       parse(api.stored(key(i))!).values.dbRotator["fn::rotate::postgres"].inputs.database.port,
     ).to.equal(8888);
@@ -352,5 +357,126 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     await esc.remove(key(i), outs as EscEnvironmentOutputs);
     expect(api.stored(key(i))).to.equal(undefined);
     await esc.remove(key(i), outs as EscEnvironmentOutputs);
+  });
+
+  it("diff: another organization, project, name or URL replaces (old one deleted first); a new document or rotator key updates", async () => {
+    const olds = {
+      ...inputs(credentials),
+      etag: '"e"',
+      contentHash: "h",
+    } as EscEnvironmentOutputs;
+    const same = await esc.diff("x", olds, { ...olds });
+    expect(same).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: true });
+    for (const k of ["organization", "project", "name", "apiUrl"] as const) {
+      const moved = await esc.diff("x", olds, { ...olds, [k]: "elsewhere" });
+      expect(moved, k).to.deep.equal({ changes: true, replaces: [k], deleteBeforeReplace: true });
+    }
+    // An absent URL and an empty one are the same default.
+    const noUrl = { ...olds, apiUrl: undefined };
+    expect((await esc.diff("x", noUrl, { ...noUrl, apiUrl: "" })).changes).to.equal(false);
+    expect((await esc.diff("x", { ...olds, apiUrl: "" }, noUrl)).changes).to.equal(false);
+    const edited = await esc.diff("x", olds, { ...olds, yaml: rotator() });
+    expect(edited).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: true });
+    const keyed = await esc.diff("x", olds, { ...olds, rotatorKey: "dbRotator" });
+    expect(keyed).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: true });
+  });
+
+  it("check names the property of each problem, and leaves an unknown document to create", async () => {
+    const checked = await esc.check({}, { ...inputs(credentials), accessToken: " " });
+    expect(checked.failures).to.deep.equal([
+      { property: "accessToken", reason: "accessToken must be a non-empty string" },
+    ]);
+    const unknown = await esc.check({}, { ...inputs(credentials), yaml: UNKNOWN });
+    expect(unknown.failures).to.deep.equal([]);
+  });
+
+  it("update and refresh of an environment deleted outside Pulumi: update says so, refresh forgets it", async () => {
+    const i = inputs(credentials);
+    const { outs } = await esc.create(i);
+    await escClient({ ...i, environment: i.name }).remove();
+    const error = await rejection(esc.update(key(i), outs as EscEnvironmentOutputs, i));
+    expect(error).to.be.instanceOf(EscError);
+    expect(error.message).to.equal(
+      `ESC environment ${key(i)} was deleted outside Pulumi; run \`pulumi refresh\``,
+    );
+    expect(await esc.read(key(i), outs as EscEnvironmentOutputs)).to.deep.equal({
+      id: undefined,
+      props: {},
+    });
+  });
+
+  it("an environment that vanishes right after a write, or after its create, is an error", async () => {
+    const gone = inputs(credentials);
+    api.afterPatch = async (name) => {
+      if (name !== key(gone)) return;
+      api.afterPatch = undefined;
+      await escClient({ ...gone, environment: gone.name }).remove();
+    };
+    const error = await rejection(esc.create(gone)).finally(() => (api.afterPatch = undefined));
+    expect(error.message).to.equal("the environment disappeared right after it was written");
+
+    const unseen = inputs(credentials);
+    api.beforeRequest = (method, path) =>
+      method === "GET" && path.endsWith(`/${unseen.name}`)
+        ? { status: 404, message: "not found" }
+        : undefined;
+    const missing = await rejection(esc.create(unseen)).finally(
+      () => (api.beforeRequest = undefined),
+    );
+    expect(missing.message).to.equal("the environment was not found right after it was created");
+  });
+
+  it("reads its own revision back only when someone wrote after it", async () => {
+    const i = inputs(rotator());
+    const { outs } = await esc.create(i);
+    await esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: rotator(6432) });
+    const revisionReads = api.requests.filter(
+      (r) => r.method === "GET" && r.path.includes(`/${i.name}/versions/`),
+    );
+    expect(revisionReads).to.deep.equal([]);
+  });
+
+  it("refresh of an environment that ESC holds as a document it cannot read says so", async () => {
+    const i = inputs(credentials);
+    const { outs } = await esc.create(i);
+    api.write(key(i), aliases(100));
+    const error = await rejection(esc.read(key(i), outs as EscEnvironmentOutputs));
+    expect(error).to.be.instanceOf(EscError);
+    expect(error.message).to.match(/^the environment as ESC stores it has too many aliases /);
+  });
+
+  it("create takes over an environment holding only empty values, never one ESC cannot read", async () => {
+    const empty = inputs(credentials);
+    api.write(key(empty), "values:\n  list: []\n  map: {}\n  nothing: null\n");
+    await esc.create(empty);
+    expect(parse(api.stored(key(empty))!).values.managingUser.username).to.equal(
+      "rotation_manager",
+    );
+    // A list holding a null is not empty: only empty lists, empty mappings and nulls are.
+    for (const yaml of ["values:\n  list: [1]\n", "values:\n  list: [null]\n", aliases(100)]) {
+      const i = inputs(credentials);
+      api.write(key(i), yaml);
+      const error = await rejection(esc.create(i));
+      expect(error.message, yaml).to.match(/already exists, and not as an earlier create/);
+      expect(api.revisions(key(i)), yaml).to.have.length(1);
+    }
+  });
+
+  it("the hash leaves out the rotator's state, and only that; a document without stored state goes out as written", async () => {
+    const plain = rotator();
+    const stated = plain.concat("      state:\n        current:\n          username: app_user_1\n");
+    expect(esc.contentHash(stated, "dbRotator")).to.equal(esc.contentHash(plain, "dbRotator"));
+    expect(esc.contentHash(stated)).to.not.equal(esc.contentHash(plain));
+    expect(esc.contentHash(rotator(6432), "dbRotator")).to.not.equal(
+      esc.contentHash(plain, "dbRotator"),
+    );
+
+    // No stored state: the desired document goes out as written.
+    const i = inputs(plain, { rotatorKey: "dbRotator" });
+    const { outs } = await esc.create(i);
+    const desired = rotator(6432);
+    await esc.update(key(i), outs as EscEnvironmentOutputs, { ...i, yaml: desired });
+    const patches = api.requests.filter((r) => r.method === "PATCH" && r.path.includes(i.name));
+    expect(patches.at(-1)!.body).to.equal(desired);
   });
 });

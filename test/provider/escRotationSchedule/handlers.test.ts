@@ -129,7 +129,7 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
 
     await other.remove(id);
     const gone = await schedule.read(id, drifted.props as EscRotationScheduleOutputs);
-    expect(gone.id).to.equal(undefined);
+    expect(gone).to.deep.equal({ id: undefined, props: {} });
   });
 
   it("refuses bad input before any request, each problem naming its input path", async () => {
@@ -257,6 +257,7 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
         `allows one per environment; nothing was changed. Remove it (\`pulumi env schedule rm ` +
         `${nameOf(i)} ${theirs.id}\`) to manage the schedule here`,
     );
+    expect((error as EscError).status).to.equal(409);
     expect(requestsSince(start)).to.deep.equal(["GET …"]);
     expect(api.schedules(nameOf(i))).to.deep.equal([theirs]);
   });
@@ -287,6 +288,7 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
       }),
     );
     expect(error).to.be.instanceOf(EscError);
+    expect((error as EscError).status).to.equal(404);
     expect(error.message).to.include("no longer exists").and.include("pulumi refresh");
   });
 
@@ -311,5 +313,30 @@ describe("EscRotationSchedule provider (local ESC stand-in)", () => {
       schedule: { once: "2026-12-01T04:00:00+01:00" },
     });
     expect(respelled.changes).to.equal(false);
+    // A token change alone is an update (sent to nobody); an absent token and an empty one are
+    // the same, as are an absent URL and an empty one.
+    const token = await schedule.diff("s", olds, { ...olds, accessToken: "pul-another-token" });
+    expect(token).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: true });
+    const bare = { ...olds, accessToken: undefined, apiUrl: undefined };
+    expect(await schedule.diff("s", bare, { ...bare, accessToken: "", apiUrl: "" })).to.deep.equal({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    expect(
+      (await schedule.diff("s", { ...bare, accessToken: "", apiUrl: "" }, bare)).changes,
+    ).to.equal(false);
+  });
+
+  it("refresh shows a schedule paused outside Pulumi as paused", async () => {
+    const i = inputs();
+    const { id, outs } = await schedule.create(i);
+    const paused = await fetch(
+      `${api.url}/api/esc/environments/${nameOf(i)}/schedules/${id}/pause`,
+      { method: "POST", headers: { Authorization: `token ${ESC_TOKEN}` } },
+    );
+    expect(paused.status).to.equal(200);
+    const read = await schedule.read(id, outs as EscRotationScheduleOutputs);
+    expect((read.props as EscRotationScheduleOutputs).paused).to.equal(true);
   });
 });

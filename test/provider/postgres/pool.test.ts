@@ -15,6 +15,7 @@ import {
   MAX_CONNECTIONS_VARIABLE,
   leaseSession,
   maxConnections,
+  withSlot,
 } from "../../../provider/postgres/pool";
 import { postgresShell } from "../../../provider/postgres/shell";
 import { startPgProxy } from "../../support/pgProxy";
@@ -37,8 +38,14 @@ describe("postgres/pool", function () {
   it("reads the bound from the environment, and refuses a useless one", () => {
     expect(maxConnections({})).to.equal(DEFAULT_MAX_CONNECTIONS);
     expect(maxConnections({ [MAX_CONNECTIONS_VARIABLE]: "20" })).to.equal(20);
+    expect(maxConnections({ [MAX_CONNECTIONS_VARIABLE]: "" })).to.equal(DEFAULT_MAX_CONNECTIONS);
+    expect(maxConnections({ [MAX_CONNECTIONS_VARIABLE]: "2" })).to.equal(2);
+    expect(maxConnections({ [MAX_CONNECTIONS_VARIABLE]: "1000" })).to.equal(1000);
     for (const bad of ["1", "0", "x", "2.5", "1001"]) {
-      expect(() => maxConnections({ [MAX_CONNECTIONS_VARIABLE]: bad })).to.throw(RangeError);
+      expect(() => maxConnections({ [MAX_CONNECTIONS_VARIABLE]: bad })).to.throw(
+        RangeError,
+        `${MAX_CONNECTIONS_VARIABLE} must be a whole number from 2 to 1000`,
+      );
     }
   });
 
@@ -101,6 +108,112 @@ describe("postgres/pool", function () {
     await shell.changePassword(pair.username2, generatePassword());
     await shell.changePassword(pair.username1, generatePassword());
     expect(logins()).to.equal(before);
+  });
+
+  describe("leases (each test its own bound of 3 places)", () => {
+    let places = 0;
+    /** A server key of its own: a fresh bound of 3, no session of another test in it. */
+    const ownServer = () => `${pg.server.host}:${pg.server.port}#leases-${(places += 1)}`;
+    const open = (password = pg.manager.password) =>
+      connect(
+        { host: pg.server.host, port: pg.server.port, database: "app", ssl: { mode: "disable" } },
+        { username: pg.manager.username, password },
+        { connectSeconds: 10, statementSeconds: 10, lockSeconds: 10 },
+        { secrets: [password] },
+      );
+    const terminateManagerSessions = () =>
+      pg.asSuperuser((c) =>
+        c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotation_manager'",
+        ),
+      );
+
+    it("hands a kept session only to the same identity, and keeps it only when reusable", async () => {
+      const server = ownServer();
+      const first = await leaseSession(server, ["a"], () => open());
+      first.release(true);
+      const other = await leaseSession(server, ["b"], () => open());
+      expect(other.reused).to.equal(false);
+      expect(other.client).to.not.equal(first.client);
+      other.release(false);
+      const again = await leaseSession(server, ["a"], () => open());
+      expect(again.reused).to.equal(true);
+      expect(again.client).to.equal(first.client);
+      // Taken, it is no longer idle: its idle timer does not close it under its new holder.
+      await new Promise((r) => setTimeout(r, IDLE_MS + 500));
+      expect((await again.client.query("SELECT 1 AS one")).rows).to.deep.equal([{ one: 1 }]);
+      again.release(false);
+      const afterUnusable = await leaseSession(server, ["a"], () => open());
+      expect(afterUnusable.reused).to.equal(false);
+      afterUnusable.release(false);
+    });
+
+    it("never keeps a session whose connection ended while it was leased", async () => {
+      const server = ownServer();
+      const lease = await leaseSession(server, ["a"], () => open());
+      const ended = new Promise((resolve) => lease.client.once("end", resolve));
+      await terminateManagerSessions();
+      await ended;
+      lease.release(true);
+      const next = await leaseSession(server, ["a"], () => open());
+      expect(next.reused).to.equal(false);
+      expect((await next.client.query("SELECT 1 AS one")).rows).to.deep.equal([{ one: 1 }]);
+      next.release(false);
+    });
+
+    it("gives the place of a closed session, and of a failed login, to who waits", async () => {
+      const server = ownServer();
+      for (let i = 0; i < 3; i++) {
+        const refused = await leaseSession(server, ["x"], () => open("not-the-password")).then(
+          () => undefined,
+          (error: Error) => error,
+        );
+        expect(refused).to.be.instanceOf(Error);
+      }
+      const leases = await Promise.all(
+        [1, 2, 3].map((i) => leaseSession(server, [i], () => open())),
+      );
+      let fourth = false;
+      const waiting = leaseSession(server, [4], () => open()).then((lease) => {
+        fourth = true;
+        return lease;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(fourth, "a fourth lease while three are out").to.equal(false);
+      leases[0].release(false);
+      const last = await waiting;
+      expect(last.reused).to.equal(false);
+      for (const lease of [...leases.slice(1), last]) lease.release(false);
+    });
+
+    it("a lease for another identity closes one kept session to make room, not all of them", async () => {
+      const server = ownServer();
+      const kept = await Promise.all(
+        [1, 2, 3].map(() => leaseSession(server, ["a"], () => open())),
+      );
+      for (const lease of kept) lease.release(true);
+      const other = await leaseSession(server, ["b"], () => open());
+      expect(other.reused).to.equal(false);
+      other.release(false);
+      // The two others are still kept, for the next two leases of their identity.
+      const again = [await leaseSession(server, ["a"], () => open())];
+      again.push(await leaseSession(server, ["a"], () => open()));
+      expect(again.map((lease) => lease.reused)).to.deep.equal([true, true]);
+      for (const lease of again) lease.release(false);
+    });
+
+    it("withSlot runs the work in a place and ends the connection it was given", async () => {
+      const server = ownServer();
+      let ended: Promise<unknown> | undefined;
+      const result = await withSlot(server, async (own) => {
+        const client = await open();
+        ended = new Promise((resolve) => client.once("end", resolve));
+        own(client);
+        return (await client.query("SELECT 2 AS two")).rows[0].two as number;
+      });
+      expect(result).to.equal(2);
+      await ended;
+    });
   });
 
   describe("sessions that die while kept", () => {

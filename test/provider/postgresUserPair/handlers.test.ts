@@ -146,11 +146,15 @@ for (const major of TEST_MAJORS) {
       const group = (await membershipsOf(users.username1))[0];
       const p1 = generatePassword();
       await pg.setPassword(users.username1, p1);
-      const out = await new PairLife().create(inputs(users, [group]));
+      const life = new PairLife();
+      const out = await life.create(inputs(users, [group]));
       expect(out.created).to.deep.equal([]);
       expect(out.passwords).to.deep.equal({});
       expect(out.initialState).to.equal(undefined);
       expect(await pg.canLogin(users.username1, p1)).to.equal(true);
+      // An update of an adopted pair has no initial state to keep either.
+      expect(await life.apply(inputs(users, [group, await pg.createGroup()]))).to.equal("update");
+      expect(life.outputs!.initialState).to.equal(undefined);
     });
 
     it("creates the missing user of a half-existing pair and gives no initial state", async () => {
@@ -445,5 +449,157 @@ for (const major of TEST_MAJORS) {
       expect(await rejection(handlers.create(bad))).to.be.instanceOf(ValidationError);
       expect(pg.server.readLog().slice(before)).to.not.include("connection received");
     });
+
+    /** Each role's connection limit and settings, as the server has them. */
+    const rolesOf = (usernames: string[]) =>
+      pg.asSuperuser(async (c: Client) => {
+        const { rows } = await c.query<{ rolname: string; limit: number; config: string[] | null }>(
+          `SELECT r.rolname, r.rolconnlimit AS limit, s.setconfig AS config FROM pg_roles r
+           LEFT JOIN pg_db_role_setting s ON s.setrole = r.oid AND s.setdatabase = 0
+           WHERE r.rolname = ANY($1) ORDER BY 1`,
+          [usernames],
+        );
+        return rows.map((r) => ({ limit: r.limit, config: r.config }));
+      });
+
+    it("refuses a superuser or NOLOGIN user and a group that can log in or is a superuser, saying why; nothing changes", async () => {
+      const [superuser, nologin, loginGroup, superGroup] = [
+        uniqueName("pair_super"),
+        uniqueName("pair_nologin"),
+        uniqueName("group_login"),
+        uniqueName("group_super"),
+      ];
+      const q = quoteIdentifier;
+      await pg.asSuperuser(async (c) => {
+        await c.query(`CREATE ROLE ${q(superuser)} SUPERUSER LOGIN`);
+        await c.query(`CREATE ROLE ${q(nologin)} NOLOGIN`);
+        await c.query(`CREATE ROLE ${q(loginGroup)} LOGIN`);
+        await c.query(`CREATE ROLE ${q(superGroup)} SUPERUSER NOLOGIN`);
+      });
+      const error = await rejection(
+        new PairLife().create(
+          inputs({ username1: superuser, username2: nologin }, [loginGroup, superGroup]),
+        ),
+      );
+      expect(error).to.be.instanceOf(ForbiddenRoleError);
+      const lines = error.message.split("\n");
+      expect(lines[0]).to.equal(
+        `cannot set up the users "${superuser}", "${nologin}"; nothing was changed:`,
+      );
+      for (const line of [
+        `  - "${superuser}" is a superuser; a rotated user never is`,
+        `  - "${nologin}" exists but cannot log in (NOLOGIN); if it is meant to be a rotated ` +
+          `user: ALTER ROLE ${q(nologin)} LOGIN;`,
+        `  - memberOf "${loginGroup}" can log in; memberOf names NOLOGIN group roles ` +
+          `(ALTER ROLE ${q(loginGroup)} NOLOGIN; if it is one)`,
+        `  - memberOf "${superGroup}" is a superuser role; refusing to grant it`,
+      ]) {
+        expect(lines).to.include(line);
+      }
+    });
+
+    it("an update sets a new connection limit, and resets a setting no longer given", async () => {
+      const users = names();
+      const group = await pg.createGroup();
+      const life = new PairLife();
+      await life.create(
+        inputs(users, [group], { connectionLimit: 5, settings: { statement_timeout: "30s" } }),
+      );
+      const both = [users.username1, users.username2];
+      expect(await rolesOf(both)).to.deep.equal(
+        both.map(() => ({ limit: 5, config: ["statement_timeout=30s"] })),
+      );
+      expect(await life.apply(inputs(users, [group], { connectionLimit: 7 }))).to.equal("update");
+      expect(await rolesOf(both)).to.deep.equal(both.map(() => ({ limit: 7, config: null })));
+    });
+
+    it("an update to one new user: the one that left is released (kept on delete), the initial state goes", async () => {
+      const group = await pg.createGroup();
+      const users = names();
+      const life = new PairLife();
+      const first = await life.create(inputs(users, [group], { deleteUsersOnDestroy: true }));
+      // A memberOf-only update keeps the initial state: both of its users are still the pair.
+      const other = await pg.createGroup();
+      expect(
+        await life.apply(inputs(users, [group, other], { deleteUsersOnDestroy: true })),
+      ).to.equal("update");
+      expect(life.outputs!.initialState).to.deep.equal(first.initialState);
+
+      // username2 is replaced by an existing role (adopted, not created).
+      const adopted = uniqueName("pair_c");
+      const role = quoteIdentifier(adopted);
+      await pg.asSuperuser(async (c) => {
+        await c.query(
+          `CREATE ROLE ${role} LOGIN IN ROLE ${quoteIdentifier(group)}, ${quoteIdentifier(other)}`,
+        );
+        if (major >= 16) {
+          // As the README's SQL does for a user to adopt.
+          await c.query(
+            `GRANT ${role} TO ${quoteIdentifier(pg.manager.username)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`,
+          );
+        }
+      });
+      const renamed = { username1: users.username1, username2: adopted };
+      expect(
+        await life.apply(inputs(renamed, [group, other], { deleteUsersOnDestroy: true })),
+      ).to.equal("update");
+      expect(life.outputs!.created).to.deep.equal([users.username1]);
+      expect(life.outputs!.initialState).to.equal(undefined);
+      await life.delete();
+      expect(await exists(users.username1)).to.equal(false);
+      expect(await exists(users.username2), "released").to.equal(true);
+      expect(await exists(adopted), "adopted").to.equal(true);
+    });
   });
 }
+
+describe("PostgresUserPair handlers: check and diff (no server)", () => {
+  it("check names the input of each problem: before its first dot, bracket or space", async () => {
+    const checked = await handlers.check(
+      {},
+      {
+        database: {
+          host: "db.internal",
+          port: 5432,
+          database: "app",
+          managingUser: { username: "rotation_manager", password: "manager-password-1" },
+        },
+        rotateUsers: { username1: "app_a", username2: "app_b" },
+        memberOf: ["app_users", "app_users"],
+        settings: { search_path: 5 },
+        connectionLimit: 0,
+      },
+    );
+    expect(checked.failures!.map((f) => f.property)).to.deep.equal([
+      "memberOf",
+      "settings",
+      "connectionLimit",
+    ]);
+  });
+
+  it("diff: new names for both users replace the pair; one new name updates; nothing new is no change", async () => {
+    const olds = {
+      rotateUsers: { username1: "app_a", username2: "app_b" },
+      memberOf: ["app_users"],
+      drift: [],
+      managingPassword: "manager-password-1",
+    } as unknown as UserPairOutputs;
+    const news = (rotateUsers: { username1: string; username2: string }) =>
+      ({ ...olds, rotateUsers }) as unknown as Record<string, unknown>;
+    expect(
+      await handlers.diff("id", olds, news({ username1: "app_c", username2: "app_d" })),
+    ).to.deep.equal({
+      changes: true,
+      replaces: ["rotateUsers"],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await handlers.diff("id", olds, news({ username1: "app_a", username2: "app_d" })),
+    ).to.deep.equal({
+      changes: true,
+    });
+    expect(await handlers.diff("id", olds, news(olds.rotateUsers))).to.deep.equal({
+      changes: false,
+    });
+  });
+});
