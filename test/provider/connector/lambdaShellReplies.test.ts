@@ -35,6 +35,10 @@ const OFFICIAL_WARNING =
   `warning: the connector Lambda ${ARN} rotated "app_user" without checking for open sessions ` +
   `or a concurrent rotation (Pulumi's official connector cannot); deploy this package's ` +
   `connector (LambdaConnector) for those checks`;
+const OFFICIAL_OWNERSHIP_WARNING =
+  `warning: the connector Lambda ${ARN} rotated "app_user" without counting the database ` +
+  `objects the pair's users own themselves (ownership: "warn"; Pulumi's official connector ` +
+  `cannot); deploy this package's connector (LambdaConnector) for that check`;
 
 describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", () => {
   let aws: AwsStandIn;
@@ -112,6 +116,7 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
       rotationHolder: "stack-a",
       liveSessions: "refuse",
       liveSessionsIdleSeconds: 30,
+      ownership: "warn",
     });
     expect(events.at(-1)!.managingUser).to.deep.equal(MANAGER);
     expect(warnings).to.deep.equal(["open sessions of app_user (password [redacted])"]);
@@ -128,14 +133,16 @@ describe("lambdaShell on each kind of connector reply (local Invoke stand-in)", 
       password: "",
       newPassword: "n1",
       liveSessions: "refuse",
+      ownership: "warn",
     });
-    expect(warnings).to.deep.equal([OFFICIAL_WARNING]);
-    await lambdaShell(target(), TIMEOUTS, [], { warn, liveSessions: "ignore" }).changePassword(
-      "app_user",
-      "n2",
-    );
+    expect(warnings).to.deep.equal([OFFICIAL_WARNING, OFFICIAL_OWNERSHIP_WARNING]);
+    await lambdaShell(target(), TIMEOUTS, [], {
+      warn,
+      liveSessions: "ignore",
+      ownership: "ignore",
+    }).changePassword("app_user", "n2");
     expect(rotateUser().liveSessions).to.equal("ignore");
-    expect(warnings).to.have.length(1);
+    expect(warnings).to.have.length(2);
   });
 
   it("refuses to rotate without a managing user, before invoking anything", async () => {

@@ -154,8 +154,6 @@ describe("escClient (local ESC stand-in, real esc-sdk)", () => {
           : undefined;
       return (await rejection(work().finally(() => (api.beforeRequest = undefined)))) as EscError;
     };
-    const body = (status: number) =>
-      JSON.stringify({ code: status, message: `injected ${status}` });
 
     const created = await failing("POST", 500, () => escClient(location()).create());
     expect(created).to.be.instanceOf(EscError);
@@ -163,14 +161,14 @@ describe("escClient (local ESC stand-in, real esc-sdk)", () => {
     expect(created.message).to.match(
       /^creating ESC environment \S+ failed \(HTTP 500\): injected 500$/,
     );
-    // Reads take the body as text: the detail is the service's JSON as sent.
+    // Reads take the body as text; the service's {code, message} is still read from it.
     const read = await failing("GET", 500, () => client.read());
     expect(read.message).to.equal(
-      `reading ESC environment ${name} failed (HTTP 500): ${body(500)}`,
+      `reading ESC environment ${name} failed (HTTP 500): injected 500`,
     );
     const revision = await failing("GET", 403, () => client.readRevision(1));
     expect(revision.message).to.equal(
-      `reading revision 1 of ESC environment ${name} failed (HTTP 403): ${body(403)}; check the ` +
+      `reading revision 1 of ESC environment ${name} failed (HTTP 403): injected 403; check the ` +
         `access token and its permissions on the environment`,
     );
     const removed = await failing("DELETE", 500, () => client.remove());
