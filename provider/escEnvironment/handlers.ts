@@ -102,7 +102,11 @@ function environmentDocument(yaml: string, what: string): { doc: Document; value
 /** The stored YAML's hash with `values.<rotatorKey>.fn::rotate::postgres.state` removed. */
 export function contentHash(storedYaml: string, rotatorKey?: string): string {
   const { doc } = environmentDocument(storedYaml, "the environment as ESC stores it");
-  if (rotatorKey) doc.deleteIn(["values", rotatorKey, ROTATE, "state"]);
+  // A key the document does not hold as a rotator has no state to leave out (deleteIn would
+  // throw the yaml library's "Expected YAML collection" after the write had landed).
+  if (rotatorKey && isMap(doc.getIn(["values", rotatorKey, ROTATE]))) {
+    doc.deleteIn(["values", rotatorKey, ROTATE, "state"]);
+  }
   return createHash("sha256")
     .update(JSON.stringify(doc.toJSON() ?? null))
     .digest("hex");

@@ -462,6 +462,18 @@ describe("EscEnvironment provider (local ESC stand-in, real esc-sdk)", () => {
     }
   });
 
+  it("a rotatorKey the document does not hold as a rotator: created and hashed like any document", async () => {
+    const plain = "values:\n  greeting: hello\n  scalar: 1\n";
+    for (const rotatorKey of ["dbRotator", "greeting", "scalar"]) {
+      expect(esc.contentHash(plain, rotatorKey), rotatorKey).to.equal(esc.contentHash(plain));
+      const i = inputs(plain, { rotatorKey });
+      const { outs } = await esc.create(i);
+      expect((outs as EscEnvironmentOutputs).contentHash, rotatorKey).to.equal(
+        esc.contentHash(plain),
+      );
+    }
+  });
+
   it("the hash leaves out the rotator's state, and only that; a document without stored state goes out as written", async () => {
     const plain = rotator();
     const stated = plain.concat("      state:\n        current:\n          username: app_user_1\n");
