@@ -12,29 +12,42 @@ const ROOT = path.join(__dirname, "..", "..");
 export interface InstalledPackage {
   /** The scratch project's directory: the working directory of Pulumi's provider host. */
   readonly projectDir: string;
+  /** Replaces the installed package with the one in `tarball` (another version of it). */
+  install(tarball: string): void;
   /** Runs `script` (CommonJS) with Node in the project; resolves with stdout, stdin fed `input`. */
   run(script: string, input?: string): Promise<string>;
   remove(): void;
 }
 
-export function installPackedPackage(): InstalledPackage {
-  const scratch = fs.mkdtempSync(path.join(ROOT, ".tmp-"));
-  const projectDir = path.join(scratch, "project");
-  const target = path.join(projectDir, "node_modules", "pulumi-postgres-rotator");
-  fs.mkdirSync(target, { recursive: true });
+/** `npm pack` of this repository (its `dist` as built) into `destination`; the tarball's path. */
+export function packWorkingTree(destination: string): string {
   const output = execFileSync(
     "npm",
-    ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch],
+    ["pack", "--ignore-scripts", "--json", "--pack-destination", destination],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   ).toString();
   const [{ filename }] = JSON.parse(output) as { filename: string }[];
-  execFileSync("tar", ["-xzf", path.join(scratch, filename), "-C", target, "--strip-components=1"]);
+  return path.join(destination, filename);
+}
+
+/** A scratch project with the package from `tarball` installed (default: this repository's). */
+export function installPackedPackage(tarball?: string): InstalledPackage {
+  const scratch = fs.mkdtempSync(path.join(ROOT, ".tmp-"));
+  const projectDir = path.join(scratch, "project");
+  const target = path.join(projectDir, "node_modules", "pulumi-postgres-rotator");
+  const install = (from: string) => {
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(target, { recursive: true });
+    execFileSync("tar", ["-xzf", from, "-C", target, "--strip-components=1"]);
+  };
+  install(tarball ?? packWorkingTree(scratch));
   fs.writeFileSync(
     path.join(projectDir, "package.json"),
     '{ "name": "scratch", "private": true }\n',
   );
   return {
     projectDir,
+    install,
     run(script, input = "") {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["-e", script], {
