@@ -10,6 +10,7 @@ export default tseslint.config(
       "reports/**",
       "dist/",
       "node_modules/",
+      "sdk/",
       "**/*.js",
       "**/*.mjs",
       "**/*.cjs",

@@ -3,9 +3,10 @@
  *
  * `ensurePulumiCli` runs scripts/ensure-pulumi.sh (which finds, installs or builds the CLI and
  * the Node.js plugins). `localProgramStack` copies a program folder (Pulumi.yaml, index.ts or
- * index.js, package.json) into a scratch directory whose `node_modules` is this repository's,
- * and opens a stack on a local file backend there with a random passphrase: nothing is written
- * into the repository, and two stacks never share a backend or a `PULUMI_HOME`.
+ * index.js, package.json; *.py and requirements.txt) into a scratch directory whose
+ * `node_modules` is this repository's, and opens a stack on a local file backend there with a
+ * random passphrase: nothing is written into the repository, and two stacks never share a
+ * backend or a `PULUMI_HOME`.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -106,7 +107,9 @@ export async function localProgramStack(options: LocalProgramOptions): Promise<L
 function copyProgram(from: string, to: string): void {
   fs.mkdirSync(to);
   for (const file of fs.readdirSync(from)) {
-    if (/^(Pulumi\.yaml|package\.json|tsconfig\.json|.*\.[jt]s)$/.test(file)) {
+    if (
+      /^(Pulumi\.yaml|package\.json|tsconfig\.json|requirements\.txt|.*\.[jt]s|.*\.py)$/.test(file)
+    ) {
       fs.copyFileSync(path.join(from, file), path.join(to, file));
     }
   }
