@@ -1,0 +1,2 @@
+// Zero-downtime PostgreSQL password rotation (two users taking turns), compatible with Pulumi ESC's fn::rotate::postgres.
+package postgresrotator
