@@ -33,14 +33,17 @@ describe("the npm package's files", function () {
     expect(packed.has("dist/provider/plugin/index.js")).to.equal(true);
   });
 
-  it("ship sdk/python whole (but its .gitignore), and no sdk/go", () => {
-    const sdk = fs
-      .readdirSync(path.join(ROOT, "sdk", "python"), { recursive: true, withFileTypes: true })
+  it("ship sdk/python and sdk/go whole (but their .gitignore)", () => {
+    const sdk = ["python", "go"]
+      .flatMap((language) =>
+        fs.readdirSync(path.join(ROOT, "sdk", language), { recursive: true, withFileTypes: true }),
+      )
       .filter((entry) => entry.isFile() && entry.name !== ".gitignore")
       .map((entry) => path.relative(ROOT, path.join(entry.parentPath, entry.name)))
       .filter((file) => !/(^|\/)(build|[^/]*\.egg-info|__pycache__)\//.test(file))
       .sort();
     expect(sdk).to.include("sdk/python/pyproject.toml");
+    expect(sdk).to.include("sdk/go/go.mod");
     expect([...packed.keys()].filter((file) => file.startsWith("sdk/")).sort()).to.deep.equal(sdk);
   });
 });

@@ -38,10 +38,13 @@ describe("README.md's example snippets", () => {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const snippets = readmeExamples(readme);
 
-  it("marks the Python program, both Pulumi.yaml files' plugin lines and the YAML resources", () => {
+  it("marks the Python program, the Go program's core, go.mod and every Pulumi.yaml's plugin lines and the YAML resources", () => {
     expect(snippets.map((s) => s.file)).to.deep.equal([
       "examples/python/Pulumi.yaml",
       "examples/python/__main__.py",
+      "examples/go/go.mod",
+      "examples/go/Pulumi.yaml",
+      "examples/go/main.go",
       "examples/yaml/Pulumi.yaml",
       "examples/yaml/Pulumi.yaml",
     ]);

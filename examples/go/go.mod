@@ -120,6 +120,9 @@ require (
 	lukechampine.com/frand v1.4.2 // indirect
 )
 
-// The Go SDK from this repository's sdk/go (npm run gen-sdk writes it); point this at your
-// checkout of pulumi-postgres-rotator.
-replace example.com/pulumi-postgres-rotator/sdk/go => ../../sdk/go
+// The Go SDK ships in the npm package beside the plugin (sdk/go; npm run gen-sdk writes it), so
+// it always matches the plugin it talks to: `npm install pulumi-postgres-rotator` in this folder.
+replace example.com/pulumi-postgres-rotator/sdk/go => ./node_modules/pulumi-postgres-rotator/sdk/go
+
+// The npm packages are no part of this module.
+ignore ./node_modules
