@@ -6,6 +6,7 @@ import {
   ConcurrentRotationError,
   ConnectionError,
   ForbiddenRoleError,
+  LiveSessionsError,
   PermissionDeniedError,
   RoleNotFoundError,
   StatementTimeoutError,
@@ -695,6 +696,74 @@ describe(`postgresShell's secrets, messages and sessions, on PostgreSQL ${newest
     const error = await rejection(shellFor(first).changePassword("no_such_role", password));
     expect(error).to.be.instanceOf(RoleNotFoundError);
     expect(managerLogins() - logins, "logins after a refusal").to.equal(0);
+  });
+
+  it("reports a session lost while it waits for the lock as lost at the lock", async () => {
+    const pair = await pg.createPair();
+    const holder = await pg.server.connectAsSuperuser("postgres");
+    try {
+      await holder.query("BEGIN");
+      await holder.query(lockRoleSql(pair.username1));
+      // Timeouts of its own: a fresh login, not a session kept from another test.
+      const shell = shellFor(pair, { timeouts: { lockSeconds: 29 } });
+      const outcome = rejection(shell.changePassword(pair.username1, generatePassword()));
+      let pid: number | undefined;
+      for (let i = 0; i < 250 && pid === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        pid = (
+          await pg.asSuperuser((c) =>
+            c.query<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'",
+              [pg.manager.username],
+            ),
+          )
+        ).rows[0]?.pid;
+      }
+      expect(pid, "the rotation waits for the lock").to.be.a("number");
+      await pg.asSuperuser((c) => c.query("SELECT pg_terminate_backend($1)", [pid]));
+      const error = await outcome;
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect(error.message).to.match(
+        new RegExp(`^locking "${pair.username1}" to rotate it as the managing user "`),
+      );
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+
+  it("says since when the oldest session in use is open, where it may see that", async () => {
+    const pair = await pg.createPair();
+    const password = generatePassword();
+    await pg.setPassword(pair.username1, password);
+    const stats = (grant: boolean) =>
+      pg.asSuperuser((c) =>
+        c.query(
+          `${grant ? "GRANT" : "REVOKE"} pg_read_all_stats ${grant ? "TO" : "FROM"} ` +
+            quoteIdentifier(pg.manager.username),
+        ),
+      );
+    const app = new PgClient({
+      host: pg.server.host,
+      port: pg.server.port,
+      database: "app",
+      user: pair.username1,
+      password,
+      ssl: false,
+    });
+    await stats(true);
+    await app.connect();
+    try {
+      const { rows } = await app.query<{ started: Date }>(
+        "SELECT backend_start AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+      );
+      const error = await rejection(shellFor(pair).changePassword(pair.username1, password));
+      expect(error).to.be.instanceOf(LiveSessionsError);
+      expect(error.message).to.include(`, the oldest since ${rows[0].started.toISOString()}.`);
+    } finally {
+      await app.end();
+      await stats(false);
+    }
   });
 
   it("counts what both users own, whichever it rotates, and a role outside the pair alone", async () => {
