@@ -698,6 +698,26 @@ describe(`postgresShell's secrets, messages and sessions, on PostgreSQL ${newest
     expect(managerLogins() - logins, "logins after a refusal").to.equal(0);
   });
 
+  it("replaces a dead kept session by a fresh login, not by another kept one that died too", async () => {
+    const [first, second, third] = [
+      await pg.createPair(),
+      await pg.createPair(),
+      await pg.createPair(),
+    ];
+    // Two rotations at once: two sessions kept.
+    await Promise.all(
+      [first, second].map((pair) =>
+        shellFor(pair).changePassword(pair.username1, generatePassword()),
+      ),
+    );
+    const logins = managerLogins();
+    terminateSessionsBlocking(pg.server, pg.server.superuser, pg.manager.username);
+    const password = generatePassword();
+    await shellFor(third).changePassword(third.username1, password);
+    expect(await pg.canLogin(third.username1, password)).to.equal(true);
+    expect(managerLogins() - logins, "logins after the kept sessions died").to.equal(1);
+  });
+
   it("reports a session lost while it waits for the lock as lost at the lock", async () => {
     const pair = await pg.createPair();
     const holder = await pg.server.connectAsSuperuser("postgres");
