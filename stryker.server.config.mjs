@@ -81,7 +81,12 @@ export const MODULES = {
   },
   "postgres-shell": {
     mutate: "provider/postgres/shell.ts",
-    spec: ["test/provider/postgres/shell.test.ts", "test/provider/postgres/connection.test.ts"],
+    spec: [
+      "test/provider/postgres/shell.test.ts",
+      "test/provider/postgres/connection.test.ts",
+      "test/provider/postgresRotation/guards.test.ts",
+      "test/provider/postgresRotation/ownership.test.ts",
+    ],
     postgres: true,
   },
   "user-pair-shell": {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as net from "node:net";
 import { AuthenticationError, ConnectionError } from "../../../provider/errors";
 import type { ConnectionTarget, Credential } from "../../../provider/core/types";
-import { DEFAULT_TIMEOUTS, resolveDatabase } from "../../../provider/core/validate";
+import { DEFAULT_TIMEOUTS, resolveDatabase, resolveInputs } from "../../../provider/core/validate";
 import * as postgresRotationProvider from "../../../provider/postgresRotation/postgresRotationProvider";
 import {
   clientConfig,
@@ -11,7 +11,7 @@ import {
   tlsOptions,
   translateError,
 } from "../../../provider/postgres/connection";
-import { probeLogin } from "../../../provider/postgres/shell";
+import { postgresShell, probeLogin } from "../../../provider/postgres/shell";
 import { handleEvent } from "../../../provider/connector/lambdaHandler";
 import { generatePassword } from "../../../provider/core/password";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
@@ -286,6 +286,26 @@ describe(`TLS against PostgreSQL ${newest}`, function () {
 
   it("disable connects in plaintext", async () => {
     expect(await sessionUsesTls(target("127.0.0.1", { mode: "disable" }))).to.equal(false);
+  });
+
+  it("a rotation that trusts another CA gets no session kept from one that trusted this one", async () => {
+    const rotateUsers = await secure.createPair();
+    const shellTrusting = (ca: string) =>
+      postgresShell(
+        resolveInputs({
+          database: {
+            ...target("localhost", { mode: "verify-full", ca }),
+            managingUser: secure.manager,
+          },
+          rotateUsers,
+        }),
+      );
+    await shellTrusting(pki.caPem).changePassword(rotateUsers.username1, generatePassword());
+    const error = await rejection(
+      shellTrusting(other.caPem).changePassword(rotateUsers.username2, generatePassword()),
+    );
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.match(/could not be verified/);
   });
 });
 

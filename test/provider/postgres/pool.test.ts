@@ -2,10 +2,7 @@
  * provider/postgres/pool.ts on a real server: a bounded number of connections per server from
  * one process, and the managing user's session reused by the next rotation.
  */
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { expect } from "chai";
-import type { Credential } from "../../../provider/core/types";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
 import { connect } from "../../../provider/postgres/connection";
@@ -20,6 +17,7 @@ import {
 import { postgresShell } from "../../../provider/postgres/shell";
 import { startPgProxy } from "../../support/pgProxy";
 import { SUPPORTED_MAJORS, privateCluster, type TestCluster } from "../../support/servers";
+import { terminateSessionsBlocking } from "../../support/terminateBlocking";
 
 describe("postgres/pool", function () {
   this.timeout(120_000);
@@ -307,7 +305,7 @@ describe("postgres/pool", function () {
       const logins = managerLogins();
       // Blocks this process while the server ends the kept session (as a Lambda frozen through
       // a failover): the pool learns of it only when the rotation's first statement fails.
-      terminateManagerSessionsBlocking(pg.server, pg.server.superuser);
+      terminateSessionsBlocking(pg.server, pg.server.superuser, pg.manager.username);
       const password = generatePassword();
       await shellFor(second).changePassword(second.username1, password);
       expect(await pg.canLogin(second.username1, password)).to.equal(true);
@@ -315,35 +313,3 @@ describe("postgres/pool", function () {
     });
   });
 });
-
-/**
- * Terminates every session of rotation_manager from a child process this one waits for, so
- * that this process sees none of it happen until it next reads its sockets.
- */
-function terminateManagerSessionsBlocking(
-  server: { host: string; port: number },
-  superuser: Credential,
-): void {
-  const script = `
-    const { Client } = require("pg");
-    const count = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'rotation_manager'";
-    (async () => {
-      const c = new Client(JSON.parse(process.env.TARGET));
-      await c.connect();
-      await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotation_manager'");
-      while ((await c.query(count)).rows[0].n > 0) await new Promise((r) => setTimeout(r, 10));
-      await c.end();
-    })().catch((e) => { console.error(e.message); process.exit(1); });`;
-  const target = {
-    ...server,
-    user: superuser.username,
-    password: superuser.password,
-    database: "postgres",
-  };
-  const result = spawnSync(process.execPath, ["-e", script], {
-    cwd: path.join(__dirname, "..", "..", ".."),
-    env: { ...process.env, TARGET: JSON.stringify(target) },
-    encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(`terminating failed: ${result.stderr}`);
-}

@@ -2,8 +2,11 @@ import { expect } from "chai";
 import type { Client } from "pg";
 import { Client as PgClient } from "pg";
 import {
+  AuthenticationError,
   ConcurrentRotationError,
+  ConnectionError,
   ForbiddenRoleError,
+  LiveSessionsError,
   PermissionDeniedError,
   RoleNotFoundError,
   StatementTimeoutError,
@@ -12,9 +15,15 @@ import {
 } from "../../../provider/errors";
 import { generatePassword } from "../../../provider/core/password";
 import { resolveInputs } from "../../../provider/core/validate";
-import type { UserPair } from "../../../provider/core/types";
+import type { RotationState, UserPair } from "../../../provider/core/types";
 import { WHOAMI_SQL, lockRoleSql, quoteIdentifier } from "../../../provider/postgres/sql";
-import { ownedObjectsMessage, postgresShell } from "../../../provider/postgres/shell";
+import {
+  liveSessionsMessage,
+  ownedObjectsMessage,
+  postgresShell,
+  privilegeHint,
+  type ShellOptions,
+} from "../../../provider/postgres/shell";
 import { startPgProxy, type PgProxy } from "../../support/pgProxy";
 import { expectNoSecrets, rejection, renderings } from "../../support/secrets";
 import {
@@ -24,6 +33,7 @@ import {
   uniqueName,
   type TestCluster,
 } from "../../support/servers";
+import { terminateSessionsBlocking } from "../../support/terminateBlocking";
 
 for (const major of TEST_MAJORS) {
   describe(`postgresShell on PostgreSQL ${major}`, function () {
@@ -32,9 +42,15 @@ for (const major of TEST_MAJORS) {
       pg = await cluster(major);
     });
 
-    function shellFor(pair: UserPair, overrides: Record<string, unknown> = {}) {
+    function shellFor(
+      pair: UserPair,
+      overrides: Record<string, unknown> = {},
+      options: ShellOptions = {},
+    ) {
       return postgresShell(
         resolveInputs({ database: pg.database, rotateUsers: pair, ...overrides }),
+        [],
+        options,
       );
     }
 
@@ -78,6 +94,7 @@ for (const major of TEST_MAJORS) {
         shellFor(pair).checkLogin({ username: long, password: pg.manager.password }),
       );
       expect(login).to.be.instanceOf(ValidationError);
+      expect(login.message).to.include("the role to log in as is 64 bytes long");
       expect(pg.server.readLog().slice(before)).to.not.include("connection authorized");
     });
 
@@ -102,7 +119,10 @@ for (const major of TEST_MAJORS) {
       expect(nologin.message).to.include("NOLOGIN");
       const expired = await rejection(shell.changePassword(pair.username2, generatePassword()));
       expect(expired).to.be.instanceOf(ForbiddenRoleError);
-      expect(expired.message).to.include("VALID UNTIL");
+      expect(expired.message).to.equal(
+        `refusing to rotate "${pair.username2}": its VALID UNTIL date has passed, so no ` +
+          `password can log in; run ALTER ROLE … VALID UNTIL 'infinity' first`,
+      );
     });
 
     it("explains what a manager without the privilege needs, for this version", async () => {
@@ -123,6 +143,7 @@ for (const major of TEST_MAJORS) {
       expect(error.message).to.match(
         major >= 16 ? /WITH ADMIN TRUE, INHERIT FALSE, SET FALSE/ : /CREATEROLE/,
       );
+      expect((error.cause as { code?: string }).code).to.equal("42501");
       expectNoSecrets(renderings(error), [weak.password, newPassword]);
       expect(await pg.canLogin(pair.username1, newPassword)).to.equal(false);
     });
@@ -139,6 +160,9 @@ for (const major of TEST_MAJORS) {
         const error = await rejection(shell.changePassword(pair.username1, password));
         expect(error).to.be.instanceOf(StatementTimeoutError);
         expect(error.message).to.include("timeouts.statementSeconds");
+        expect(error.message).to.match(
+          new RegExp(`^changing the password of "${pair.username1}" as the managing user "`),
+        );
         await blocker.query("ROLLBACK");
         expect(await pg.canLogin(pair.username1, password)).to.equal(false);
       } finally {
@@ -174,6 +198,12 @@ for (const major of TEST_MAJORS) {
         const error = await rejection(shell.changePassword(pair.username1, password));
         expect(error).to.be.instanceOf(ConcurrentRotationError);
         expect(error.message).to.include("timeouts.lockSeconds");
+        expect(error.message).to.match(
+          new RegExp(
+            `^locking "${pair.username1}" to rotate it as the managing user ` +
+              `"${pg.manager.username}" on `,
+          ),
+        );
         expect(await pg.canLogin(pair.username1, password)).to.equal(false);
       });
 
@@ -192,7 +222,14 @@ for (const major of TEST_MAJORS) {
         const error = await rejection(shellFor(pair).changePassword(pair.username1, password));
         await committed;
         expect(error).to.be.instanceOf(ConcurrentRotationError);
-        expect(error.message).to.include("Nothing was changed");
+        expect(error.message).to.equal(
+          `locking "${pair.username1}" to rotate it failed: another rotation of this role ` +
+            `committed while this one waited for it, so the state this one started from is ` +
+            `stale. Nothing was changed; run again from the newest state`,
+        );
+        expect((error.cause as Error).message).to.match(
+          /duplicate key|tuple concurrently (updated|deleted)/,
+        );
         expect(await pg.canLogin(pair.username1, password)).to.equal(false);
       });
 
@@ -300,7 +337,9 @@ for (const major of TEST_MAJORS) {
         await shellFor(pair).changePassword(pair.username1, known);
         // The known password works: the adopted state is the database's; it proceeds.
         const next = generatePassword();
-        await shellFor(pair).changePassword(pair.username1, next, { knownPassword: known });
+        const { rotationId } = await shellFor(pair).changePassword(pair.username1, next, {
+          knownPassword: known,
+        });
         // A rival changed it since (the stale `known` no longer logs in): refused.
         const error = await rejection(
           shellFor(pair).changePassword(pair.username1, generatePassword(), {
@@ -308,7 +347,66 @@ for (const major of TEST_MAJORS) {
           }),
         );
         expect(error).to.be.instanceOf(ConcurrentRotationError);
+        const at = /rotation \S+ at (\S+)$/.exec((await markOf(pair.username1))!)![1];
+        expect(error.message).to.equal(
+          `refusing to rotate "${pair.username1}": another rotation changed its password ` +
+            `(rotation ${rotationId} at ${at}) since the state being replaced was made, so that ` +
+            `state is stale and rotating from it would leave its holder with a dead password. ` +
+            `Nothing was changed. Two rotations started from the same state, or another system ` +
+            `(another stack, a script, Pulumi ESC) rotates this pair too: only one should. To ` +
+            `continue from the database as it is, give working credentials as the state input ` +
+            `(or keep the state in ESC with the esc input)`,
+        );
         expect(await pg.canLogin(pair.username1, next)).to.equal(true);
+      });
+
+      it('with staleState "rotate", rotates over a known password that no longer logs in, warning', async () => {
+        const pair = await pg.createPair();
+        const known = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, known);
+        await pg.setPassword(pair.username1, generatePassword());
+        const warnings: string[] = [];
+        const next = generatePassword();
+        await shellFor(pair, {}, { warn: (line) => warnings.push(line) }).changePassword(
+          pair.username1,
+          next,
+          { knownPassword: known, staleState: "rotate" },
+        );
+        expect(warnings).to.deep.equal([
+          `warning: the password the caller's state holds for "${pair.username1}" no longer ` +
+            `logs in: it was changed outside the caller's rotations (by hand, or by an attempt ` +
+            `whose result was not kept). Rotating anyway, as Pulumi's official connector does`,
+        ]);
+        expect(await pg.canLogin(pair.username1, next)).to.equal(true);
+      });
+
+      it("a known password's login that fails for another reason than the password is that failure", async () => {
+        const pair = await pg.createPair();
+        const known = generatePassword();
+        await shellFor(pair).changePassword(pair.username1, known);
+        await pg.asSuperuser((c) =>
+          c.query(`ALTER ROLE ${quoteIdentifier(pair.username1)} CONNECTION LIMIT 0`),
+        );
+        const next = generatePassword();
+        const error = await rejection(
+          shellFor(pair).changePassword(pair.username1, next, { knownPassword: known }),
+        );
+        expect(error).to.not.be.instanceOf(ConcurrentRotationError);
+        expect(error.message).to.include("too many connections for role");
+        expect(await pg.canLogin(pair.username1, next)).to.equal(false);
+      });
+
+      it("names the rotation's holder in the mark", async () => {
+        const pair = await pg.createPair();
+        const holder = "stack-a/rotation-1";
+        const { rotationId } = await shellFor(pair).changePassword(
+          pair.username1,
+          generatePassword(),
+          { holder },
+        );
+        expect(await markOf(pair.username1)).to.match(
+          new RegExp(`^pulumi-postgres-rotator: rotation ${rotationId} at \\S+ by ${holder}$`),
+        );
       });
     });
   });
@@ -435,9 +533,13 @@ describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}
         name === "session_authorization" ? "someone_else" : value,
       );
       expect(outcome).to.be.instanceOf(VerificationError);
-      expect(outcome!.message).to.include(
-        `logged in as "${pair.username1}" but the server says the session is "someone_else"`,
+      const reason = `logged in as "${pair.username1}" but the server says the session is "someone_else"`;
+      expect(outcome!.message).to.equal(
+        `the password of "${pair.username1}" was changed, but logging in with it failed: ` +
+          `${reason}. The current credentials were not touched and the state was not ` +
+          `advanced; fix the cause and run the rotation again`,
       );
+      expect((outcome!.cause as Error).message).to.equal(reason);
     });
   });
 
@@ -472,6 +574,243 @@ describe(`README claims about what the server sees, on PostgreSQL ${newestMajor}
     } finally {
       await app.end();
     }
+  });
+});
+
+describe(`postgresShell's secrets, messages and sessions, on PostgreSQL ${newestMajor}`, function () {
+  let pg: TestCluster;
+  before(async () => {
+    pg = await cluster(newestMajor);
+  });
+
+  const shellFor = (
+    pair: UserPair,
+    overrides: Record<string, unknown> = {},
+    options?: ShellOptions,
+  ) =>
+    postgresShell(
+      resolveInputs({ database: pg.database, rotateUsers: pair, ...overrides }),
+      [],
+      options,
+    );
+  const managerLogins = () =>
+    pg.server.readLog().split(`connection authorized: user=${pg.manager.username} `).length - 1;
+
+  it("keeps every password it knows out of an error the server quotes one in", async () => {
+    const pair = await pg.createPair();
+    const [current, previous, known] = [generatePassword(), generatePassword(), generatePassword()];
+    const state = {
+      current: { username: pair.username1, password: current },
+      previous: { username: pair.username2, password: previous },
+    };
+    // The server names the database it cannot find: here, a password.
+    const quoting = (secret: string, withState: RotationState = state) =>
+      postgresShell(
+        resolveInputs({
+          database: { ...pg.database, database: secret },
+          rotateUsers: pair,
+          state: withState,
+        }),
+      );
+    const errors = [
+      await rejection(quoting(current).changePassword(pair.username2, generatePassword())),
+      await rejection(quoting(previous).changePassword(pair.username2, generatePassword())),
+      await rejection(
+        quoting(known).changePassword(pair.username2, generatePassword(), { knownPassword: known }),
+      ),
+      // A state without a previous user (right after a first rotation) is one too.
+      await rejection(
+        quoting(current, { current: state.current }).changePassword(
+          pair.username2,
+          generatePassword(),
+        ),
+      ),
+      // Logging in as another user than the one whose password is quoted.
+      await rejection(quoting(current).checkLogin(pg.manager)),
+    ];
+    for (const error of errors) {
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect(error.message).to.match(/database "\[redacted\]" does not exist/);
+      expectNoSecrets(renderings(error), [current, previous, known]);
+    }
+  });
+
+  it("says the managing user's login failed, and as whom", async () => {
+    const pair = await pg.createPair();
+    const managingUser = { ...pg.manager, password: generatePassword() };
+    const shell = postgresShell(
+      resolveInputs({ database: { ...pg.database, managingUser }, rotateUsers: pair }),
+    );
+    const error = await rejection(shell.changePassword(pair.username1, generatePassword()));
+    expect(error).to.be.instanceOf(AuthenticationError);
+    expect(error.message).to.match(
+      new RegExp(`^logging in as the managing user "${pg.manager.username}" on `),
+    );
+  });
+
+  it("names the TLS settings as the caller calls them", async () => {
+    const pair = await pg.createPair();
+    const shell = postgresShell(
+      resolveInputs({ database: { ...pg.database, ssl: { mode: "require" } }, rotateUsers: pair }),
+      [],
+      { tlsSettings: { mode: "PGSSLMODE", ca: "PGSSLROOTCERT" } },
+    );
+    const error = await rejection(shell.changePassword(pair.username1, generatePassword()));
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.include('or set PGSSLMODE to "disable"');
+  });
+
+  it("checkLogin leaves no session of the user on the server", async () => {
+    const pair = await pg.createPair();
+    const password = generatePassword();
+    await pg.setPassword(pair.username1, password);
+    await shellFor(pair).checkLogin({ username: pair.username1, password });
+    const sessions = () =>
+      pg.asSuperuser(
+        async (c) =>
+          (
+            await c.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1",
+              [pair.username1],
+            )
+          ).rows[0].n,
+      );
+    // The goodbye was sent; the server may take a moment to end the backend.
+    for (let i = 0; i < 100 && (await sessions()) > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await sessions()).to.equal(0);
+  });
+
+  it("replaces a kept session found dead by one fresh login, and retries no refusal", async () => {
+    const [first, second] = [await pg.createPair(), await pg.createPair()];
+    await shellFor(first).changePassword(first.username1, generatePassword());
+    let logins = managerLogins();
+    terminateSessionsBlocking(pg.server, pg.server.superuser, pg.manager.username);
+    const password = generatePassword();
+    await shellFor(second).changePassword(second.username1, password);
+    expect(await pg.canLogin(second.username1, password)).to.equal(true);
+    expect(managerLogins() - logins, "logins after the kept session died").to.equal(1);
+    // A refusal on a live kept session is the answer: no second try on a fresh login.
+    logins = managerLogins();
+    const error = await rejection(shellFor(first).changePassword("no_such_role", password));
+    expect(error).to.be.instanceOf(RoleNotFoundError);
+    expect(managerLogins() - logins, "logins after a refusal").to.equal(0);
+  });
+
+  it("replaces a dead kept session by a fresh login, not by another kept one that died too", async () => {
+    const [first, second, third] = [
+      await pg.createPair(),
+      await pg.createPair(),
+      await pg.createPair(),
+    ];
+    // Two rotations at once: two sessions kept.
+    await Promise.all(
+      [first, second].map((pair) =>
+        shellFor(pair).changePassword(pair.username1, generatePassword()),
+      ),
+    );
+    const logins = managerLogins();
+    terminateSessionsBlocking(pg.server, pg.server.superuser, pg.manager.username);
+    const password = generatePassword();
+    await shellFor(third).changePassword(third.username1, password);
+    expect(await pg.canLogin(third.username1, password)).to.equal(true);
+    expect(managerLogins() - logins, "logins after the kept sessions died").to.equal(1);
+  });
+
+  it("reports a session lost while it waits for the lock as lost at the lock", async () => {
+    const pair = await pg.createPair();
+    const holder = await pg.server.connectAsSuperuser("postgres");
+    try {
+      await holder.query("BEGIN");
+      await holder.query(lockRoleSql(pair.username1));
+      // Timeouts of its own: a fresh login, not a session kept from another test.
+      const shell = shellFor(pair, { timeouts: { lockSeconds: 29 } });
+      const outcome = rejection(shell.changePassword(pair.username1, generatePassword()));
+      let pid: number | undefined;
+      for (let i = 0; i < 250 && pid === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        pid = (
+          await pg.asSuperuser((c) =>
+            c.query<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'",
+              [pg.manager.username],
+            ),
+          )
+        ).rows[0]?.pid;
+      }
+      expect(pid, "the rotation waits for the lock").to.be.a("number");
+      await pg.asSuperuser((c) => c.query("SELECT pg_terminate_backend($1)", [pid]));
+      const error = await outcome;
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect(error.message).to.match(
+        new RegExp(`^locking "${pair.username1}" to rotate it as the managing user "`),
+      );
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+
+  it("says since when the oldest session in use is open, where it may see that", async () => {
+    const pair = await pg.createPair();
+    const password = generatePassword();
+    await pg.setPassword(pair.username1, password);
+    const stats = (grant: boolean) =>
+      pg.asSuperuser((c) =>
+        c.query(
+          `${grant ? "GRANT" : "REVOKE"} pg_read_all_stats ${grant ? "TO" : "FROM"} ` +
+            quoteIdentifier(pg.manager.username),
+        ),
+      );
+    const app = new PgClient({
+      host: pg.server.host,
+      port: pg.server.port,
+      database: "app",
+      user: pair.username1,
+      password,
+      ssl: false,
+    });
+    await stats(true);
+    await app.connect();
+    try {
+      const { rows } = await app.query<{ started: Date }>(
+        "SELECT backend_start AS started FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+      );
+      const error = await rejection(shellFor(pair).changePassword(pair.username1, password));
+      expect(error).to.be.instanceOf(LiveSessionsError);
+      expect(error.message).to.include(`, the oldest since ${rows[0].started.toISOString()}.`);
+    } finally {
+      await app.end();
+      await stats(false);
+    }
+  });
+
+  it("counts what both users own, whichever it rotates, and a role outside the pair alone", async () => {
+    const pair = await pg.createPair();
+    const outsider = (await pg.createPair()).username1;
+    for (const user of [pair.username1, pair.username2]) {
+      await pg.asSuperuser(async (c) => {
+        await c.query(`GRANT CREATE ON SCHEMA public TO ${quoteIdentifier(user)}`);
+        await c.query(`SET ROLE ${quoteIdentifier(user)}`);
+        await c.query(`CREATE TABLE ${quoteIdentifier(`${user}_t`)} (id int)`);
+      });
+    }
+    const warnings: string[] = [];
+    const shell = shellFor(pair, {}, { warn: (line) => warnings.push(line) });
+    await shell.changePassword(pair.username1, generatePassword());
+    await shell.changePassword(pair.username2, generatePassword());
+    await shell.changePassword(outsider, generatePassword());
+    const [a, b] = [pair.username1, pair.username2].sort();
+    expect(warnings).to.have.length(2);
+    for (const warning of warnings) expect(warning).to.include(`("${a}" owns 1, "${b}" owns 1)`);
+    // "ignore" does not look: nothing refused, nothing said.
+    await shellFor(
+      pair,
+      { ownership: "ignore" },
+      { warn: (line) => warnings.push(line) },
+    ).changePassword(pair.username1, generatePassword());
+    expect(warnings).to.have.length(2);
   });
 });
 
@@ -572,6 +911,85 @@ describe("ownedObjectsMessage (pure)", () => {
     // In SQL, the owner is a quoted identifier.
     expect(message).to.include(
       'REASSIGN OWNED BY "x""\\u000a\\u2028warning: all good" TO <group>;',
+    );
+  });
+});
+
+describe("ownedObjectsMessage (pure): owners", () => {
+  it("names the owners with objects in name order, and each other database", () => {
+    const message = ownedObjectsMessage(
+      "m",
+      {
+        byOwner: { z: 1, a: 2, m: 0, k: 3 },
+        elsewhere: { reports: 1, archive: 2 },
+        examples: [["table", "t"]],
+      },
+      "warn",
+      "app",
+    );
+    expect(message).to.include('themselves ("a" owns 2, "k" owns 3, "z" owns 1), in "app"');
+    expect(message).to.include(
+      '(counted, not named: run the fix in each): "reports" 1, "archive" 2.',
+    );
+    expect(message).to.include(
+      'REASSIGN OWNED BY "a" TO <group>; REASSIGN OWNED BY "k" TO <group>; ' +
+        'REASSIGN OWNED BY "z" TO <group>; in "app"',
+    );
+  });
+});
+
+describe("liveSessionsMessage (pure)", () => {
+  const advice =
+    "They are apps that never moved to the current credentials, or pools that will reconnect " +
+    "with this password and fail. Move them to the current credentials (they do on their next " +
+    'configuration refresh) and run again, or set liveSessions to "warn" or "ignore" to rotate ' +
+    "regardless";
+  const parked = (what: string, seconds: number) =>
+    `${what} idle for over ${seconds} s (liveSessionsIdleSeconds), taken for a pooler's parked ` +
+    "server connections (PgBouncer, RDS Proxy): an app still on this password would have used them";
+
+  it("refuses with the sessions in use, where from, since when, and those parked", () => {
+    const seen = {
+      sessions: 2,
+      addresses: ["10.0.0.1", "10.0.0.2"],
+      oldest: "2026-01-02T03:04:05+00:00",
+      idleSessions: 1,
+      idleAddresses: ["10.0.0.3"],
+    };
+    expect(liveSessionsMessage("u", seen, "refuse", 600)).to.equal(
+      'refusing to change the password of "u": it has 2 open session(s) in use (active, in a ' +
+        "transaction, or idle for less than 600 s) from 10.0.0.1, 10.0.0.2, the oldest since " +
+        `2026-01-02T03:04:05.000Z, and ${parked("1 session(s) from 10.0.0.3", 600)}. ${advice}`,
+    );
+  });
+
+  it("warns with hidden addresses, no start time and nothing parked", () => {
+    const seen = { sessions: 1, addresses: [], oldest: null, idleSessions: 0, idleAddresses: [] };
+    expect(liveSessionsMessage("u", seen, "warn", 60)).to.equal(
+      'changing the password of "u" anyway (liveSessions: "warn"): it has 1 open session(s) in ' +
+        "use (active, in a transaction, or idle for less than 60 s) (client addresses hidden: " +
+        "grant pg_read_all_stats to the managing user to see them, and to let the guard tell " +
+        `idle sessions). ${advice}`,
+    );
+  });
+
+  it("with only parked sessions, says why it rotates regardless", () => {
+    const seen = { sessions: 0, addresses: [], oldest: null, idleSessions: 2, idleAddresses: [] };
+    expect(liveSessionsMessage("u", seen, "refuse", 60)).to.equal(
+      `changing the password of "u": it has ${parked("2 session(s)", 60)}. The pooler's next ` +
+        'login as "u" needs the new password, which it gets from apps on their next refresh',
+    );
+  });
+});
+
+describe("privilegeHint (pure)", () => {
+  it("asks for the ADMIN option from PostgreSQL 16.0, for CREATEROLE before", () => {
+    expect(privilegeHint("app user", "mgr", 160000)).to.equal(
+      "On PostgreSQL 16 and later the managing user needs CREATEROLE and the ADMIN option on " +
+        'the role: GRANT "app user" TO "mgr" WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;',
+    );
+    expect(privilegeHint("app user", "mgr", 150014)).to.equal(
+      'On PostgreSQL 13 to 15 the managing user needs CREATEROLE: ALTER ROLE "mgr" CREATEROLE;',
     );
   });
 });
