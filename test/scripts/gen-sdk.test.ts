@@ -126,11 +126,8 @@ print("ok")
     expect(project).to.include('<PackageReference Include="Pulumi" Version="[3.76.1.0,4)" />');
     expect(project).to.include("<PackageIcon>logo.png</PackageIcon>");
     // The icon: scripts/gen-sdk/dotnet/logo.png, not a download.
-    expect(
-      dotnet("logo.png").equals(
-        fs.readFileSync(path.join(ROOT, "scripts", "gen-sdk", "dotnet", "logo.png")),
-      ),
-    ).to.equal(true);
+    const logo = fs.readFileSync(path.join(ROOT, "scripts", "gen-sdk", "dotnet", "logo.png"));
+    expect(dotnet("logo.png").toString("base64"), "logo.png").to.equal(logo.toString("base64"));
     expect(JSON.parse(dotnet("pulumi-plugin.json").toString("utf8"))).to.deep.equal({
       resource: true,
       name: "rotatorsdktest",
