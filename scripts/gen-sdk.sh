@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Generates the Python and Go SDKs of the package from its schema.json:
+# Generates the Python, Go and .NET SDKs of the package from its schema.json:
 #
 #   npm run gen-sdk [-- <schema.json> [<out>]]
 #   scripts/gen-sdk.sh                                   # provider/plugin/schema.json → sdk/
 #   scripts/gen-sdk.sh test/fixtures/gen-sdk/schema.json /tmp/sdk
 #
-# writes <out>/python (pip-installable: scripts/ensure-python.sh --sdk <out>/python) and <out>/go
-# (a Go module with its go.sum, requiring the Pulumi Go SDK at the CLI's version), each replaced
-# whole. stdout: `PYTHON_SDK=<dir>` and `GO_SDK=<dir>`, nothing else.
+# writes <out>/python (pip-installable: scripts/ensure-python.sh --sdk <out>/python), <out>/go
+# (a Go module with its go.sum, requiring the Pulumi Go SDK at the CLI's version) and
+# <out>/dotnet (a C# project), each replaced whole. stdout: `PYTHON_SDK=<dir>`, `GO_SDK=<dir>` and
+# `DOTNET_SDK=<dir>`, nothing else.
 #
-# The generator is scripts/gen-sdk (Go, the code generators of github.com/pulumi/pulumi/pkg/v3 at
-# the CLI's version, pinned by its go.sum): `pulumi package gen-sdk` asks the language hosts to
-# generate, and the ones that build here (sdk v3.68.0) predate that. It is built once per source
-# hash into the cache, ${PULUMI_ROTATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/
+# The generators are Go programs: scripts/gen-sdk (Python and Go: the code generators of
+# github.com/pulumi/pulumi/pkg/v3 at the CLI's version) and scripts/gen-sdk/dotnet (.NET: pkg/v3
+# v3.228.0, the last version that has the .NET generator, which then moved to the .NET language
+# host), each a module pinned by its go.sum. `pulumi package gen-sdk` asks the language hosts to
+# generate, and the ones that build here (sdk v3.68.0) predate that. Each is built once per hash
+# of its sources into the cache, ${PULUMI_ROTATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/
 # pulumi-postgres-rotator}, like scripts/ensure-pulumi.sh's binaries. Progress goes to stderr, one
-# line per phase with its duration (nothing for a generator already built); what Go prints goes
+# line per phase with its duration (nothing for generators already built); what Go prints goes
 # to gen-sdk.log in the cache, shown (its end) only when a phase fails.
 set -euo pipefail
 
@@ -65,32 +68,49 @@ phase() {
   return 1
 }
 
-command -v go >/dev/null || fail "no Go toolchain (https://go.dev/dl/) to build the generator"
+command -v go >/dev/null || fail "no Go toolchain (https://go.dev/dl/) to build the generators"
 
-# --- the generator ------------------------------------------------------------------------------
-source_dir="$root/scripts/gen-sdk"
-hash="$(cat "$source_dir/go.mod" "$source_dir/go.sum" "$source_dir/main.go" | sha256sum | cut -c1-16)"
-generator="$cache/gen-sdk-$hash/gen-sdk"
-if [[ ! -x "$generator" ]]; then
+# --- the generators -----------------------------------------------------------------------------
+# generator <var> <title> <source dir> <source file…>: sets <var> to the SDK generator
+# built from the Go module in <source dir>, building it first unless the cache has it already (its
+# folder there is named after the hash of the source files).
+generator() {
+  local var="$1" what="$2" source_dir="$3" hash name binary
+  shift 3
+  hash="$(cd "$source_dir" && cat "$@" | sha256sum | cut -c1-16)"
+  name="$(basename "$source_dir")"
+  [[ "$name" == gen-sdk ]] || name="gen-sdk-$name"
+  binary="$cache/$name-$hash/$name"
+  printf -v "$var" '%s' "$binary"
+  [[ ! -x "$binary" ]] || return 0
   build_generator() {
     local scratch
     scratch="$(mktemp -d "$cache/.scratch.XXXXXX")"
     scratch_dirs+=("$scratch")
-    (cd "$source_dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$scratch/gen-sdk" .) &&
-      rm -rf "$(dirname "$generator")" &&
-      mv "$scratch" "$(dirname "$generator")"
+    (cd "$source_dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$scratch/$name" .) &&
+      rm -rf "$(dirname "$binary")" &&
+      mv "$scratch" "$(dirname "$binary")"
   }
   : >"$log"
-  phase "building the SDK generator (pkg/v3 v$PULUMI_GO_SDK_VERSION), once per machine" \
-    build_generator || fail "could not build $source_dir (the log: $log)"
-fi
+  phase "building the $what, once per machine" build_generator ||
+    fail "could not build $source_dir (the log: $log)"
+}
+generator python_go_generator "Python and Go SDK generator (pkg/v3 v$PULUMI_GO_SDK_VERSION)" \
+  "$root/scripts/gen-sdk" go.mod go.sum main.go
+generator dotnet_generator ".NET SDK generator (pkg/v3 v3.228.0)" \
+  "$root/scripts/gen-sdk/dotnet" go.mod go.sum main.go logo.png
 
 # --- the SDKs -----------------------------------------------------------------------------------
+# .NET first: it refuses more (a logoUrl, too), so a schema either generator refuses changes nothing.
 : >"$log"
-"$generator" -schema "$schema" -out "$out" 2>>"$log" || {
-  sed 's/^/  /' "$log" >&2
-  fail "could not generate the SDKs from $schema"
+generate() {
+  "$1" -schema "$schema" -out "$out" 2>>"$log" || {
+    sed 's/^/  /' "$log" >&2
+    fail "could not generate the SDKs from $schema"
+  }
 }
+generate "$dotnet_generator"
+generate "$python_go_generator"
 # The generated go.mod asks for the Go SDK the generator was released with (v3.269.0, whose
 # pulumi-cloud-sdk dependency the Go module proxy refuses); ask for the CLI's, and record the
 # checksums of what it needs (go.sum), so the module builds as it is.
@@ -105,3 +125,4 @@ go_module >>"$log" 2>&1 || {
 
 echo "PYTHON_SDK=$(cd "$out/python" && pwd)"
 echo "GO_SDK=$(cd "$out/go" && pwd)"
+echo "DOTNET_SDK=$(cd "$out/dotnet" && pwd)"

@@ -1,8 +1,8 @@
 /**
  * What `npm pack` puts in the package (package.json `files`), for the languages other than
- * TypeScript: the provider plugin's launcher (executable) and schema, and the Python SDK whole,
- * which the README's Python steps install from node_modules; not the Go module, which Go
- * programs fetch by its module path. `npm pack --dry-run`: nothing is built or written.
+ * TypeScript: the provider plugin's launcher (executable) and schema, and the generated SDKs whole
+ * (Python, Go and .NET), which programs use from node_modules, so each matches the plugin it
+ * talks to. `npm pack --dry-run`: nothing is built or written.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,8 +33,8 @@ describe("the npm package's files", function () {
     expect(packed.has("dist/provider/plugin/index.js")).to.equal(true);
   });
 
-  it("ship sdk/python and sdk/go whole (but their .gitignore)", () => {
-    const sdk = ["python", "go"]
+  it("ship sdk/python, sdk/go and sdk/dotnet whole (but their .gitignore)", () => {
+    const sdk = ["python", "go", "dotnet"]
       .flatMap((language) =>
         fs.readdirSync(path.join(ROOT, "sdk", language), { recursive: true, withFileTypes: true }),
       )
@@ -44,6 +44,7 @@ describe("the npm package's files", function () {
       .sort();
     expect(sdk).to.include("sdk/python/pyproject.toml");
     expect(sdk).to.include("sdk/go/go.mod");
+    expect(sdk).to.include("sdk/dotnet/Pulumi.PostgresRotator.csproj");
     expect([...packed.keys()].filter((file) => file.startsWith("sdk/")).sort()).to.deep.equal(sdk);
   });
 });

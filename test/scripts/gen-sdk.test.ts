@@ -1,10 +1,11 @@
 /**
  * scripts/gen-sdk.sh on test/fixtures/gen-sdk/schema.json (a resource with a secret input and a
  * secret output, a component taking an object type): a Python SDK that pip installs and Python
- * imports with the secrets marked, and a Go module that `go vet` and `go build` accept. Real
- * tools: the generator built with Go, pip from PyPI through scripts/ensure-python.sh, both cached
- * outside the repository; the first run on a machine builds the generator and compiles the
- * Pulumi Go SDK (minutes), later runs take seconds.
+ * imports with the secrets marked, a Go module that `go vet` and `go build` accept, and a C#
+ * project with the secrets marked (read, not compiled: no .NET SDK installs here). Real tools: the
+ * generators built with Go, pip from PyPI through scripts/ensure-python.sh, all cached outside the
+ * repository; the first run on a machine builds the generators and compiles the Pulumi Go SDK
+ * (minutes), later runs take seconds.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -50,11 +51,11 @@ function tree(dir: string): Record<string, string> {
 describe("scripts/gen-sdk.sh", function () {
   let scratch: string;
   let out: string;
-  let sdk: { PYTHON_SDK: string; GO_SDK: string };
+  let sdk: { PYTHON_SDK: string; GO_SDK: string; DOTNET_SDK: string };
   let python: string;
 
   before(function () {
-    this.timeout(40 * 60_000); // the first run on a machine builds the generator
+    this.timeout(40 * 60_000); // the first run on a machine builds the generators
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "gen-sdk-"));
     out = path.join(scratch, "sdk");
     const generated = run(GEN_SDK, [SCHEMA, out]);
@@ -68,12 +69,13 @@ describe("scripts/gen-sdk.sh", function () {
   });
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-  it("writes sdk/python and sdk/go under the output directory and prints them", () => {
+  it("writes sdk/python, sdk/go and sdk/dotnet under the output directory and prints them", () => {
     expect(sdk).to.deep.equal({
       PYTHON_SDK: path.join(out, "python"),
       GO_SDK: path.join(out, "go"),
+      DOTNET_SDK: path.join(out, "dotnet"),
     });
-    expect(fs.readdirSync(out).sort()).to.deep.equal(["go", "python"]);
+    expect(fs.readdirSync(out).sort()).to.deep.equal(["dotnet", "go", "python"]);
   });
 
   it("writes a Python package that pip installs and Python imports, secrets marked", () => {
@@ -117,6 +119,32 @@ print("ok")
     expect(secretive).to.include("args.ManagingPassword = pulumi.ToSecret(args.ManagingPassword)");
   });
 
+  it("writes a C# project carrying the package's version and icon, secrets marked", () => {
+    const dotnet = (file: string) => fs.readFileSync(path.join(sdk.DOTNET_SDK, file));
+    const project = dotnet("Pulumi.Rotatorsdktest.csproj").toString("utf8");
+    expect(project).to.include("<Version>0.1.0</Version>");
+    expect(project).to.include('<PackageReference Include="Pulumi" Version="[3.76.1.0,4)" />');
+    expect(project).to.include("<PackageIcon>logo.png</PackageIcon>");
+    // The icon: scripts/gen-sdk/dotnet/logo.png, not a download.
+    const logo = fs.readFileSync(path.join(ROOT, "scripts", "gen-sdk", "dotnet", "logo.png"));
+    expect(dotnet("logo.png").toString("base64"), "logo.png").to.equal(logo.toString("base64"));
+    expect(JSON.parse(dotnet("pulumi-plugin.json").toString("utf8"))).to.deep.equal({
+      resource: true,
+      name: "rotatorsdktest",
+      version: "0.1.0",
+    });
+    // The resource: its password output listed as a secret, its managing password input made one.
+    const secretive = dotnet("Secretive.cs").toString("utf8");
+    expect(secretive).to.match(/AdditionalSecretOutputs =\s*\{\s*"password",\s*\}/);
+    expect(secretive).to.match(
+      /var emptySecret = Output\.CreateSecret\(0\);\s*_managingPassword = Output\.Tuple<Input<string>\?, int>\(value, emptySecret\)/,
+    );
+    // The component, constructed by the plugin.
+    expect(dotnet("Bundle.cs").toString("utf8")).to.match(
+      /class Bundle : global::Pulumi\.ComponentResource[^]*, remote: true\)/,
+    );
+  });
+
   it("is quiet and writes the same files when run again", () => {
     const before = tree(out);
     const again = run(GEN_SDK, [SCHEMA, out]);
@@ -146,6 +174,11 @@ print("ok")
         };
       },
       /refers to the package "aws": gen-sdk generates only self-contained schemas/,
+    ],
+    [
+      "a schema with a logoUrl (the .NET SDK's icon would be downloaded)",
+      (schema: Record<string, unknown>) => (schema.logoUrl = "https://example.com/logo.png"),
+      /has a logoUrl: gen-sdk downloads nothing/,
     ],
     [
       "a schema without a version",

@@ -1,10 +1,10 @@
 /**
- * sdk/python and sdk/go are committed as `npm run gen-sdk` writes them from
+ * sdk/python, sdk/go and sdk/dotnet are committed as `npm run gen-sdk` writes them from
  * provider/plugin/schema.json: regenerating into a scratch directory gives the same files, byte
  * for byte, and no more or fewer. A schema change without `npm run gen-sdk` (or an SDK edited by
- * hand) fails here, naming the files that differ. No PostgreSQL; the generator is built once per
- * machine (scripts/gen-sdk.sh, cached outside the repository), then this takes about a second.
- * Skipped, saying so, only on a machine without the Go toolchain that builds the generator.
+ * hand) fails here, naming the files that differ. No PostgreSQL; the generators are built once
+ * per machine (scripts/gen-sdk.sh, cached outside the repository), then this takes seconds.
+ * Skipped, saying so, only on a machine without the Go toolchain that builds the generators.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -42,7 +42,7 @@ describe("sdk/ (the generated SDKs) against provider/plugin/schema.json", functi
   let scratch: string;
 
   before(function () {
-    this.timeout(40 * 60_000); // the first run on a machine builds the generator
+    this.timeout(40 * 60_000); // the first run on a machine builds the generators
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sdk-drift-"));
     const result = spawnSync(
       "bash",
@@ -50,14 +50,14 @@ describe("sdk/ (the generated SDKs) against provider/plugin/schema.json", functi
       { encoding: "utf8" },
     );
     if (result.status !== 0 && /no Go toolchain/.test(result.stderr)) {
-      console.warn(`    skipped: scripts/gen-sdk.sh cannot build the generator: ${result.stderr}`);
+      console.warn(`    skipped: scripts/gen-sdk.sh cannot build the generators: ${result.stderr}`);
       this.skip();
     }
     expect(result.status, result.stderr).to.equal(0);
   });
   after(() => scratch && fs.rmSync(scratch, { recursive: true, force: true }));
 
-  for (const language of ["python", "go"]) {
+  for (const language of ["python", "go", "dotnet"]) {
     it(`sdk/${language} is what npm run gen-sdk writes, byte for byte`, () => {
       const committed = tree(path.join(ROOT, "sdk", language));
       const generated = tree(path.join(scratch, "sdk", language));
@@ -76,6 +76,7 @@ describe("sdk/ (the generated SDKs) against provider/plugin/schema.json", functi
     for (const file of [
       "python/pulumi_postgres_rotator/pulumi-plugin.json",
       "go/postgresrotator/pulumi-plugin.json",
+      "dotnet/pulumi-plugin.json",
     ]) {
       const plugin = JSON.parse(fs.readFileSync(path.join(ROOT, "sdk", file), "utf8")) as {
         name: string;
