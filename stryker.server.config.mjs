@@ -76,6 +76,8 @@ export const MODULES = {
     spec: [
       "test/provider/postgresUserPair/handlers.test.ts",
       "test/provider/postgresUserPair/hostileInputs.test.ts",
+      "test/provider/postgresUserPair/ownerRole.test.ts",
+      "test/provider/connector/lambdaShell.test.ts",
     ],
     postgres: true,
   },

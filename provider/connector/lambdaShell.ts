@@ -104,12 +104,10 @@ export function lambdaShell(
           ? { liveSessionsIdleSeconds: options.liveSessionsIdleSeconds }
           : {}),
       };
-      const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, [
-        ...secrets,
-        newPassword,
-        guard.knownPassword,
-      ]);
-      for (const line of reply.warnings ?? []) warn(redact(line, secrets));
+      // What the connector says may quote the event: both passwords it carries are redacted too.
+      const sent = [...secrets, newPassword, guard.knownPassword];
+      const reply = await send(invoke, lambda, { ...base, managingUser, rotateUser }, target, sent);
+      for (const line of reply.warnings ?? []) warn(redact(line, sent));
       if (reply.rotationId === undefined && liveSessions !== "ignore") {
         warn(
           `warning: the connector Lambda ${lambda.lambdaArn} rotated "${target}" without ` +

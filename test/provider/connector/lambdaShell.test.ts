@@ -8,6 +8,7 @@ import { expect } from "chai";
 import * as handlers from "../../../provider/postgresRotation/handlers";
 import * as pairHandlers from "../../../provider/postgresUserPair/handlers";
 import type { UserPairInputs, UserPairOutputs } from "../../../provider/core/userPair";
+import { generatePassword } from "../../../provider/core/password";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import type { RotationOutputs } from "../../../provider/core/outputs";
@@ -186,6 +187,55 @@ describe("rotation through connector.awsLambda (local Invoke stand-in)", functio
       });
     } finally {
       await pg.asSuperuser((c) => c.query(`DROP TABLE public.${quoteIdentifier(table)}`));
+    }
+  });
+
+  it("no password the rotation knows reaches the log through the connector's warnings", async () => {
+    // A connector that says in its warnings every event it was ever sent (a leaky log line).
+    const echo = "arn:aws:lambda:eu-west-1:123456789012:function:echo";
+    const events: unknown[] = [];
+    aws.functions.set(echo, async (event) => {
+      events.push(event);
+      const reply = (await bundle.handleEvent(
+        event,
+        { PGSSLMODE: "disable" },
+        () => undefined,
+      )) as {
+        warnings?: string[];
+      };
+      return { ...reply, warnings: [...(reply.warnings ?? []), `sent ${JSON.stringify(events)}`] };
+    });
+    const pair = await pg.createPair();
+    const viaEcho = (trigger: string) =>
+      inputs(pair, trigger, { lambdaArn: echo, endpoint: aws.endpoint });
+    const warned: string[] = [];
+    const savedWarn = console.warn;
+    console.warn = (line: string) => warned.push(line);
+    try {
+      const life = new Lifecycle(handlers);
+      const first = await life.create(viaEcho("1")); // current username1
+      // A state set outside Pulumi, adopted and rotated in one update.
+      const state = {
+        current: { username: pair.username2, password: generatePassword() },
+        previous: { username: pair.username1, password: generatePassword() },
+      };
+      await pg.setPassword(state.current.username, state.current.password);
+      await pg.setPassword(state.previous.username, state.previous.password);
+      await life.apply({ ...viaEcho("2"), state });
+      const second = life.outputs!;
+      expect(second.current.username).to.equal(pair.username1);
+      expect(second.previous).to.deep.equal(state.current);
+      expect(warned.filter((line) => line.startsWith("sent [{"))).to.have.length(2);
+      expectNoSecrets(warned.join("\n"), [
+        pg.manager.password,
+        first.current.password,
+        state.current.password,
+        state.previous.password,
+        second.current.password,
+      ]);
+    } finally {
+      console.warn = savedWarn;
+      aws.functions.delete(echo);
     }
   });
 
@@ -405,6 +455,46 @@ describe("PostgresUserPair through connector.awsLambda (local Invoke stand-in)",
 
     await pairHandlers.remove(created.id, updated);
     expect(await pg.canLogin(users.username1, outs.passwords[users.username1])).to.equal(false);
+  });
+
+  it("a connector that predates ownerRole fails create and update, naming the users", async () => {
+    // A connector of a version before ownerRole: it never reads the field.
+    const older = "arn:aws:lambda:eu-west-1:123456789012:function:before-owner-role";
+    aws.functions.set(older, (event) =>
+      bundle.handleEvent(
+        JSON.parse(
+          JSON.stringify(event, (key, value) => (key === "ownerRole" ? undefined : value)),
+        ),
+        { PGSSLMODE: "disable" },
+        () => undefined,
+      ),
+    );
+    try {
+      const owner = await pg.createGroup();
+      const expected = (users: { username1: string; username2: string }) =>
+        `ownerRole "${owner}" was not applied to "${users.username1}", "${users.username2}": the ` +
+        `connector Lambda predates ownerRole; update it (this package's LambdaConnector) and run ` +
+        `pulumi up again`;
+      const users = { username1: uniqueName("old_a"), username2: uniqueName("old_b") };
+      const created = await rejection(
+        pairHandlers.create({ ...pairInputs(users, [owner], older), ownerRole: owner }),
+      );
+      expect(created).to.be.instanceOf(ConnectorError);
+      expect(created.message).to.equal(expected(users));
+
+      const others = { username1: uniqueName("old_c"), username2: uniqueName("old_d") };
+      const outs = (await pairHandlers.create(pairInputs(others, [owner]))).outs as UserPairOutputs;
+      const updated = await rejection(
+        pairHandlers.update("id", outs, {
+          ...pairInputs(others, [owner], older),
+          ownerRole: owner,
+        }),
+      );
+      expect(updated).to.be.instanceOf(ConnectorError);
+      expect(updated.message).to.equal(expected(others));
+    } finally {
+      aws.functions.delete(older);
+    }
   });
 
   it("says clearly that Pulumi's official connector cannot set up users", async () => {

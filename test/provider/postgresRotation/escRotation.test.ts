@@ -10,7 +10,10 @@ import * as escHandlers from "../../../provider/escEnvironment/handlers";
 import type * as HandlerModule from "../../../provider/connector/lambdaHandler";
 import type { RotationOutputs } from "../../../provider/core/outputs";
 import type { RotationInputs } from "../../../provider/core/types";
+import { lastEscRotation } from "../../../provider/core/rotateAfter";
+import { generatePassword } from "../../../provider/core/password";
 import { escClient } from "../../../provider/esc/client";
+import { escRotationHistory } from "../../../provider/esc/rotationHistory";
 import {
   credentialsEnvironmentYaml,
   rotatorEnvironmentYaml,
@@ -123,17 +126,21 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
     const HOUR = 3_600_000;
     const historyCalls = () =>
       api.requests.filter((r) => r.method === "GET" && r.path.endsWith("/rotate/history")).length;
-    /** The diff as the engine asks for it, with outputs claiming the last rotation was `age` ago. */
+    /**
+     * The diff as the engine asks for it, with outputs claiming the last rotation was `age` ago
+     * (milliseconds), or at `age` (a time).
+     */
     async function diffAged(
       life: Lifecycle,
       news: RotationInputs,
-      age: number,
+      age: number | Date,
     ): Promise<{ changes?: boolean; warned: string[] }> {
       const warned: string[] = [];
       const savedWarn = console.warn;
       console.warn = (line: string) => warned.push(line);
       try {
-        const olds = { ...life.outputs!, rotatedAt: new Date(Date.now() - age).toISOString() };
+        const at = typeof age === "number" ? new Date(Date.now() - age) : age;
+        const olds = { ...life.outputs!, rotatedAt: at.toISOString() };
         return { ...(await handlers.diff(life.id, olds, news)), warned };
       } finally {
         console.warn = savedWarn;
@@ -182,6 +189,28 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
       }
     });
 
+    it("an ESC rotation no later than the outputs' own is not named in the reason", async () => {
+      const { name, inputs, life } = await setUp();
+      const aged = { ...inputs("1"), rotateAfter: "1h" };
+      await life.create(aged);
+      await api.rotate(name);
+      const escTime = lastEscRotation(await escRotationHistory(aged.esc!), "dbRotator")!;
+      const saved = process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD;
+      process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD = "2h";
+      try {
+        // The outputs record a rotation at the very time of ESC's, then one just after it.
+        for (const ours of [escTime, new Date(escTime.getTime() + 60_000)]) {
+          const due = await diffAged(life, aged, ours);
+          expect(due.changes).to.equal(true);
+          expect(due.warned.at(-1)).to.match(/the password is 1h 5\dm old|the password is 2h old/);
+          expect(due.warned.at(-1)).to.not.include("ESC last rotated");
+        }
+      } finally {
+        if (saved === undefined) delete process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD;
+        else process.env.PULUMI_POSTGRES_ROTATOR_TEST_CLOCK_AHEAD = saved;
+      }
+    });
+
     it("a history ESC will not give fails the diff with an EscError without the token", async () => {
       const { inputs, life } = await setUp();
       const aged = { ...inputs("1"), rotateAfter: "1h" };
@@ -208,6 +237,47 @@ describe("PostgresRotation with its state in ESC (stand-in + real PostgreSQL)", 
     await api.rotate(name);
     const { props } = await handlers.read(life.id, life.outputs!);
     expect(stateOf(props as RotationOutputs)).to.deep.equal(await escState());
+  });
+
+  it("refresh keeps the outputs while ESC holds no state for the pair", async () => {
+    const { pair, name, life, inputs } = await setUp();
+    await life.create(inputs("1"));
+    // The rotator environment written again without its state (an EscEnvironment update).
+    api.write(
+      name,
+      rotatorEnvironmentYaml({
+        credentials: { project: "payments", environment: "credentials" },
+        database: { host: pg.server.host, port: pg.server.port, database: "app" },
+        rotateUsers: pair,
+      }),
+    );
+    expect(await handlers.read(life.id, life.outputs!)).to.deep.equal({
+      id: life.id,
+      props: life.outputs,
+    });
+  });
+
+  it("refresh takes ESC's state without a previous user: the other user, no password", async () => {
+    const { pair, name, life, inputs } = await setUp();
+    await life.create(inputs("1")); // current username1
+    const current = { username: pair.username2, password: generatePassword() };
+    await pg.setPassword(current.username, current.password);
+    api.write(name, withRotatorState(api.stored(name)!, "dbRotator", { current }));
+    const props = (await handlers.read(life.id, life.outputs!)).props as RotationOutputs;
+    expect(stateOf(props)).to.deep.equal({ current, previous: { username: pair.username1 } });
+    expect(props.currentUsername).to.equal(pair.username2);
+    expect(props.previousUsername).to.equal(pair.username1);
+  });
+
+  it("refresh of a resource without esc asks no ESC, even with PULUMI_ACCESS_TOKEN set", async () => {
+    const life = new Lifecycle(handlers);
+    await life.create({ database: pg.database, rotateUsers: await pg.createPair() });
+    const before = api.requests.length;
+    expect(await handlers.read(life.id, life.outputs!)).to.deep.equal({
+      id: life.id,
+      props: life.outputs,
+    });
+    expect(api.requests.length).to.equal(before);
   });
 
   it("stops and changes nothing when ESC's current credentials do not log in", async () => {

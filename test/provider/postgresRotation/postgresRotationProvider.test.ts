@@ -1,14 +1,18 @@
+import * as net from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
 import {
   AuthenticationError,
+  ConnectionError,
   CurrentCredentialsError,
+  RotationError,
   ValidationError,
   VerificationError,
 } from "../../../provider/errors";
-import type { RotationOutputs } from "../../../provider/core/outputs";
+import { buildOutputs, type RotationOutputs } from "../../../provider/core/outputs";
 import type { RotationInputs } from "../../../provider/core/types";
 import { generatePassword } from "../../../provider/core/password";
+import { resolveInputs } from "../../../provider/core/validate";
 import { quoteIdentifier } from "../../../provider/postgres/sql";
 import * as provider from "../../../provider/postgresRotation/postgresRotationProvider";
 import {
@@ -78,6 +82,10 @@ for (const major of TEST_MAJORS) {
       const diff = await life.apply(inputs);
       expect(diff.changes).to.equal(false);
       expect(life.outputs).to.deep.equal(before);
+      // An update with nothing to do (the password young again since the diff) rotates nothing.
+      const updated = await provider.update!(life.id, before, inputs);
+      expect(updated.outs).to.deep.equal(before);
+      expect(await pg.canLogin(before.current.username, before.current.password)).to.equal(true);
     });
 
     it("keeps the credentials when only settings change", async () => {
@@ -107,6 +115,14 @@ for (const major of TEST_MAJORS) {
         replaces: ["rotateUsers"],
         deleteBeforeReplace: false,
       });
+      // An update asked for it all the same refuses before anything changes.
+      const error = await rejection(
+        provider.update!(life.id, life.outputs!, { ...inputs, rotateUsers: other }),
+      );
+      expect(error).to.be.instanceOf(RotationError);
+      expect(error.message).to.equal(
+        "a pair without the current user needs a new resource, not an update",
+      );
     });
 
     it("keeps the current user when a new pair still holds it", async () => {
@@ -417,6 +433,44 @@ const PROVIDER_HOST = providerHostScript(`
   }
   process.stdout.write(JSON.stringify(results));
 `);
+
+describe("postgresRotationProvider's refresh of a server that never answers", () => {
+  it("gives up after the outputs' timeouts.connectSeconds", async function () {
+    this.timeout(10_000); // without its timeouts the refresh would wait for ever
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const inputs: RotationInputs = {
+      database: {
+        host: "127.0.0.1",
+        port,
+        database: "app",
+        managingUser: { username: "manager", password: generatePassword() },
+        ssl: { mode: "disable" },
+      },
+      rotateUsers: { username1: "app_1", username2: "app_2" },
+      timeouts: { connectSeconds: 0.5 },
+    };
+    const current = { username: "app_1", password: generatePassword() };
+    const outputs = buildOutputs(
+      resolveInputs(inputs),
+      { current, previous: { username: "app_2" } },
+      undefined,
+    );
+    const started = Date.now();
+    try {
+      const error = await rejection(provider.read!("id", outputs));
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect(error.message).to.match(/timeouts\.connectSeconds/);
+      expect(Date.now() - started).to.be.below(5000);
+      expectNoSecrets(renderings(error), [current.password]);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+});
 
 describe("postgresRotationProvider as Pulumi stores and runs it", function () {
   this.timeout(120_000);

@@ -119,6 +119,20 @@ describe("rotateAfter in PostgresRotation's diff (no database)", () => {
     expect((await diff(old, { ...inputs, rotateAfter: UNKNOWN })).result).to.deep.equal({
       changes: false,
     });
+    // Not even a password whose age no output records (with rotateAfter it would be due).
+    expect(await diff(outputs({}), without)).to.deep.equal({
+      result: { changes: false },
+      warned: [],
+    });
+  });
+
+  it("a rotateAfter that check refuses plays no part in the diff either", async () => {
+    // The engine never diffs inputs check refused; the diff does not read them as a duration.
+    const old = outputs({ rotatedAt: ago(2 * HOUR) });
+    expect(await diff(old, { ...inputs, rotateAfter: "59m" })).to.deep.equal({
+      result: { changes: false },
+      warned: [],
+    });
   });
 
   it("a changed trigger is an update whatever the age, without a word about age", async () => {

@@ -422,7 +422,10 @@ for (const major of TEST_MAJORS) {
       void _oids;
       life.outputs = legacy as UserPairOutputs;
       const theirs = await recreateByHand(users.username1);
+      const logged = pg.server.readLog().length;
       await life.delete();
+      // No user to drop: the delete does not even connect.
+      expect(pg.server.readLog().slice(logged)).to.not.include("connection received");
       expect(await exists(users.username2)).to.equal(true);
       // A refresh records the OID of the user still as applied, never of the one changed by hand.
       const refreshed = await life.refresh();
@@ -511,6 +514,32 @@ for (const major of TEST_MAJORS) {
       );
       expect(await life.apply(inputs(users, [group], { connectionLimit: 7 }))).to.equal("update");
       expect(await rolesOf(both)).to.deep.equal(both.map(() => ({ limit: 7, config: null })));
+      // A setting given again by a later update is set again.
+      const again = inputs(users, [group], {
+        connectionLimit: 7,
+        settings: { lock_timeout: "5s" },
+      });
+      expect(await life.apply(again)).to.equal("update");
+      expect(await rolesOf(both)).to.deep.equal(
+        both.map(() => ({ limit: 7, config: ["lock_timeout=5s"] })),
+      );
+    });
+
+    it("an update keeps a role setting made by hand, which it never set", async () => {
+      const users = names();
+      const group = await pg.createGroup();
+      const life = new PairLife();
+      await life.create(inputs(users, [group]));
+      const both = [users.username1, users.username2];
+      await pg.asSuperuser(async (c) => {
+        for (const user of both) {
+          await c.query(`ALTER ROLE ${quoteIdentifier(user)} SET role = ${quoteIdentifier(group)}`);
+        }
+      });
+      const byHand = both.map(() => ({ limit: -1, config: [`role=${group}`] }));
+      expect(await rolesOf(both)).to.deep.equal(byHand);
+      expect(await life.apply(inputs(users, [group], { connectionLimit: 3 }))).to.equal("update");
+      expect(await rolesOf(both)).to.deep.equal(byHand.map((r) => ({ ...r, limit: 3 })));
     });
 
     it("an update to one new user: the one that left is released (kept on delete), the initial state goes", async () => {
@@ -524,6 +553,15 @@ for (const major of TEST_MAJORS) {
         await life.apply(inputs(users, [group, other], { deleteUsersOnDestroy: true })),
       ).to.equal("update");
       expect(life.outputs!.initialState).to.deep.equal(first.initialState);
+      // So does swapping the pair's order: the initial state's current user stays current.
+      const swapped = { username1: users.username2, username2: users.username1 };
+      expect(
+        await life.apply(inputs(swapped, [group, other], { deleteUsersOnDestroy: true })),
+      ).to.equal("update");
+      expect(life.outputs!.initialState).to.deep.equal(first.initialState);
+      expect(
+        await life.apply(inputs(users, [group, other], { deleteUsersOnDestroy: true })),
+      ).to.equal("update");
 
       // username2 is replaced by an existing role (adopted, not created).
       const adopted = uniqueName("pair_c");
