@@ -91,15 +91,16 @@ for (const major of EDGE_MAJORS) {
         const warnings = await warningsOf(() => life.apply({ ...base, rotationTrigger: "3" }));
         // It rotated: username1 is current now.
         expect(life.outputs!.current.username).to.equal(pair.username1);
-        // Counts, names and places were all read in one statement: the lock's.
+        // Counts, names and places were all read in one statement: the lock's (every log entry,
+        // simple or extended protocol, starts with "LOG:  ").
         const reads = pg.server
           .readLog()
           .slice(logged)
-          .split("statement: ")
-          .filter((statement) => statement.includes("pg_shdepend"));
+          .split("LOG:  ")
+          .filter((entry) => entry.includes("pg_shdepend"));
         expect(reads).to.have.length(1);
         expect(reads[0]).to.include("pg_identify_object");
-        expect(reads[0]).to.match(/^BEGIN; /);
+        expect(reads[0]).to.match(/^statement: BEGIN; /);
         const text = warnings.join("\n");
         expect(warnings).to.have.length(1);
         expect(text).to.include(
