@@ -109,6 +109,7 @@ async function main() {
           withLiterals(roleUnderLockSql(true, ownership), [
             guardedUser,
             APPLICATION_NAME,
+            "3600",
             guardedPartner,
           ]),
       );
@@ -208,6 +209,11 @@ async function main() {
         `${(median(guardedTimes) / unowned).toFixed(3)}x (${(median(guardedTimes) - unowned).toFixed(2)} ms); ` +
         `without it plus one more round trip: ${(median(roundTripTimes) / unowned).toFixed(3)}x ` +
         `(${(median(roundTripTimes) - unowned).toFixed(2)} ms)`,
+    );
+    console.log(
+      `the ownership read (nothing owned) costs ` +
+        `${((median(guardedTimes) - unowned) / (median(roundTripTimes) - unowned)).toFixed(2)} ` +
+        `round trips on a fresh session`,
     );
   } finally {
     await server.stop();

@@ -43,11 +43,11 @@ import {
 import { leaseSession, withSlot } from "./pool";
 import {
   INSPECT_TARGET_SQL,
-  OWNED_OBJECTS_SQL,
   WHOAMI_SQL,
   alterPasswordSql,
   commentOnRoleSql,
   lockRoleSql,
+  ownedDetailsOf,
   quoteIdentifier,
   roleUnderLockSql,
   withLiterals,
@@ -179,7 +179,7 @@ export function postgresShell(
       assertRotatable(target, inspection);
       await checkGuard(target, markIn(comment), guard, secrets);
       checkLiveSessions(target, sessions);
-      await checkOwnership(manager, target, owned, secrets);
+      checkOwnership(target, owned);
       const mark = {
         id: randomUUID(),
         at: new Date().toISOString(),
@@ -258,7 +258,7 @@ export function postgresShell(
     inspection: TargetInspection | undefined;
     comment: string | null;
     sessions?: LiveSessions;
-    owned?: Record<string, number>;
+    owned?: OwnedObjects;
   }> {
     const wait = millis(timeouts.lockSeconds + timeouts.statementSeconds);
     const withSessions = inputs.liveSessions !== "ignore";
@@ -308,6 +308,8 @@ export function postgresShell(
       idle_sessions,
       idle_addresses,
       owned,
+      partner_owned,
+      owned_details,
       ...inspection
     } = row;
     return {
@@ -324,7 +326,17 @@ export function postgresShell(
             },
           }
         : {}),
-      ...(owned ? { owned } : {}),
+      ...(withOwnership
+        ? {
+            owned: {
+              byOwner: {
+                [target]: owned!,
+                ...(partner === target ? {} : { [partner]: partner_owned! }),
+              },
+              ...ownedDetailsOf(owned_details),
+            },
+          }
+        : {}),
     };
   }
 
@@ -391,25 +403,12 @@ export function postgresShell(
   }
 
   /**
-   * The ownership guard: objects the pair's users own themselves (by owner, read with the
-   * lock), per `ownership`. Only when there are some, their names and places are read (still
-   * under the lock) for the message.
+   * The ownership guard: objects the pair's users own themselves (by owner, with their names
+   * and places when there are some, all read in the lock's statement), per `ownership`.
    */
-  async function checkOwnership(
-    manager: Client,
-    target: string,
-    byOwner: Record<string, number> | undefined,
-    secrets: readonly (string | undefined)[],
-  ): Promise<void> {
+  function checkOwnership(target: string, owned: OwnedObjects | undefined): void {
     // With "ignore" nothing was read.
-    if (!byOwner || Object.values(byOwner).every((n) => n === 0)) return;
-    const { rows } = await query<Pick<OwnedObjects, "elsewhere" | "examples">>(
-      manager,
-      OWNED_OBJECTS_SQL,
-      { ...managerContext(`looking up what "${target}" and its partner own`), secrets },
-      [target, partnerOf(target, inputs.rotateUsers)],
-    );
-    const owned = { byOwner, ...rows[0] };
+    if (!owned || ownedCount(owned) === 0) return;
     const message = ownedObjectsMessage(target, owned, inputs.ownership, database.database);
     if (inputs.ownership === "warn") warn(`warning: ${message}`);
     else throw new OwnedObjectsError(message);
@@ -558,7 +557,7 @@ function from(addresses: readonly string[], hidden: string): string {
   return addresses.length > 0 ? ` from ${addresses.join(", ")}` : hidden;
 }
 
-/** The session columns of `roleUnderLockSql`'s row, and the role's comment. */
+/** The session and ownership columns of `roleUnderLockSql`'s row, and the role's comment. */
 interface SessionColumns {
   readonly comment: string | null;
   readonly sessions?: number;
@@ -566,7 +565,10 @@ interface SessionColumns {
   readonly oldest?: string | null;
   readonly idle_sessions?: number;
   readonly idle_addresses?: string[];
-  readonly owned?: Record<string, number>;
+  readonly owned?: number;
+  readonly partner_owned?: number;
+  /** NULL when nothing is owned (not read). */
+  readonly owned_details?: string | null;
 }
 
 /** Runs a query with this package's error translation. */

@@ -9,7 +9,7 @@ import {
   grantRoleSql,
   lockKeyText,
   lockRoleSql,
-  OWNED_OBJECTS_SQL,
+  ownedDetailsOf,
   quoteIdentifier,
   quoteLiteral,
   resetSettingSql,
@@ -106,29 +106,66 @@ describe("sql builders", () => {
     for (const sql of [withSessions, without]) expect(sql).to.not.include("pg_shdepend");
   });
 
-  it("reads how many objects the pair's users own as one more column of the same statement", () => {
+  it("reads what the pair's users own in the same statement, names only when there are some", () => {
     const compact = (sql: string) => sql.replace(/\s+/g, " ").trim();
+    const owners = (oids: string) =>
+      `pg_catalog.pg_shdepend d WHERE d.refclassid = 1260 AND d.refobjid IN (${oids}) ` +
+      "AND d.deptype = 'o' AND d.classid NOT IN (826, 1418)";
+    const partner = "pg_catalog.to_regrole(pg_catalog.quote_ident($4))";
     for (const withSessions of [true, false]) {
       const sql = compact(roleUnderLockSql(withSessions, true));
       const plain = compact(roleUnderLockSql(withSessions));
-      // Everything else as without it, the column added after the comment.
-      expect(sql.replace(/, \(SELECT coalesce\(jsonb_object_agg.* AS owned/, "")).to.equal(plain);
+      // Everything else as without it: the columns after the comment, the counts beside r.
+      expect(
+        sql
+          .replace(/, o\.owned, o\.partner_owned, CASE .* END AS owned_details/, "")
+          .replace(
+            /, LATERAL \(SELECT count\(\*\) FILTER \(WHERE d\.refobjid = r\.oid\).*?\) o\b/,
+            "",
+          ),
+      ).to.equal(plain);
       expect(sql).to.include(
-        "AS comment, (SELECT coalesce(jsonb_object_agg(c.owner, c.n), '{}') FROM " +
-          "(SELECT u.rolname::text AS owner, count(*) AS n FROM pg_catalog.pg_roles u " +
-          "JOIN pg_catalog.pg_shdepend d ON d.refclassid = 'pg_catalog.pg_authid'::regclass " +
-          "AND d.refobjid = u.oid AND d.deptype = 'o' WHERE u.rolname IN ($1, $4) AND " +
-          "d.classid NOT IN ('pg_catalog.pg_default_acl'::regclass, " +
-          "'pg_catalog.pg_user_mapping'::regclass) GROUP BY u.rolname) c) AS owned",
+        "FROM pg_catalog.pg_roles r, LATERAL (SELECT " +
+          "count(*) FILTER (WHERE d.refobjid = r.oid)::int AS owned, " +
+          "count(*) FILTER (WHERE d.refobjid <> r.oid)::int AS partner_owned " +
+          `FROM ${owners(`r.oid, ${partner}`)}) o`,
+      );
+      // Names and places only when something is owned, by a query planned only then.
+      expect(sql).to.include(
+        "AS comment, o.owned, o.partner_owned, CASE WHEN o.owned + o.partner_owned > 0 THEN " +
+          "pg_catalog.query_to_xml(pg_catalog.format('SELECT pg_catalog.jsonb_build_object( " +
+          "''elsewhere'', (SELECT coalesce(pg_catalog.jsonb_object_agg(e.datname, e.n), ''{}'') " +
+          `FROM (SELECT db.datname, count(*) AS n FROM (SELECT d.dbid FROM ${owners("%1$s, %2$s").replace(/'/g, "''")}) x ` +
+          "JOIN pg_catalog.pg_database db ON db.oid = x.dbid " +
+          "WHERE db.datname <> current_database() GROUP BY db.datname) e), " +
+          "''examples'', (SELECT coalesce(pg_catalog.jsonb_agg( " +
+          "pg_catalog.jsonb_build_array(i.type, i.identity) ORDER BY f.objid), ''[]'') " +
+          `FROM (SELECT d.classid, d.objid FROM ${owners("%1$s, %2$s").replace(/'/g, "''")} ` +
+          "AND d.dbid IN (0, (SELECT oid FROM pg_catalog.pg_database " +
+          "WHERE datname = current_database())) ORDER BY d.objid LIMIT 5) f, " +
+          "LATERAL pg_catalog.pg_identify_object(f.classid, f.objid, 0) i))::text AS j', " +
+          `r.oid, coalesce(${partner}::oid, r.oid)), false, true, '')::text END AS owned_details`,
       );
       expect(sql).to.match(/WHERE r\.rolname = \$1$/);
     }
-    // Names and places only in the statement read when a count is not 0.
-    const details = compact(OWNED_OBJECTS_SQL);
-    expect(details).to.include("WHERE u.rolname IN ($1, $2)");
-    expect(details).to.include("d.dbid IN (0, (SELECT oid FROM pg_catalog.pg_database");
-    expect(details).to.include("pg_catalog.pg_identify_object(f.classid, f.objid, 0)");
-    expect(details).to.match(/ORDER BY objid LIMIT 5\b/);
+  });
+
+  it("reads the names of what is owned back from query_to_xml's text, entities decoded", () => {
+    expect(ownedDetailsOf(null)).to.deep.equal({ elsewhere: {}, examples: [] });
+    // As PostgreSQL writes the row: &, < and > as entities, JSON escapes kept.
+    const xml =
+      '<row xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n\n  <j>' +
+      '{"examples": [["table", "public.\\"a&amp;b&lt;c&gt;\\""], ["schema", "s\\r&amp;t\\n"]], ' +
+      '"elsewhere": {"db &lt;x&gt;": 2}}</j>\n</row>\n\n';
+    expect(ownedDetailsOf(xml)).to.deep.equal({
+      elsewhere: { "db <x>": 2 },
+      examples: [
+        ["table", 'public."a&b<c>"'],
+        ["schema", "s\r&t\n"],
+      ],
+    });
+    // Any other form: no names (the message still has the counts and the fix).
+    expect(ownedDetailsOf("<row/>")).to.deep.equal({ elsewhere: {}, examples: [] });
   });
 
   it("creates a role only with a verifier, with an optional whole-number connection limit", () => {

@@ -87,9 +87,20 @@ for (const major of EDGE_MAJORS) {
         `CREATE TYPE ${s}.pair AS (a int, b int)`,
       ]);
       try {
+        const logged = pg.server.readLog().length;
         const warnings = await warningsOf(() => life.apply({ ...base, rotationTrigger: "3" }));
         // It rotated: username1 is current now.
         expect(life.outputs!.current.username).to.equal(pair.username1);
+        // Counts, names and places were all read in one statement: the lock's (every log entry,
+        // simple or extended protocol, starts with "LOG:  ").
+        const reads = pg.server
+          .readLog()
+          .slice(logged)
+          .split("LOG:  ")
+          .filter((entry) => entry.includes("pg_shdepend"));
+        expect(reads).to.have.length(1);
+        expect(reads[0]).to.include("pg_identify_object");
+        expect(reads[0]).to.match(/^statement: BEGIN; /);
         const text = warnings.join("\n");
         expect(warnings).to.have.length(1);
         expect(text).to.include(
@@ -167,6 +178,34 @@ for (const major of EDGE_MAJORS) {
         clean.life.apply({ ...clean.base, rotationTrigger: "3" }),
       );
       expect(warnings).to.deep.equal([]);
+    });
+
+    it("does not count default privileges or user mappings", async () => {
+      const { pair, base, life } = await rotatedPair("refuse");
+      const wrapper = quoteIdentifier(uniqueName("wrapper"));
+      const server = quoteIdentifier(uniqueName("server"));
+      const u1 = quoteIdentifier(pair.username1);
+      const u2 = quoteIdentifier(pair.username2);
+      // Both are recorded in pg_shdepend as owned by the user, yet REASSIGN OWNED moves neither.
+      await pg.asSuperuser(async (c) => {
+        await c.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${u2} GRANT SELECT ON TABLES TO PUBLIC`);
+        await c.query(`CREATE FOREIGN DATA WRAPPER ${wrapper}`);
+        await c.query(`CREATE SERVER ${server} FOREIGN DATA WRAPPER ${wrapper}`);
+        await c.query(`CREATE USER MAPPING FOR ${u1} SERVER ${server}`);
+      });
+      try {
+        const warnings = await warningsOf(() => life.apply({ ...base, rotationTrigger: "3" }));
+        expect(warnings).to.deep.equal([]);
+        expect(life.outputs!.current.username).to.equal(pair.username1);
+      } finally {
+        await pg.asSuperuser(async (c) => {
+          await c.query(
+            `ALTER DEFAULT PRIVILEGES FOR ROLE ${u2} REVOKE SELECT ON TABLES FROM PUBLIC`,
+          );
+          await c.query(`DROP SERVER ${server} CASCADE`);
+          await c.query(`DROP FOREIGN DATA WRAPPER ${wrapper}`);
+        });
+      }
     });
 
     it("counts objects in another database without naming them, and escapes names", async () => {
