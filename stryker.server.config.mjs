@@ -94,8 +94,10 @@ export const MODULES = {
   "user-pair-shell": {
     mutate: "provider/postgres/userPairShell.ts",
     spec: [
+      "test/provider/postgres/userPairShell.test.ts",
       "test/provider/postgresUserPair/handlers.test.ts",
       "test/provider/postgresUserPair/hostileInputs.test.ts",
+      "test/provider/postgresUserPair/identicalUsers.test.ts",
     ],
     postgres: true,
   },

@@ -288,7 +288,7 @@ export function postgresUserPairShell(
     const m = quoteIdentifier(manager.username);
     return version >= ADMIN_OPTION_VERSION
       ? `To grant or revoke ${g} the managing user needs the ADMIN option on it: GRANT ${g} TO ${m} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;`
-      : `On PostgreSQL 13 to 15 the managing user needs CREATEROLE to grant ${g}: ALTER ROLE ${m} CREATEROLE;`;
+      : `On PostgreSQL 13 to 15 the managing user needs CREATEROLE to grant or revoke ${g}: ALTER ROLE ${m} CREATEROLE;`;
   }
 
   function managePrivilegeHint(usernames: readonly string[], version: number): string {

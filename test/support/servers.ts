@@ -174,6 +174,25 @@ export async function stopAllClusters(): Promise<void> {
 }
 
 /**
+ * Ends every client session left on the shared servers (the superuser's own reserved slots
+ * stay free): under `npm run mutation:server` a mutant that leaks connections (one that never
+ * ends a client, say) must not leave the runs of the next mutants none to log in with.
+ */
+export async function endSharedClientSessions(): Promise<void> {
+  await Promise.all(
+    [...clusters.values()].map(async (found) => {
+      const pg = await found.catch(() => undefined);
+      await pg?.asSuperuser((c) =>
+        c.query(
+          `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        ),
+      );
+    }),
+  );
+}
+
+/**
  * Stops the servers of `privateCluster` only; the shared ones stay up for the next run of the
  * same tests in this process (`npm run mutation:server` runs them once per mutant).
  */

@@ -33,7 +33,7 @@ const DIFFERENCES: readonly Difference[] = [
     title: "NOINHERIT",
     change: (u) => `ALTER ROLE ${q(u)} NOINHERIT`,
     says: (u, _g, o) => [
-      `"${u}" is NOINHERIT and "${o}" is INHERIT`,
+      `"${u}" is NOINHERIT and "${o}" is INHERIT: make both the same, e.g. ALTER ROLE`,
       `ALTER ROLE ${q(u)} INHERIT;`,
     ],
   },
@@ -41,7 +41,7 @@ const DIFFERENCES: readonly Difference[] = [
     title: "CREATEDB",
     change: (u) => `ALTER ROLE ${q(u)} CREATEDB`,
     says: (u, _g, o) => [
-      `"${u}" has CREATEDB and "${o}" has not`,
+      `"${u}" has CREATEDB and "${o}" has not: make both the same, e.g. as a superuser: ALTER`,
       `ALTER ROLE ${q(u)} NOCREATEDB;`,
     ],
   },
@@ -67,8 +67,17 @@ const DIFFERENCES: readonly Difference[] = [
     title: "a VALID UNTIL date",
     change: (u) => `ALTER ROLE ${q(u)} VALID UNTIL '2999-01-01'`,
     says: (u, _g, o) => [
-      `"${o}" and "${u}" have different VALID UNTIL dates`,
+      `"${o}" and "${u}" have different VALID UNTIL dates: make both the same, e.g. ALTER`,
       `ALTER ROLE ${q(u)} VALID UNTIL 'infinity';`,
+    ],
+  },
+  {
+    title: "two different VALID UNTIL dates",
+    change: (u, _g, o) =>
+      `ALTER ROLE ${q(u)} VALID UNTIL '2999-01-01'; ALTER ROLE ${q(o)} VALID UNTIL '2998-01-01'`,
+    says: (u, _g, o) => [
+      `"${o}" and "${u}" have different VALID UNTIL dates`,
+      `ALTER ROLE ${q(o)} VALID UNTIL 'infinity'; ALTER ROLE ${q(u)} VALID UNTIL 'infinity';`,
     ],
   },
   {
@@ -84,7 +93,23 @@ const DIFFERENCES: readonly Difference[] = [
     change: (u) => `ALTER ROLE ${q(u)} SET work_mem = '8MB'`,
     says: (u, _g, o) => [
       `"${u}" has setting work_mem and "${o}" has not`,
-      `ALTER ROLE ${q(u)} RESET work_mem;`,
+      `ALTER ROLE ${q(u)} RESET work_mem; (or list it in settings, and both get it)`,
+    ],
+  },
+  {
+    title: "a custom setting",
+    change: (u) => `ALTER ROLE ${q(u)} SET myapp.tenant_1 = 'a'`,
+    says: (u, _g, o) => [
+      `"${u}" has setting myapp.tenant_1 and "${o}" has not`,
+      `ALTER ROLE ${q(u)} RESET myapp.tenant_1;`,
+    ],
+  },
+  {
+    title: "a custom setting whose name needs quotes",
+    change: (u) => `ALTER ROLE ${q(u)} SET "myapp.Tenant" = 'a'`,
+    says: (u, _g, o) => [
+      `"${u}" has setting myapp.Tenant and "${o}" has not`,
+      `ALTER ROLE ${q(u)} RESET "myapp"."Tenant";`,
     ],
   },
   {
@@ -101,7 +126,7 @@ const DIFFERENCES: readonly Difference[] = [
     change: (u) => `ALTER ROLE ${q(u)} IN DATABASE app SET search_path = x`,
     says: (u, _g, o) => [
       `"${u}" has setting search_path in database "app" and "${o}" has not`,
-      `ALTER ROLE ${q(u)} IN DATABASE "app" RESET search_path;`,
+      `ALTER ROLE ${q(u)} IN DATABASE "app" RESET search_path; (or set the same on both)`,
     ],
   },
   {
