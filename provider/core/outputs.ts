@@ -193,7 +193,8 @@ export function buildOutputs(
 export function changeViewOfInputs(inputs: Lenient<RotationInputs>): ChangeView {
   return {
     rotateUsers: inputs.rotateUsers as UserPair,
-    state: inputs.state as RotationState | undefined,
+    // `null` (a pair's absent `initialState`) is no state: the rotation keeps its own.
+    state: (inputs.state ?? undefined) as RotationState | undefined,
     rotationTrigger: inputs.rotationTrigger as string | number | undefined,
     settings: publicSettings(inputs),
   };

@@ -291,9 +291,13 @@ export function usersProblems(users: unknown, manager: unknown): Problems {
   return problems;
 }
 
-/** Problems with `state` against the pair; `[]` when the state belongs to it. */
+/**
+ * Problems with `state` against the pair; `[]` when the state belongs to it. `null` is no state:
+ * the engine sends it for `state: users.initialState` when the `PostgresUserPair` has none (it
+ * adopted a user whose password it does not know, or replaced itself and adopted both).
+ */
 export function stateProblems(state: unknown, users: UserPair): Problems {
-  if (state === undefined || isUnknown(state)) return [];
+  if (state === undefined || state === null || isUnknown(state)) return [];
   if (!isObject(state)) return ["state must be an object {current, previous?}"];
   const pair = [users.username1, users.username2];
   const problems: Problems = [];

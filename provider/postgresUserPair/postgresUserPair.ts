@@ -62,6 +62,9 @@ export interface PostgresUserPairArgs {
   /**
    * Drop the users this resource created when it is deleted (users it adopted are never
    * dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+   * Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+   * (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+   * would then drop them.
    * @default false (deleting the resource keeps both users and their passwords)
    */
   readonly deleteUsersOnDestroy?: pulumi.Input<boolean>;
@@ -111,7 +114,10 @@ export class PostgresUserPair extends pulumi.dynamic.Resource {
   /**
    * `{current: username1, previous: username2}` with both initial passwords when it created
    * both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
-   * password it does not know (secret).
+   * password it does not know, which includes a replacement of this resource (`pulumi up
+   * --replace`): it is created before the old one is deleted and adopts both users, passwords
+   * untouched. The rotation takes it as no state: on create it rotates first, on an update it
+   * keeps the state it has (secret).
    */
   declare readonly initialState: pulumi.Output<
     { current: Credential; previous: PreviousCredential } | undefined

@@ -113,6 +113,36 @@ describe("examples/building-blocks with the real Pulumi CLI", function () {
     expect(await pg.canLogin(users.username1, previous.password)).to.equal(true);
   });
 
+  it("replacing the pair (pulumi up --replace) adopts both users; the rotation keeps its state", async () => {
+    const before = await outputs();
+    const { deployment } = await stack.exportStack();
+    const pair = (deployment.resources as { urn: string; type: string }[]).find((r) =>
+      r.type.endsWith(":PostgresUserPair"),
+    );
+    // The replacement adopts the users (it is created before the old one is deleted), so it has
+    // no initialState: the engine passes the rotation `state: null`, which is no state.
+    const result = await stack.up({ onOutput, replace: [pair!.urn] });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 2, replace: 1 });
+    const after = await outputs();
+    expect(after.created).to.deep.equal([]);
+    expect(after.current).to.deep.equal(before.current);
+    expect(after.previous).to.deep.equal(before.previous);
+    expect(await pg.canLogin(users.username2, after.current.password)).to.equal(true);
+    expect(await pg.canLogin(users.username1, after.previous.password)).to.equal(true);
+  });
+
+  it("after the replacement the next rotation converges: username1 gets a new password", async () => {
+    const before = await outputs();
+    await stack.setConfig("rotationTrigger", { value: "3" });
+    const result = await stack.up({ onOutput });
+    expect(result.summary.resourceChanges).to.deep.equal({ same: 2, update: 1 });
+    const { current, previous } = await outputs();
+    expect(current.username).to.equal(users.username1);
+    expect(previous).to.deep.equal(before.current);
+    expect(await pg.canLogin(users.username1, current.password)).to.equal(true);
+    expect(await pg.canLogin(users.username2, previous.password)).to.equal(true);
+  });
+
   it("no plaintext password in the exported state, the backend, the CLI's output or the server log", () => {
     expect(secrets.size).to.be.at.least(4);
     expectNoSecrets(JSON.stringify(program.exportState()), [...secrets]);

@@ -53,6 +53,18 @@ describe("buildOutputs", () => {
     );
   });
 
+  it("sees a null state (a PostgresUserPair's absent initialState) as no change: it keeps its own", () => {
+    const adopted = buildOutputs(
+      resolveInputs({ ...inputs, state: { current: { username: "a", password: "pa" } } }),
+      { current: { username: "a", password: "pa" }, previous: { username: "b" } },
+      undefined,
+    );
+    const absent = { ...inputs, state: null } as unknown as RotationInputs;
+    expect(planChange(changeViewOfOutputs(adopted), changeViewOfInputs(absent))).to.deep.equal({
+      kind: "none",
+    });
+  });
+
   it("sees a changed managing password as no change at all", () => {
     const changed = {
       ...inputs,

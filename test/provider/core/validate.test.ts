@@ -404,6 +404,13 @@ describe("inputProblems on hostile input, every problem exact", () => {
         "rotateUsers.username2 must not be the managing user: rotating it would lock the rotator out",
       ],
     ],
+    // What the engine sends for `state: users.initialState` when the pair has none.
+    ["state null (no state)", { ...hostileBase(), state: null }, []],
+    [
+      "state not an object",
+      { ...hostileBase(), state: "app_1" },
+      ["state must be an object {current, previous?}"],
+    ],
     [
       "state current missing",
       { ...hostileBase(), state: {} },

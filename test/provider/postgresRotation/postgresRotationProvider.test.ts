@@ -187,6 +187,36 @@ for (const major of TEST_MAJORS) {
       expect(await pg.canLogin(username1, rotated.current.password)).to.equal(true);
     });
 
+    it("takes a null state (a PostgresUserPair's absent initialState) as none: creates by rotating, then keeps its own", async () => {
+      const inputs = await freshInputs();
+      const { username1, username2 } = inputs.rotateUsers;
+      // What the engine sends for `state: users.initialState` when the pair adopted its users.
+      const absent = { ...inputs, state: null } as unknown as RotationInputs;
+      const life = new Lifecycle(provider);
+      const first = remember(await life.create(absent));
+      expect(first.current.username).to.equal(username1);
+      expect(first.rotatedAt).to.be.a("string");
+
+      const state = {
+        current: { username: username2, password: generatePassword() },
+        previous: { username: username1, password: first.current.password },
+      };
+      await pg.setPassword(username2, state.current.password);
+      await life.apply({ ...inputs, state });
+      const adopted = remember(life.outputs);
+      expect(adopted.current).to.deep.equal(state.current);
+
+      // The pair replaced (adopting both users): its initialState is gone, the state stays.
+      expect((await life.apply(absent)).changes).to.equal(false);
+      expect(life.outputs).to.deep.equal(adopted);
+      await life.apply({ ...absent, rotationTrigger: "2" });
+      const rotated = remember(life.outputs);
+      expect(rotated.current.username).to.equal(username1);
+      expect(rotated.previous).to.deep.equal(state.current);
+      expect(await pg.canLogin(username1, rotated.current.password)).to.equal(true);
+      expect(await pg.canLogin(username2, state.current.password)).to.equal(true);
+    });
+
     it("adopts a new state given later, after checking it logs in", async () => {
       const inputs = await freshInputs();
       const { username1, username2 } = inputs.rotateUsers;
