@@ -222,7 +222,9 @@ namespace Pulumi.PostgresRotator
         /// <summary>
         /// Existing working credentials to adopt instead of rotating on create ("users you want to use
         /// right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-        /// it again. Stored encrypted.
+        /// it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+        /// `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+        /// first, on an update it keeps the state it has.
         /// </summary>
         public Input<Inputs.StateArgs>? State
         {

@@ -32,7 +32,10 @@ namespace Pulumi.PostgresRotator
         /// <summary>
         /// `{current: username1, previous: username2}` with both initial passwords when it created
         /// both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
-        /// password it does not know (secret).
+        /// password it does not know, which includes a replacement of this resource (`pulumi up
+        /// --replace`): it is created before the old one is deleted and adopts both users, passwords
+        /// untouched. The rotation takes it as no state: on create it rotates first, on an update it
+        /// keeps the state it has (secret).
         /// </summary>
         [Output("initialState")]
         public Output<Outputs.State?> InitialState { get; private set; } = null!;
@@ -145,6 +148,9 @@ namespace Pulumi.PostgresRotator
         /// <summary>
         /// Drop the users this resource created when it is deleted (users it adopted are never
         /// dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+        /// Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+        /// (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+        /// would then drop them.
         /// 
         /// Default: false (deleting the resource keeps both users and their passwords)
         /// </summary>

@@ -261,7 +261,9 @@ namespace Pulumi.PostgresRotator
         /// Working credentials to start from, for users that exist already (migrating from the
         /// official template: its rotator's `state`). Checked by logging in. Stored encrypted.
         /// 
-        /// Default: the initial passwords of the users this component created (both known)
+        /// Default: the initial passwords of the users this component created (both known); none
+        /// when it adopted a user (or its `-users` child was replaced and adopted both): then the
+        /// rotation rotates first on create and keeps the state it has on an update
         /// </summary>
         public Input<Inputs.StateArgs>? State
         {

@@ -167,7 +167,9 @@ type postgresRotationArgs struct {
 	ScramIterations *int `pulumi:"scramIterations"`
 	// Existing working credentials to adopt instead of rotating on create ("users you want to use
 	// right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-	// it again. Stored encrypted.
+	// it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+	// `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+	// first, on an update it keeps the state it has.
 	State *State `pulumi:"state"`
 	// Connect, statement and lock-wait limits.
 	//
@@ -249,7 +251,9 @@ type PostgresRotationArgs struct {
 	ScramIterations pulumi.IntPtrInput
 	// Existing working credentials to adopt instead of rotating on create ("users you want to use
 	// right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-	// it again. Stored encrypted.
+	// it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+	// `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+	// first, on an update it keeps the state it has.
 	State StatePtrInput
 	// Connect, statement and lock-wait limits.
 	//

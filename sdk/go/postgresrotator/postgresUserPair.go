@@ -24,7 +24,10 @@ type PostgresUserPair struct {
 	Drift pulumi.StringArrayOutput `pulumi:"drift"`
 	// `{current: username1, previous: username2}` with both initial passwords when it created
 	// both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
-	// password it does not know (secret).
+	// password it does not know, which includes a replacement of this resource (`pulumi up
+	// --replace`): it is created before the old one is deleted and adopts both users, passwords
+	// untouched. The rotation takes it as no state: on create it rotates first, on an update it
+	// keeps the state it has (secret).
 	InitialState StatePtrOutput `pulumi:"initialState"`
 	// The group roles both users belong to, as applied (sorted).
 	MemberOf pulumi.StringArrayOutput `pulumi:"memberOf"`
@@ -110,6 +113,9 @@ type postgresUserPairArgs struct {
 	Database Database `pulumi:"database"`
 	// Drop the users this resource created when it is deleted (users it adopted are never
 	// dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+	// Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+	// (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+	// would then drop them.
 	//
 	// Default: false (deleting the resource keeps both users and their passwords)
 	DeleteUsersOnDestroy *bool `pulumi:"deleteUsersOnDestroy"`
@@ -163,6 +169,9 @@ type PostgresUserPairArgs struct {
 	Database DatabaseInput
 	// Drop the users this resource created when it is deleted (users it adopted are never
 	// dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+	// Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+	// (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+	// would then drop them.
 	//
 	// Default: false (deleting the resource keeps both users and their passwords)
 	DeleteUsersOnDestroy pulumi.BoolPtrInput
@@ -253,7 +262,10 @@ func (o PostgresUserPairOutput) Drift() pulumi.StringArrayOutput {
 
 // `{current: username1, previous: username2}` with both initial passwords when it created
 // both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
-// password it does not know (secret).
+// password it does not know, which includes a replacement of this resource (`pulumi up
+// --replace`): it is created before the old one is deleted and adopts both users, passwords
+// untouched. The rotation takes it as no state: on create it rotates first, on an update it
+// keeps the state it has (secret).
 func (o PostgresUserPairOutput) InitialState() StatePtrOutput {
 	return o.ApplyT(func(v *PostgresUserPair) StatePtrOutput { return v.InitialState }).(StatePtrOutput)
 }

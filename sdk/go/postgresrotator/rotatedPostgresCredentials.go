@@ -150,7 +150,9 @@ type rotatedPostgresCredentialsArgs struct {
 	// Working credentials to start from, for users that exist already (migrating from the
 	// official template: its rotator's `state`). Checked by logging in. Stored encrypted.
 	//
-	// Default: the initial passwords of the users this component created (both known)
+	// Default: the initial passwords of the users this component created (both known); none
+	// when it adopted a user (or its `-users` child was replaced and adopted both): then the
+	// rotation rotates first on create and keeps the state it has on an update
 	State *State `pulumi:"state"`
 	// Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }
 	Timeouts *Timeouts `pulumi:"timeouts"`
@@ -241,7 +243,9 @@ type RotatedPostgresCredentialsArgs struct {
 	// Working credentials to start from, for users that exist already (migrating from the
 	// official template: its rotator's `state`). Checked by logging in. Stored encrypted.
 	//
-	// Default: the initial passwords of the users this component created (both known)
+	// Default: the initial passwords of the users this component created (both known); none
+	// when it adopted a user (or its `-users` child was replaced and adopted both): then the
+	// rotation rotates first on create and keeps the state it has on an update
 	State StatePtrInput
 	// Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }
 	Timeouts TimeoutsPtrInput

@@ -98,7 +98,9 @@ class PostgresRotationArgs:
                Default: 4096
         :param pulumi.Input['StateArgs'] state: Existing working credentials to adopt instead of rotating on create ("users you want to use
                right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-               it again. Stored encrypted.
+               it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+               `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+               first, on an update it keeps the state it has.
         :param pulumi.Input['TimeoutsArgs'] timeouts: Connect, statement and lock-wait limits.
                
                Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }
@@ -302,7 +304,9 @@ class PostgresRotationArgs:
         """
         Existing working credentials to adopt instead of rotating on create ("users you want to use
         right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-        it again. Stored encrypted.
+        it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+        `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+        first, on an update it keeps the state it has.
         """
         return pulumi.get(self, "state")
 
@@ -416,7 +420,9 @@ class PostgresRotation(pulumi.CustomResource):
                Default: 4096
         :param pulumi.Input[Union['StateArgs', 'StateArgsDict', 'outputs.State']] state: Existing working credentials to adopt instead of rotating on create ("users you want to use
                right away" in the ESC docs). Checked by logging in. Giving a different `state` later adopts
-               it again. Stored encrypted.
+               it again. Stored encrypted. Absent (undefined, or the `null` the engine sends for
+               `PostgresUserPair.initialState` when the pair has none) is no state: on create it rotates
+               first, on an update it keeps the state it has.
         :param pulumi.Input[Union['TimeoutsArgs', 'TimeoutsArgsDict']] timeouts: Connect, statement and lock-wait limits.
                
                Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }

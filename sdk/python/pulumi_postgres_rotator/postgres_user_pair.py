@@ -47,6 +47,9 @@ class PostgresUserPairArgs:
                Default: unchanged (-1 for users it creates)
         :param pulumi.Input[_builtins.bool] delete_users_on_destroy: Drop the users this resource created when it is deleted (users it adopted are never
                dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+               Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+               (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+               would then drop them.
                
                Default: false (deleting the resource keeps both users and their passwords)
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] member_of: The NOLOGIN group roles both users belong to, and no others: grant privileges to these
@@ -143,6 +146,9 @@ class PostgresUserPairArgs:
         """
         Drop the users this resource created when it is deleted (users it adopted are never
         dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+        Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+        (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+        would then drop them.
 
         Default: false (deleting the resource keeps both users and their passwords)
         """
@@ -275,6 +281,9 @@ class PostgresUserPair(pulumi.CustomResource):
                Directly, or through the connector Lambda with `connector.awsLambda`, as `PostgresRotation`.
         :param pulumi.Input[_builtins.bool] delete_users_on_destroy: Drop the users this resource created when it is deleted (users it adopted are never
                dropped). Refused, with nothing dropped, while either has open sessions or owns objects.
+               Set it to `false` (and `pulumi up`) before replacing this resource with the same users
+               (`pulumi up --replace`): the replacement adopts them first, and the old resource's delete
+               would then drop them.
                
                Default: false (deleting the resource keeps both users and their passwords)
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] member_of: The NOLOGIN group roles both users belong to, and no others: grant privileges to these
@@ -437,7 +446,10 @@ class PostgresUserPair(pulumi.CustomResource):
         """
         `{current: username1, previous: username2}` with both initial passwords when it created
         both users: pass it as `PostgresRotation`'s `state`. Undefined when it adopted a user whose
-        password it does not know (secret).
+        password it does not know, which includes a replacement of this resource (`pulumi up
+        --replace`): it is created before the old one is deleted and adopts both users, passwords
+        untouched. The rotation takes it as no state: on create it rotates first, on an update it
+        keeps the state it has (secret).
         """
         return pulumi.get(self, "initial_state")
 

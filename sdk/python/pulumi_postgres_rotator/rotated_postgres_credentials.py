@@ -109,7 +109,9 @@ class RotatedPostgresCredentialsArgs:
         :param pulumi.Input['StateArgs'] state: Working credentials to start from, for users that exist already (migrating from the
                official template: its rotator's `state`). Checked by logging in. Stored encrypted.
                
-               Default: the initial passwords of the users this component created (both known)
+               Default: the initial passwords of the users this component created (both known); none
+               when it adopted a user (or its `-users` child was replaced and adopted both): then the
+               rotation rotates first on create and keeps the state it has on an update
         :param pulumi.Input['TimeoutsArgs'] timeouts: Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }
         """
         pulumi.set(__self__, "database", database)
@@ -394,7 +396,9 @@ class RotatedPostgresCredentialsArgs:
         Working credentials to start from, for users that exist already (migrating from the
         official template: its rotator's `state`). Checked by logging in. Stored encrypted.
 
-        Default: the initial passwords of the users this component created (both known)
+        Default: the initial passwords of the users this component created (both known); none
+        when it adopted a user (or its `-users` child was replaced and adopted both): then the
+        rotation rotates first on create and keeps the state it has on an update
         """
         return pulumi.get(self, "state")
 
@@ -514,7 +518,9 @@ class RotatedPostgresCredentials(pulumi.ComponentResource):
         :param pulumi.Input[Union['StateArgs', 'StateArgsDict', 'outputs.State']] state: Working credentials to start from, for users that exist already (migrating from the
                official template: its rotator's `state`). Checked by logging in. Stored encrypted.
                
-               Default: the initial passwords of the users this component created (both known)
+               Default: the initial passwords of the users this component created (both known); none
+               when it adopted a user (or its `-users` child was replaced and adopted both): then the
+               rotation rotates first on create and keeps the state it has on an update
         :param pulumi.Input[Union['TimeoutsArgs', 'TimeoutsArgsDict']] timeouts: Default: { connectSeconds: 10, statementSeconds: 30, lockSeconds: 60 }
         """
         ...
