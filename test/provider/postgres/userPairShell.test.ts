@@ -7,8 +7,10 @@
  */
 import { expect } from "chai";
 import type { Client } from "pg";
+import { Client as PgClient } from "pg";
 import * as handlers from "../../../provider/postgresUserPair/handlers";
 import {
+  oidsOf,
   resolveUserPairInputs,
   type UserPairInputs,
   type UserPairOutputs,
@@ -377,6 +379,95 @@ for (const major of EDGE_MAJORS) {
       expect(error.constructor).to.equal(RotationError);
       expect(error.message).to.equal(`no initial password for "${users.username2}"`);
       expect(await exists(users.username1)).to.equal(false);
+    });
+
+    /** A pair the shell creates, with its OIDs; `extra` as in {@link shellOf}. */
+    const createdPair = async (extra: Partial<UserPairInputs> = {}) => {
+      const users = names();
+      const shell = shellOf(users, extra);
+      const { observation } = await shell.apply(
+        { users, memberOf: [], revokeOtherMembershipsOf: [] },
+        { [users.username1]: generatePassword(), [users.username2]: generatePassword() },
+      );
+      return { users, shell, oids: oidsOf(observation, users) };
+    };
+
+    it("a drop refused: one line per blocker, each saying what to do; nothing is dropped", async () => {
+      const { users, shell, oids } = await createdPair();
+      const u1 = q(users.username1);
+      const password = generatePassword();
+      await pg.setPassword(users.username1, password);
+      const table = q(uniqueName("owned"));
+      await sql(`CREATE TABLE ${table} ()`, `ALTER TABLE ${table} OWNER TO ${u1}`);
+      const session = new PgClient({
+        host: pg.server.host,
+        port: pg.server.port,
+        database: pg.database.database,
+        user: users.username1,
+        password,
+      });
+      await session.connect();
+      try {
+        const error = await rejection(shell.drop([users.username1], oids));
+        expect(error.constructor).to.equal(ForbiddenRoleError);
+        expect(error.message.split("\n")).to.deep.equal([
+          `refusing to drop "${users.username1}", nothing was dropped:`,
+          `  - "${users.username1}" has 1 open session(s); stop the apps that use it first`,
+          `  - "${users.username1}" owns objects or holds privileges granted to it directly ` +
+            `(1); in each database: REASSIGN OWNED BY ${u1} TO <another role>; DROP OWNED BY ${u1};`,
+        ]);
+      } finally {
+        await session.end();
+        await sql(`DROP TABLE ${table}`);
+      }
+      expect(await exists(users.username1)).to.equal(true);
+    });
+
+    it("a drop when neither user exists any more drops nothing and says so", async () => {
+      const { users, shell, oids } = await createdPair();
+      await sql(`DROP ROLE ${q(users.username1)}, ${q(users.username2)}`);
+      expect(await shell.drop([users.username1, users.username2], oids)).to.deep.equal([]);
+    });
+
+    it("a drop whose look-up of blockers fails names that look-up; nothing is dropped", async () => {
+      const { users, oids } = await createdPair();
+      const shell = shellOf(users, { timeouts: { lockSeconds: 0.3 } });
+      const other = await pg.server.connectAsSuperuser("app");
+      try {
+        // The look-up reads pg_shdepend, which nothing else of the drop locks before it.
+        await other.query("BEGIN; LOCK TABLE pg_catalog.pg_shdepend IN ACCESS EXCLUSIVE MODE");
+        const error = await rejection(shell.drop([users.username1, users.username2], oids));
+        expect(error.message).to.equal(
+          `checking whether "${users.username1}", "${users.username2}" can be dropped as the ` +
+            `managing user "${pg.manager.username}" on ${pg.server.host}:${pg.server.port}/app ` +
+            `failed: another rotation of this role held the lock for longer than ` +
+            `timeouts.lockSeconds; nothing was changed, try again`,
+        );
+      } finally {
+        await other.query("ROLLBACK");
+        await other.end();
+      }
+      expect(await exists(users.username1)).to.equal(true);
+      expect(await exists(users.username2)).to.equal(true);
+    });
+
+    it("a RESET the server refuses names the setting and the user; the setting stays", async () => {
+      const { users, shell } = await createdPair();
+      // Only a superuser may set or reset log_statement.
+      await sql(`ALTER ROLE ${q(users.username1)} SET log_statement = 'all'`);
+      const error = await rejection(
+        shell.apply(
+          { users, memberOf: [], resetSettings: ["log_statement"], revokeOtherMembershipsOf: [] },
+          {},
+        ),
+      );
+      expectServerRefusal(error);
+      expect(error.message.slice(0, error.message.indexOf(". On PostgreSQL"))).to.equal(
+        `resetting log_statement for "${users.username1}" as the managing user ` +
+          `"${pg.manager.username}" on ${pg.server.host}:${pg.server.port}/app failed: ` +
+          `permission denied to set parameter "log_statement"`,
+      );
+      expect((await stateOf([users.username1]))[0].settings).to.deep.equal(["{log_statement=all}"]);
     });
   });
 }

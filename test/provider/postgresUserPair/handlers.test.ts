@@ -177,10 +177,21 @@ for (const major of TEST_MAJORS) {
       const existing = await pg.createPair();
       const other = await pg.createGroup();
       const users = { username1: existing.username1, username2: uniqueName("pair_new") };
+      const [group] = await membershipsOf(existing.username1);
+      const second = await pg.createGroup();
+      await pg.asSuperuser((c) =>
+        c.query(`GRANT ${quoteIdentifier(second)} TO ${quoteIdentifier(existing.username1)}`),
+      );
       const error = await rejection(new PairLife().create(inputs(users, [other])));
       expect(error).to.be.instanceOf(ForbiddenRoleError);
-      expect(error.message).to.include("which memberOf does not list");
-      expect(error.message).to.include("nothing was changed");
+      const held = [group, second].sort();
+      const u = quoteIdentifier(existing.username1);
+      expect(error.message.split("\n")).to.deep.equal([
+        `cannot set up the users "${users.username1}", "${users.username2}"; nothing was changed:`,
+        `  - "${existing.username1}" is also a member of ${held.map((g) => `"${g}"`).join(", ")}, ` +
+          `which memberOf does not list: add them to memberOf (both users then get them), or ` +
+          `first: ${held.map((g) => `REVOKE ${quoteIdentifier(g)} FROM ${u}`).join("; ")};`,
+      ]);
       expect(await exists(users.username2)).to.equal(false);
       expect(await membershipsOf(existing.username1)).to.not.include(other);
     });
@@ -353,8 +364,22 @@ for (const major of TEST_MAJORS) {
         life.apply(inputs(users, [group], { deleteUsersOnDestroy: true })),
       );
       expect(error).to.be.instanceOf(ForbiddenRoleError);
-      expect(error.message).to.include(`DROP ROLE "${users.username1}";`);
-      expect(error.message).to.include("nothing was changed");
+      const oid = await pg.asSuperuser(
+        async (c: Client) =>
+          (
+            await c.query("SELECT oid::int AS oid FROM pg_roles WHERE rolname = $1", [
+              users.username1,
+            ])
+          ).rows[0].oid as number,
+      );
+      expect(error.message.split("\n")).to.deep.equal([
+        `cannot set up the users "${users.username1}", "${users.username2}"; nothing was changed:`,
+        `  - "${users.username1}" is not the role this resource created or adopted: it was ` +
+          `dropped and created again outside Pulumi (OID ${oid}, recorded ` +
+          `${out.oids![users.username1]}), and is neither adopted nor dropped. To have it ` +
+          `created anew, with a new password: DROP ROLE "${users.username1}"; to adopt it as it ` +
+          `is: pulumi state delete this resource, and the next up adopts both users`,
+      ]);
       expect(await membershipsOf(users.username1)).to.deep.equal(theirs.groups);
       expect(await pg.canLogin(users.username1, theirs.password)).to.equal(true);
       expectNoSecrets(error.message, [theirs.password, ...Object.values(out.passwords)]);
